@@ -1,0 +1,149 @@
+"""Acceptance figures of the core issue: fd convergence and speed, shooting accuracy and speed.
+
+Run with ``python benchmarks/bench_core.py`` (add ``--quick`` for fewer repeats).
+asv imports every module here; this one defines no asv benchmark, and all the
+work happens under ``if __name__ == "__main__":``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+import qbench
+from qbench.metrics import rel_energy_error
+
+CANONICAL = ("infinite_well", "finite_well", "finite_barrier")
+
+
+def irregular_problems(seed: int = 2026, count: int = 4) -> dict[str, qbench.problems.Problem]:
+    """Piecewise-constant problems with jumps at random positions (fixed seed)."""
+    rng = np.random.default_rng(seed)
+    problems = {}
+    for i in range(count):
+        n_pieces = int(rng.integers(2, 6))
+        inner = np.sort(rng.uniform(0.05, 0.95, n_pieces - 1))
+        edges = [0.0, *inner.tolist(), 1.0]
+        values = rng.uniform(-20, 150, n_pieces).round(3).tolist()
+        problems[f"random_{i}"] = qbench.problems.PiecewiseConstant(edges, values)
+    return problems
+
+
+def median_time(func, repeats: int) -> float:
+    func()  # warm-up: imports, caches
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def fd_convergence(problems, sizes, order):
+    print(f"\n### fd order {order}: ground-state relative error and ratio N -> 2N\n")
+    print("| problem | " + " | ".join(f"N={n}" for n in sizes) + " | ratios |")
+    print("|---|" + "---|" * (len(sizes) + 1))
+    for name, problem in problems.items():
+        exact = problem.reference(1).energies
+        errors = [
+            rel_energy_error(
+                qbench.solvers.get("fd", n_points=n, order=order).solve(problem, 1).energies, exact
+            )[0]
+            for n in sizes
+        ]
+        ratios = [a / b for a, b in zip(errors[:-1], errors[1:])]
+        print(
+            f"| {name} | "
+            + " | ".join(f"{e:.2e}" for e in errors)
+            + " | "
+            + ", ".join(f"{r:.2f}" for r in ratios)
+            + " |"
+        )
+
+
+def fd_speed(repeats):
+    print(f"\n### fd, N=1000: ground-state error and wall time of solve() (median of {repeats})\n")
+    print("| problem | order | rel. error | median ms |")
+    print("|---|---|---|---|")
+    for name in CANONICAL:
+        problem = qbench.problems.get(name)
+        exact = problem.reference(1).energies
+        for order in (2, 4):
+            solver = qbench.solvers.get("fd", n_points=1000, order=order)
+            error = rel_energy_error(solver.solve(problem, 1).energies, exact)[0]
+            ms = 1e3 * median_time(lambda solver=solver, problem=problem: solver.solve(problem, 1), repeats)
+            print(f"| {name} | {order} | {error:.2e} | {ms:.2f} |")
+
+
+def shooting_table(problems, repeats):
+    print(f"\n### shooting (default tol): states 0-2, relative error, ms per state (median of {repeats})\n")
+    print(
+        "| problem | E0 error | E1 error | E2 error | ms per state (solve of 3 / 3) | ms for state 0 alone |"
+    )
+    print("|---|---|---|---|---|---|")
+    solver = qbench.solvers.get("shooting")
+    for name, problem in problems.items():
+        exact = problem.reference(3).energies
+        errors = rel_energy_error(solver.solve(problem, 3).energies, exact)
+        per_state = 1e3 * median_time(lambda problem=problem: solver.solve(problem, 3), repeats) / 3
+        alone = 1e3 * median_time(lambda solver=solver, problem=problem: solver.solve(problem, 1), repeats)
+        print(f"| {name} | " + " | ".join(f"{e:.1e}" for e in errors) + f" | {per_state:.2f} | {alone:.2f} |")
+
+
+def reference_cross_check():
+    try:
+        import mpmath as mp
+    except ImportError:
+        print("\n(mpmath not installed: skipping the independent reference check)")
+        return
+    mp.mp.dps = 50
+
+    def wall(edges, values, energy):
+        psi, dpsi = mp.mpf(0), mp.mpf(1)
+        for a, b, v in zip(edges[:-1], edges[1:], values):
+            k, w = mp.sqrt(mp.mpf(energy) - v), mp.mpf(b) - mp.mpf(a)
+            if k == 0:
+                psi, dpsi = psi + dpsi * w, dpsi
+            else:
+                psi, dpsi = (
+                    psi * mp.cos(k * w) + dpsi * mp.sin(k * w) / k,
+                    -psi * k * mp.sin(k * w) + dpsi * mp.cos(k * w),
+                )
+        return mp.re(psi)
+
+    print("\n### exact references vs. an independent mpmath transfer product (50 digits), states 0-4\n")
+    print("| problem | max relative difference |")
+    print("|---|---|")
+    for name, problem in {
+        **{n: qbench.problems.get(n) for n in CANONICAL},
+        **irregular_problems(),
+    }.items():
+        energies = problem.reference(5).energies
+        worst = 0.0
+        for energy in energies:
+            root = mp.findroot(
+                lambda e, problem=problem: wall(problem.edges, problem.values, e), mp.mpf(energy)
+            )
+            worst = max(worst, float(abs(energy - root) / abs(root)))
+        print(f"| {name} | {worst:.1e} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    args = parser.parse_args()
+    repeats = 5 if args.quick else 51
+    problems = {name: qbench.problems.get(name) for name in CANONICAL} | irregular_problems()
+    fd_convergence(problems, [250, 500, 1000, 2000, 4000], order=2)
+    fd_convergence({"infinite_well": qbench.problems.InfiniteWell()}, [25, 50, 100, 200], order=4)
+    fd_convergence(problems, [50, 100, 200, 400], order=4)
+    fd_speed(repeats)
+    shooting_table(problems, repeats)
+    reference_cross_check()
+
+
+if __name__ == "__main__":
+    main()

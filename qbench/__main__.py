@@ -1,0 +1,5 @@
+"""``python -m qbench`` is the ``qbench`` command."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""The ``Problem`` abstraction: a potential in a hard-wall box and its exact answer."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._validation import check_int
+from .reference import Reference
+
+
+class Problem(ABC):
+    """A 1D Schrödinger eigenproblem ``-psi'' + V psi = E psi`` with psi = 0 at both walls.
+
+    Units have hbar^2 / 2m = 1. Subclasses validate their parameters in
+    ``__init__`` and provide:
+
+    * ``name`` (class attribute): the registry name, e.g. ``"finite_well"``;
+    * ``domain``: the walls ``(x0, x1)``;
+    * ``potential(x)``: V on a numpy array, vectorized;
+    * ``breakpoints``: sorted interior positions where V jumps (empty if smooth);
+    * ``params``: the constructor arguments, enough to rebuild the problem;
+    * ``_compute_reference(n_states)``: the exact eigenpairs.
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self) -> None:
+        self._reference_cache: Reference | None = None
+
+    @property
+    @abstractmethod
+    def domain(self) -> tuple[float, float]:
+        """The hard walls ``(x0, x1)``."""
+
+    @property
+    @abstractmethod
+    def breakpoints(self) -> tuple[float, ...]:
+        """Sorted interior positions where the potential jumps."""
+
+    @property
+    @abstractmethod
+    def params(self) -> dict[str, Any]:
+        """Constructor arguments; ``type(p)(**p.params)`` rebuilds ``p``."""
+
+    @abstractmethod
+    def potential(self, x: np.ndarray) -> np.ndarray:
+        """V(x) for an array of positions; ``inf`` outside the walls."""
+
+    @abstractmethod
+    def _compute_reference(self, n_states: int) -> Reference:
+        """Exact eigenpairs of the ``n_states`` lowest states."""
+
+    def reference(self, n_states: int) -> Reference:
+        """Exact eigenpairs of states ``0 .. n_states - 1``.
+
+        Parameters
+        ----------
+        n_states
+            Number of lowest states, >= 1.
+
+        Returns
+        -------
+        Reference
+            ``.energies`` of shape ``(n_states,)`` and ``.wavefunctions(x)``.
+        """
+        n_states = check_int("n_states", n_states, minimum=1)
+        cached = self._reference_cache
+        if cached is None or cached.n_states < n_states:
+            cached = self._reference_cache = self._compute_reference(n_states)
+        if cached.n_states == n_states:
+            return cached
+        full = cached
+
+        def evaluate(x: np.ndarray) -> np.ndarray:
+            return full.wavefunctions(x)[:n_states]
+
+        return Reference(full.energies[:n_states].copy(), evaluate, full.method, full.rel_error_bound)
+
+    @property
+    def length(self) -> float:
+        """Width of the box."""
+        x0, x1 = self.domain
+        return x1 - x0
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.params == self.params
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, repr(self.params)))

@@ -1,0 +1,80 @@
+"""Gauss-Legendre quadrature on panels that end at the potential's breakpoints.
+
+A wavefunction has a jump in its second derivative wherever the potential
+jumps; a rule whose panels straddle such a point loses its high order, so every
+integral in qbench uses panels that end there (design.md section 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+
+@lru_cache(maxsize=32)
+def _gauss_legendre(order: int) -> tuple[np.ndarray, np.ndarray]:
+    nodes, weights = np.polynomial.legendre.leggauss(order)
+    return nodes, weights
+
+
+def panel_edges(domain: tuple[float, float], breakpoints: Sequence[float]) -> np.ndarray:
+    """Sorted panel edges: the walls plus the interior breakpoints."""
+    x0, x1 = domain
+    inner = [b for b in breakpoints if x0 < b < x1]
+    return np.array([x0, *sorted(inner), x1], dtype=float)
+
+
+def gauss_legendre_rule(
+    edges: Sequence[float] | np.ndarray,
+    subpanels: Sequence[int] | np.ndarray | int = 1,
+    order: int = 16,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of a composite Gauss-Legendre rule.
+
+    Parameters
+    ----------
+    edges
+        Increasing panel edges; no panel crosses an edge.
+    subpanels
+        Number of equal sub-panels per panel (one int for all, or one per panel).
+    order
+        Gauss-Legendre points per sub-panel; exact for polynomials of degree
+        ``2 * order - 1`` on each sub-panel.
+
+    Returns
+    -------
+    nodes, weights : numpy.ndarray
+        Flat arrays; ``weights @ f(nodes)`` approximates the integral of f.
+    """
+    edges = np.asarray(edges, dtype=float)
+    counts = np.broadcast_to(np.asarray(subpanels, dtype=int), (len(edges) - 1,))
+    ref_nodes, ref_weights = _gauss_legendre(order)
+    # Sub-panel k of panel j spans [a_j + k w_j, a_j + (k + 1) w_j], w_j = (b_j - a_j) / m_j.
+    panel = np.repeat(np.arange(len(counts)), counts)
+    within = np.arange(len(panel)) - np.repeat(np.cumsum(counts) - counts, counts)
+    width = (np.diff(edges) / counts)[panel]
+    left = edges[:-1][panel] + within * width
+    half = 0.5 * width[:, None]
+    nodes = (left[:, None] + half * (ref_nodes + 1.0)).ravel()
+    weights = (half * ref_weights).ravel()
+    return nodes, weights
+
+
+def domain_rule(
+    domain: tuple[float, float],
+    breakpoints: Sequence[float],
+    n_points: int = 4096,
+    order: int = 16,
+) -> tuple[np.ndarray, np.ndarray]:
+    """About ``n_points`` Gauss-Legendre nodes spread over the domain by length.
+
+    Every panel between breakpoints gets at least four sub-panels, so narrow
+    barriers are resolved as well as wide wells.
+    """
+    edges = panel_edges(domain, breakpoints)
+    widths = np.diff(edges)
+    total_subpanels = max(n_points // order, 1)
+    counts = np.maximum(4, np.ceil(total_subpanels * widths / widths.sum())).astype(int)
+    return gauss_legendre_rule(edges, counts, order)

@@ -1,0 +1,68 @@
+"""Solvers: one ``Solver`` interface, registered by name.
+
+>>> import qbench
+>>> solver = qbench.solvers.get("fd", n_points=2000)
+>>> sol = solver.solve(qbench.problems.FiniteWell(), n_states=3)
+>>> sol.energies.shape
+(3,)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._validation import unknown_name_error
+from .base import Option, Solution, Solver, Status
+from .fd import FiniteDifference
+from .shooting import Shooting
+
+METHODS: dict[str, type[Solver]] = {}
+
+
+def register(cls: type[Solver]) -> type[Solver]:
+    """Make a ``Solver`` subclass available under ``cls.name`` (usable as a decorator)."""
+    if not (isinstance(cls, type) and issubclass(cls, Solver)):
+        raise TypeError(f"register expects a Solver subclass, got {cls!r}")
+    if not isinstance(getattr(cls, "name", None), str) or not cls.name:
+        raise TypeError(f"{cls.__name__} needs a non-empty class attribute 'name'")
+    METHODS[cls.name] = cls
+    return cls
+
+
+for _cls in (FiniteDifference, Shooting):
+    register(_cls)
+
+
+def available() -> list[str]:
+    """Names of the registered solvers, sorted."""
+    return sorted(METHODS)
+
+
+def get(name: str, **options: Any) -> Solver:
+    """Build a registered solver by name; options are validated by its constructor.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the available ones) or an
+        unknown or out-of-range option.
+    """
+    try:
+        cls = METHODS[name]
+    except (KeyError, TypeError):
+        raise unknown_name_error("solver", name, METHODS) from None
+    return cls(**options)
+
+
+__all__ = [
+    "METHODS",
+    "FiniteDifference",
+    "Option",
+    "Shooting",
+    "Solution",
+    "Solver",
+    "Status",
+    "available",
+    "get",
+    "register",
+]

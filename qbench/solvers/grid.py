@@ -1,0 +1,90 @@
+"""Grids whose nodes fall on the potential's breakpoints.
+
+Each piece between breakpoints gets its own uniform spacing, so no stencil or
+integration step ever has a jump of V strictly inside it. This keeps the
+classical solvers at their nominal order of convergence on discontinuous
+potentials, wherever the jumps are (design.md section 6).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..problems import Problem
+from ..quadrature import panel_edges
+
+
+@dataclass(frozen=True)
+class PiecewiseGrid:
+    """Nodes (walls included) and, per piece, the index of its first and last node."""
+
+    nodes: np.ndarray
+    pieces: tuple[tuple[int, int], ...]
+
+    @property
+    def n_intervals(self) -> int:
+        return len(self.nodes) - 1
+
+    @property
+    def edges(self) -> np.ndarray:
+        """The piece edges: walls and breakpoints."""
+        return self.nodes[[first for first, _ in self.pieces] + [self.pieces[-1][1]]]
+
+    def bisected(self) -> PiecewiseGrid:
+        """The grid with every interval halved: same pieces, spacing h / 2."""
+        nodes = np.empty(2 * len(self.nodes) - 1)
+        nodes[::2] = self.nodes
+        nodes[1::2] = 0.5 * (self.nodes[:-1] + self.nodes[1:])
+        return PiecewiseGrid(nodes, tuple((2 * first, 2 * last) for first, last in self.pieces))
+
+    def one_sided_potential(self, problem: Problem) -> list[np.ndarray]:
+        """V at each piece's nodes, its end nodes nudged inside so a jump takes this piece's side."""
+        samples = []
+        for first, last in self.pieces:
+            x = self.nodes[first : last + 1].copy()
+            x[0], x[-1] = np.nextafter(x[0], x[-1]), np.nextafter(x[-1], x[0])
+            samples.append(np.asarray(problem.potential(x), dtype=float))
+        return samples
+
+
+def _build(edges: np.ndarray, counts: list[int]) -> PiecewiseGrid:
+    parts, pieces, start = [], [], 0
+    for a, b, m in zip(edges[:-1], edges[1:], counts):
+        parts.append(np.linspace(a, b, m + 1)[:-1])
+        pieces.append((start, start + m))
+        start += m
+    return PiecewiseGrid(np.concatenate([*parts, edges[-1:]]), tuple(pieces))
+
+
+def grid_with_intervals(problem: Problem, n_intervals: int) -> PiecewiseGrid:
+    """Exactly ``n_intervals`` intervals, apportioned to pieces by their width.
+
+    Largest-remainder apportionment keeps every piece's spacing within one
+    interval of the nominal ``length / n_intervals``; each piece gets >= 1.
+    """
+    edges = panel_edges(problem.domain, problem.breakpoints)
+    widths = np.diff(edges)
+    if n_intervals < len(widths):
+        raise ValueError(f"need at least {len(widths)} intervals, one per piece; got {n_intervals}")
+    quotas = n_intervals * widths / widths.sum()
+    counts = np.maximum(1, np.floor(quotas)).astype(int)
+    remainders = quotas - np.floor(quotas)
+    # Give leftover intervals to the largest remainders; take surplus from the widest pieces.
+    while counts.sum() < n_intervals:
+        j = int(np.argmax(remainders))
+        counts[j] += 1
+        remainders[j] = -np.inf
+    while counts.sum() > n_intervals:
+        j = int(np.argmax(np.where(counts > 1, widths / counts, -np.inf)))
+        counts[j] -= 1
+    return _build(edges, counts.tolist())
+
+
+def grid_with_step(problem: Problem, max_step: float) -> PiecewiseGrid:
+    """Each piece split uniformly into the fewest intervals no longer than ``max_step``."""
+    edges = panel_edges(problem.domain, problem.breakpoints)
+    counts = [max(1, math.ceil((b - a) / max_step)) for a, b in zip(edges[:-1], edges[1:])]
+    return _build(edges, counts)

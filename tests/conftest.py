@@ -1,0 +1,27 @@
+"""Shared fixtures: the canonical problems and piecewise problems with jumps anywhere."""
+
+from __future__ import annotations
+
+import pytest
+
+import qbench
+
+CANONICAL = ("infinite_well", "finite_well", "finite_barrier")
+
+# Asymmetric problems whose jumps sit at "awkward" positions relative to any grid.
+IRREGULAR = {
+    "asymmetric_step": dict(edges=[0.0, 0.3137, 1.0], values=[0.0, 37.0]),
+    "double_barrier": dict(edges=[-1.0, -0.2718, -0.1414, 0.1732, 0.3, 1.1], values=[0, 80, 0, 55, -5]),
+}
+
+
+@pytest.fixture(params=CANONICAL)
+def canonical(request):
+    return qbench.problems.get(request.param)
+
+
+@pytest.fixture(params=[*CANONICAL, *IRREGULAR])
+def any_problem(request):
+    if request.param in IRREGULAR:
+        return qbench.problems.PiecewiseConstant(**IRREGULAR[request.param])
+    return qbench.problems.get(request.param)

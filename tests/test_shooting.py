@@ -1,0 +1,48 @@
+"""Shooting: accuracy at the default tolerance, state targeting, tolerance control, validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import qbench
+from qbench.metrics import rel_energy_error, wavefunction_l2_error
+
+
+def test_default_tolerance_reaches_1e_10(any_problem):
+    solution = qbench.solvers.get("shooting").solve(any_problem, 3)
+    reference = any_problem.reference(3)
+    assert solution.status == "ok", solution.message
+    assert np.all(rel_energy_error(solution.energies, reference.energies) <= 1e-10)
+    assert np.all(wavefunction_l2_error(solution, any_problem, reference) < 1e-8)
+
+
+def test_finds_excited_states_in_order_without_skipping():
+    problem = qbench.problems.FiniteBarrier()
+    solution = qbench.solvers.get("shooting", tol=1e-8).solve(problem, 6)
+    reference = problem.reference(6)
+    assert np.all(rel_energy_error(solution.energies, reference.energies) < 1e-8)
+    assert solution.info["nodes"] == list(range(6))
+
+
+def test_looser_tolerance_takes_fewer_steps_and_stays_within_it():
+    problem = qbench.problems.FiniteWell()
+    reference = problem.reference(1)
+    loose = qbench.solvers.get("shooting", tol=1e-6).solve(problem, 1)
+    tight = qbench.solvers.get("shooting", tol=1e-10).solve(problem, 1)
+    assert loose.info["steps"][0] < tight.info["steps"][0]
+    assert rel_energy_error(loose.energies, reference.energies)[0] <= 1e-6
+    assert loose.info["rel_error_estimate"][0] <= 1e-6
+
+
+def test_same_input_gives_bit_identical_output():
+    problem = qbench.problems.FiniteBarrier()
+    first = qbench.solvers.get("shooting").solve(problem, 2)
+    second = qbench.solvers.get("shooting").solve(problem, 2)
+    np.testing.assert_array_equal(first.energies, second.energies)
+
+
+@pytest.mark.parametrize("tol", [0.0, -1e-8, 1e-13, 0.5, float("nan"), "small"])
+def test_bad_tolerance_raises(tol):
+    with pytest.raises(ValueError, match="tol"):
+        qbench.solvers.get("shooting", tol=tol)
