@@ -23,6 +23,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from ..quadrature import gauss_legendre_rule
+from ..sturm import energy_upper_bound, isolate_state
 
 _EPS = np.finfo(float).eps
 
@@ -141,24 +142,8 @@ class TransferMatrixSpectrum:
 
     def eigenvalue(self, index: int) -> float:
         """Eigenvalue of state ``index`` (0 = ground state) to machine precision."""
-        lower = min(self.values)
-        # Comparison with the flat box at max(V) bounds every state from above.
-        upper = max(self.values) + 1.05 * ((index + 1) * math.pi / self.length) ** 2 + 1.0
-        count_lower, count_upper = 0, self.count_below(upper)
-        if count_upper <= index:
-            raise RuntimeError(f"bracket for state {index} failed; count at {upper} is {count_upper}")
-        # Bisect on the eigenvalue count until exactly state `index` is enclosed.
-        for _ in range(2000):
-            if count_lower == index and count_upper == index + 1:
-                break
-            middle = 0.5 * (lower + upper)
-            if middle in (lower, upper):
-                raise RuntimeError(f"state {index} is degenerate to machine precision at E={middle!r}")
-            count = self.count_below(middle)
-            if count <= index:
-                lower, count_lower = middle, count
-            else:
-                upper, count_upper = middle, count
+        upper = energy_upper_bound(max(self.values), self.length, index)
+        lower, upper = isolate_state(self.count_below, index, min(self.values), upper)
         scale = self._energy_scale(index + 1)
         f_lower, f_upper = self.wall_value(lower), self.wall_value(upper)
         widen = 8 * _EPS * scale

@@ -10,6 +10,7 @@ from scipy.optimize import brentq
 from .._validation import check_real
 from ..problems import Problem
 from ..quadrature import panel_edges
+from ..sturm import energy_upper_bound, isolate_state
 from .base import Option, Solution, Solver, Status
 from .grid import PiecewiseGrid, _build
 from .nodal import NodalStates
@@ -168,10 +169,11 @@ class Shooting(Solver):
         energies, states, per_state = [], [], []
         status, message = Status.OK, ""
         for n in range(n_states):
-            upper = v_max + 1.05 * ((n + 1) * math.pi / problem.length) ** 2 + 1.0
+            upper = energy_upper_bound(v_max, problem.length, n)
             coarse_step = _COARSE_KH / math.sqrt(upper - v_min + 1.0)
             coarse = self._sweeps(problem, x_match, coarse_step, kappa_max)
-            e_coarse = brentq(coarse.mismatch, *_isolate(coarse, n, v_min, upper), xtol=1e-12 * upper)
+            bracket = isolate_state(coarse.count_below, n, v_min, upper)
+            e_coarse = brentq(coarse.mismatch, *bracket, xtol=1e-12 * upper)
             guess_error = abs(e_coarse) * _COARSE_KH**4 / _NUMEROV_CONSTANT + 1e-12 * upper
             k = math.sqrt(max(abs(e_coarse - v_min), abs(e_coarse - v_max)) + 1e-300)
             step = (_NUMEROV_CONSTANT * _SAFETY * self.tol) ** 0.25 / k
@@ -183,12 +185,14 @@ class Shooting(Solver):
                 e_fine, calls_fine = _polish(fine, n, e_half, guess_error / 8, self.tol, v_min, upper)
                 evaluations += calls_half + calls_fine
                 estimate = abs(e_fine - e_half) / 15.0
-                if estimate <= self.tol * abs(e_fine):
+                # Relative to |E|, but never to less than the box's natural energy unit (E can be ~0).
+                scale = max(abs(e_fine), (math.pi / problem.length) ** 2)
+                if estimate <= self.tol * scale:
                     break
                 # Shrink by at most 4x a round: below ~1e-12 rounding, not h, sets the difference.
-                step *= max(0.25, 0.9 * (self.tol * abs(e_fine) / estimate) ** 0.25)
+                step *= max(0.25, 0.9 * (self.tol * scale / estimate) ** 0.25)
             energy = e_fine + (e_fine - e_half) / 15.0
-            if estimate > self.tol * abs(e_fine):
+            if estimate > self.tol * scale:
                 status = Status.FAILED
                 message = f"state {n}: error estimate {estimate:.2e} above tol after refinement"
             values = fine.nodal_values(e_fine)
@@ -204,7 +208,7 @@ class Shooting(Solver):
                 {
                     "steps": fine.grid.n_intervals,
                     "function_evaluations": evaluations,
-                    "error_estimate": estimate / abs(e_fine),
+                    "error_estimate": estimate / scale,
                     "nodes": nodes,
                 }
             )
@@ -258,7 +262,7 @@ def _polish(sweeps, index, guess, width, tol, lower_bound, upper_bound) -> tuple
         width *= 4.0
         calls += 2
         if width > upper_bound - lower_bound:
-            lower, upper = _isolate(sweeps, index, lower_bound, upper_bound)
+            lower, upper = isolate_state(sweeps.count_below, index, lower_bound, upper_bound)
             break
         lower, upper = guess - width, guess + width
     root, result = brentq(
@@ -278,20 +282,3 @@ def _matching_point(x: np.ndarray, v: np.ndarray) -> float:
     breaks = np.flatnonzero(np.diff(lowest) > 1)
     run_end = lowest[breaks[0]] if breaks.size else lowest[-1]
     return float(x[(lowest[0] + run_end) // 2])
-
-
-def _isolate(sweeps: _Sweeps, index: int, lower: float, upper: float) -> tuple[float, float]:
-    """Bisect on the Sturm count until only state ``index`` lies in (lower, upper)."""
-    count_lower, count_upper = 0, sweeps.count_below(upper)
-    if count_upper <= index:
-        raise RuntimeError(f"state {index} is not below E={upper}: count {count_upper}")
-    while not (count_lower == index and count_upper == index + 1):
-        middle = 0.5 * (lower + upper)
-        if middle in (lower, upper):
-            raise RuntimeError(f"could not isolate state {index} near E={middle}")
-        count = sweeps.count_below(middle)
-        if count <= index:
-            lower, count_lower = middle, count
-        else:
-            upper, count_upper = middle, count
-    return lower, upper
