@@ -83,7 +83,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--problem",
         action="append",
         metavar="NAME[:k=v,...]",
-        help="problem with parameter overrides, e.g. finite_well:depth=50 (repeatable)",
+        help="problem with parameter overrides, e.g. finite_well:V0=50 (repeatable)",
     )
     run.add_argument(
         "--solver",

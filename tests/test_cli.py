@@ -15,7 +15,7 @@ def test_list_shows_problems_solvers_and_parameters(capsys):
     out = capsys.readouterr().out
     for text in (
         "finite_well",
-        "depth=20.0",
+        "V0=20.0",
         "infinite_well",
         "piecewise_constant",
         "fd",
@@ -31,7 +31,7 @@ def test_run_prints_a_graded_table(capsys):
         [
             "run",
             "--problem",
-            "finite_barrier:height=50",
+            "finite_barrier:V0=50",
             "--solver",
             "fd:n_points=200",
             "--states",
@@ -50,7 +50,7 @@ def test_run_prints_a_graded_table(capsys):
     [
         (["run", "--solver", "nope"], "unknown solver 'nope'"),
         (["run", "--problem", "nope"], "unknown problem 'nope'"),
-        (["run", "--problem", "finite_well:depth=-3"], "depth must be >= 0"),
+        (["run", "--problem", "finite_well:V0=-3"], "V0 must be >= 0"),
         (["run", "--problem", "finite_well:deep=3"], "unknown parameter"),
         (["run", "--solver", "fd:n_points"], "expected key=value"),
         (["run", "--solver", "fd:n_points=3"], "n_points must be >= 5"),

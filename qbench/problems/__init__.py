@@ -1,7 +1,7 @@
 """Problems: potentials in a hard-wall box, each with its exact reference.
 
 >>> import qbench
->>> p = qbench.problems.get("finite_well", depth=50.0)
+>>> p = qbench.problems.get("finite_well", V0=50.0)
 >>> p.reference(3).energies.shape
 (3,)
 """

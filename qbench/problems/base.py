@@ -26,6 +26,8 @@ class Problem(ABC):
     """
 
     name: ClassVar[str]
+    #: True when ``reference`` is exact (analytic or transfer-matrix roots), not a converged approximation.
+    has_exact_reference: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._reference_cache: Reference | None = None

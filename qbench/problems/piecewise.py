@@ -31,6 +31,7 @@ class PiecewiseConstant(Problem):
     """
 
     name = "piecewise_constant"
+    has_exact_reference = True
 
     def __init__(self, edges: Sequence[float], values: Sequence[float]):
         super().__init__()
@@ -125,13 +126,14 @@ class InfiniteWell(PiecewiseConstant):
 class FiniteWell(PiecewiseConstant):
     """Finite square well centred in a hard-wall box.
 
-    V = 0 for ``|x| < half_width`` and ``depth`` for ``half_width <= |x| <= box_half_width``.
+    V = 0 for ``|x| < half_width`` and ``V0`` for ``half_width < |x| <= box_half_width``
+    (at ``|x| = half_width`` itself, the value of the piece to the right).
 
     Parameters
     ----------
     half_width : float, default 1.0
         Half-width of the well, > 0 and < ``box_half_width``.
-    depth : float, default 20.0
+    V0 : float, default 20.0
         Height of the potential outside the well, >= 0.
     box_half_width : float, default 3.0
         The walls sit at ``-box_half_width`` and ``+box_half_width``.
@@ -139,22 +141,22 @@ class FiniteWell(PiecewiseConstant):
 
     name = "finite_well"
 
-    def __init__(self, half_width: float = 1.0, depth: float = 20.0, box_half_width: float = 3.0):
+    def __init__(self, half_width: float = 1.0, V0: float = 20.0, box_half_width: float = 3.0):
         self.half_width = check_positive("half_width", half_width)
-        self.depth = check_nonnegative("depth", depth)
+        self.V0 = check_nonnegative("V0", V0)
         self.box_half_width = check_positive("box_half_width", box_half_width)
         if self.half_width >= self.box_half_width:
             raise ValueError(
                 f"half_width must be < box_half_width={self.box_half_width!r}, got {self.half_width!r}"
             )
         a, b = self.half_width, self.box_half_width
-        super().__init__([-b, -a, a, b], [self.depth, 0.0, self.depth])
+        super().__init__([-b, -a, a, b], [self.V0, 0.0, self.V0])
 
     @property
     def params(self) -> dict[str, Any]:
         return {
             "half_width": self.half_width,
-            "depth": self.depth,
+            "V0": self.V0,
             "box_half_width": self.box_half_width,
         }
 
@@ -162,7 +164,8 @@ class FiniteWell(PiecewiseConstant):
 class FiniteBarrier(PiecewiseConstant):
     """A rectangular barrier inside a hard-wall box ``[0, length]``.
 
-    V = ``height`` for ``|x - center| < width / 2`` and 0 elsewhere.
+    V = ``V0`` for ``|x - center| < width / 2`` and 0 elsewhere (at the barrier's edges
+    themselves, the value of the piece to the right).
 
     Parameters
     ----------
@@ -170,7 +173,7 @@ class FiniteBarrier(PiecewiseConstant):
         Centre of the barrier.
     width : float, default 0.1
         Width of the barrier, > 0; the barrier must lie strictly inside the box.
-    height : float, default 100.0
+    V0 : float, default 100.0
         Height of the barrier (any finite value; negative makes a well).
     length : float, default 1.0
         Width of the box, > 0.
@@ -178,10 +181,10 @@ class FiniteBarrier(PiecewiseConstant):
 
     name = "finite_barrier"
 
-    def __init__(self, center: float = 0.5, width: float = 0.1, height: float = 100.0, length: float = 1.0):
+    def __init__(self, center: float = 0.5, width: float = 0.1, V0: float = 100.0, length: float = 1.0):
         self.center = check_real("center", center)
         self.width = check_positive("width", width)
-        self.height = check_real("height", height)
+        self.V0 = check_real("V0", V0)
         self.length_param = check_positive("length", length)
         left, right = self.center - 0.5 * self.width, self.center + 0.5 * self.width
         if not (0.0 < left and right < self.length_param):
@@ -190,13 +193,13 @@ class FiniteBarrier(PiecewiseConstant):
                 f"must lie strictly inside the box (0, length={self.length_param!r}); "
                 "change center, width or length"
             )
-        super().__init__([0.0, left, right, self.length_param], [0.0, self.height, 0.0])
+        super().__init__([0.0, left, right, self.length_param], [0.0, self.V0, 0.0])
 
     @property
     def params(self) -> dict[str, Any]:
         return {
             "center": self.center,
             "width": self.width,
-            "height": self.height,
+            "V0": self.V0,
             "length": self.length_param,
         }

@@ -3,11 +3,14 @@
 On a piece where V is constant the Schrödinger equation ``-psi'' + V psi = E psi``
 has closed-form solutions, so (psi, psi') is carried across each piece by its
 exact 2x2 transfer matrix: cos/sin where E > V, cosh/sinh where E < V, linear
-where E = V. The eigenvalues are the energies where psi, started at the left wall
-with psi = 0, psi' = 1, vanishes at the right wall. The number of zeros of that
-solution inside the box equals the number of eigenvalues below E (Sturm
+where E = V. Solutions started at each wall (psi = 0, psi' = +-1) are carried to
+a matching point inside the box; the eigenvalues are the energies where they are
+parallel there (their Wronskian vanishes). The zeros of the two solutions and
+their Prüfer angles at that point count the eigenvalues below E (Sturm
 oscillation), which lets bisection isolate state n before ``brentq`` polishes
-it, so no state is ever skipped or found twice.
+it, so no state is ever skipped or found twice. The matching point splits the
+forbidden-region opacity evenly, so neither solution loses digits decaying
+through a thick barrier (double-well doublets stay exact).
 
 Growth in classically forbidden pieces is kept in a separate logarithm, so deep
 or wide barriers neither overflow nor lose the sign of psi.
@@ -90,7 +93,7 @@ def _evaluate_piece(
 class _Sweep:
     """The left-wall solution at one energy: unit start vectors per piece."""
 
-    starts: tuple[tuple[float, float, float], ...]  # (psi, dpsi, log_scale) at each piece start
+    starts: tuple[tuple[float, float, float, float], ...]  # (psi, dpsi, log_scale, log_amplification)
     end: tuple[float, float, float]
     zeros: int
 
@@ -113,45 +116,110 @@ class TransferMatrixSpectrum:
         self.length = self.edges[-1] - self.edges[0]
 
     # -- the left-wall solution ---------------------------------------------
-    def _sweep(self, energy: float, widths=None, values=None) -> _Sweep:
+    def _sweep(self, energy: float, widths=None, values=None, ends_at_wall: bool = True) -> _Sweep:
         widths = self.widths if widths is None else widths
         values = self.values if values is None else values
-        psi, dpsi, log_scale = 0.0, 1.0, 0.0
+        psi, dpsi, log_scale, amplification = 0.0, 1.0, 0.0, 0.0
         starts, zeros = [], 0
         for width, value in zip(widths, values):
-            starts.append((psi, dpsi, log_scale))
+            starts.append((psi, dpsi, log_scale, amplification))
             zeros += _zeros_in_piece(psi, dpsi, width, energy - value)
             psi, dpsi, growth = _propagate(psi, dpsi, width, energy - value)
             log_scale += growth
+            if value > energy:
+                # Rounding grows like the dominant mode, exp(kappa w); the solution by exp(growth).
+                amplification += max(math.sqrt(value - energy) * width - growth, 0.0)
         # A zero exactly on the right wall is the eigenvalue itself, not a node.
-        if psi == 0.0:
+        if ends_at_wall and psi == 0.0:
             zeros -= 1
         return _Sweep(tuple(starts), (psi, dpsi, log_scale), zeros)
 
-    def count_below(self, energy: float) -> int:
-        """Number of eigenvalues strictly below ``energy``."""
-        return self._sweep(energy).zeros
+    def matching_point(self, energy: float) -> float:
+        """Where the two wall solutions are joined: the forbidden-region opacity split evenly.
 
-    def wall_value(self, energy: float) -> float:
-        """psi at the right wall, up to a positive factor; zero at eigenvalues."""
-        return self._sweep(energy).end[0]
+        A wall solution loses digits only where it must decay, that is inside
+        forbidden pieces (E < V), by about exp(opacity) with opacity the
+        integral of sqrt(V - E). Joining the solutions where each has crossed
+        half of the total opacity keeps both accurate; it puts the point in
+        the middle of the barrier of a double well, where the even and odd
+        states differ at order one.
+        """
+        kappas = [math.sqrt(max(v - energy, 0.0)) for v in self.values]
+        opacities = [k * w for k, w in zip(kappas, self.widths)]
+        half = 0.5 * sum(opacities)
+        if half == 0.0:
+            return 0.5 * (self.edges[0] + self.edges[-1])
+        slack = 1e-12 * half
+        # First and last x where the running opacity equals half (a plateau in allowed pieces).
+        first = last = None
+        running = 0.0
+        for a, w, k, t in zip(self.edges[:-1], self.widths, kappas, opacities):
+            if first is None and running + t >= half - slack:
+                first = a + (min(max(half - running, 0.0), t) / k if k > 0 else 0.0)
+            if running <= half + slack:
+                last = a + (min(max(half - running, 0.0), t) / k if k > 0 else w)
+            running += t
+        return 0.5 * (first + last)
+
+    def _halves(self, x_match: float):
+        """(widths, values) from the left wall to x_match, and from the right wall back to it."""
+        left, right = ([], []), ([], [])
+        for a, b, v in zip(self.edges[:-1], self.edges[1:], self.values):
+            for side, width in ((left, min(b, x_match) - a), (right, b - max(a, x_match))):
+                if width > 0.0:
+                    side[0].append(width)
+                    side[1].append(v)
+        return left, (right[0][::-1], right[1][::-1])
+
+    def _half_sweeps(self, energy: float, x_match: float) -> tuple[_Sweep, _Sweep]:
+        (left_w, left_v), (right_w, right_v) = self._halves(x_match)
+        return (
+            self._sweep(energy, left_w, left_v, ends_at_wall=False),
+            self._sweep(energy, right_w, right_v, ends_at_wall=False),
+        )
+
+    def count_below(self, energy: float) -> int:
+        """Number of eigenvalues strictly below ``energy``.
+
+        Zeros of each wall solution on its own side of the matching point,
+        plus one if the Prüfer angles at that point have passed each other:
+        with theta_L = n_L pi + phi_L and the right one likewise, the count is
+        n_L + n_R + [phi_L + phi_R >= pi].
+        """
+        left, right = self._half_sweeps(energy, self.matching_point(energy))
+        phases = []
+        for sweep in (left, right):
+            psi, dpsi, _ = sweep.end
+            sign = -1.0 if sweep.zeros % 2 else 1.0
+            phases.append(math.atan2(abs(psi), sign * dpsi))
+        return left.zeros + right.zeros + int(phases[0] + phases[1] >= math.pi)
+
+    def mismatch(self, energy: float, x_match: float) -> float:
+        """Wronskian of the unit left and right wall solutions at ``x_match``; zero at eigenvalues."""
+        left, right = self._half_sweeps(energy, x_match)
+        psi_left, dpsi_left, _ = left.end
+        psi_right, dpsi_right = right.end[0], -right.end[1]  # back to the x direction
+        return psi_left * dpsi_right - psi_right * dpsi_left
 
     # -- eigenvalues ----------------------------------------------------------
-    def _energy_scale(self, n_states: int) -> float:
-        return max(1.0, max(abs(v) for v in self.values), ((n_states * math.pi) / self.length) ** 2)
-
     def eigenvalue(self, index: int) -> float:
         """Eigenvalue of state ``index`` (0 = ground state) to machine precision."""
         upper = energy_upper_bound(max(self.values), self.length, index)
         lower, upper = isolate_state(self.count_below, index, min(self.values), upper)
-        scale = self._energy_scale(index + 1)
-        f_lower, f_upper = self.wall_value(lower), self.wall_value(upper)
-        widen = 8 * _EPS * scale
+        x_match = self.matching_point(0.5 * (lower + upper))
+
+        def mismatch(energy: float) -> float:
+            return self.mismatch(energy, x_match)
+
+        f_lower, f_upper = mismatch(lower), mismatch(upper)
+        unit = (math.pi / self.length) ** 2
+        widen = 8 * _EPS * max(abs(lower), abs(upper), unit)
         while f_lower * f_upper > 0.0:  # the count flipped within rounding of the root
             lower, upper = lower - widen, upper + widen
-            f_lower, f_upper = self.wall_value(lower), self.wall_value(upper)
+            f_lower, f_upper = mismatch(lower), mismatch(upper)
             widen *= 2
-        return brentq(self.wall_value, lower, upper, xtol=4 * _EPS * scale, rtol=4 * _EPS, maxiter=500)
+        # Relative precision, with an absolute floor far below the box's energy unit for E near 0.
+        return brentq(mismatch, lower, upper, xtol=1e-3 * _EPS * unit, rtol=4 * _EPS, maxiter=500)
 
     def eigenvalues(self, n_states: int) -> np.ndarray:
         """The ``n_states`` lowest eigenvalues, ascending."""
@@ -159,7 +227,13 @@ class TransferMatrixSpectrum:
 
     # -- eigenfunctions -------------------------------------------------------
     def _side_values(self, x: np.ndarray, energy: float, mirrored: bool) -> tuple[np.ndarray, ...]:
-        """psi, psi' and log scale of the wall solution from the left (or right) at x."""
+        """psi, psi', log scale and log error amplification of one wall solution at x.
+
+        The value is ``psi * exp(log_scale)``. The amplification is how much
+        rounding has grown relative to the solution on the way from the wall:
+        about 1 (log 0) where it oscillates or grows, exp(2 kappa d) after it
+        has decayed through a barrier of width d.
+        """
         edges, values = np.array(self.edges), self.values
         if mirrored:
             edges = (edges[0] + edges[-1] - edges)[::-1]
@@ -168,64 +242,60 @@ class TransferMatrixSpectrum:
         widths = tuple(np.diff(edges))
         sweep = self._sweep(energy, widths, values)
         piece = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(values) - 1)
-        psi, dpsi, log_scale = (np.empty_like(x) for _ in range(3))
-        for j, (start_psi, start_dpsi, start_log) in enumerate(sweep.starts):
+        psi, dpsi, log_scale, amplification = (np.empty_like(x) for _ in range(4))
+        for j, (start_psi, start_dpsi, start_log, start_amp) in enumerate(sweep.starts):
             mask = piece == j
             if not mask.any():
                 continue
             p, d, g = _evaluate_piece(x[mask] - edges[j], start_psi, start_dpsi, energy - values[j])
             psi[mask], dpsi[mask], log_scale[mask] = p, d, g + start_log
+            local = -np.log(np.hypot(p, d) + 1e-300) if values[j] > energy else 0.0
+            amplification[mask] = start_amp + np.maximum(local, 0.0)
         if mirrored:
             dpsi = -dpsi
-        return psi, dpsi, log_scale
+        return psi, dpsi, log_scale, amplification
 
     def eigenfunction(self, energy: float) -> _Eigenfunction:
-        """Normalized eigenfunction at an eigenvalue, matched from both walls.
+        """Normalized eigenfunction at an eigenvalue, from both wall solutions.
 
-        Each wall solution is accurate where it grows or oscillates away from
-        its wall; they are joined at an interior point where both are near
-        their largest, so neither is used where it would have to decay.
+        At every point the wall solution with the smaller error amplification
+        is used, so neither is trusted where it has had to decay through a
+        barrier; the right one is scaled onto the left one at the edge or
+        piece middle where both are most accurate.
         """
         edges = np.array(self.edges)
-        candidates = np.concatenate([edges[1:-1], 0.5 * (edges[:-1] + edges[1:])])
+        candidates = np.concatenate(
+            [edges[1:-1], 0.5 * (edges[:-1] + edges[1:]), [self.matching_point(energy)]]
+        )
         left = self._side_values(candidates, energy, mirrored=False)
         right = self._side_values(candidates, energy, mirrored=True)
         wave_number = math.sqrt(max(abs(energy - v) for v in self.values) + 1.0)
-
-        def log_size(psi, dpsi, log_scale):
-            return log_scale + np.log(np.hypot(psi, dpsi / wave_number) + 1e-300)
-
-        log_left, log_right = log_size(*left), log_size(*right)
-        score = (log_left - log_left.max()) + (log_right - log_right.max())
-        m = int(np.argmax(score))
+        m = int(np.argmin(left[3] + right[3]))
         left_vec = np.array([left[0][m], left[1][m] / wave_number])
         right_vec = np.array([right[0][m], right[1][m] / wave_number])
-        # Least-squares factor taking the right solution onto the left one at x_m.
+        # Least-squares factor taking the right solution onto the left one there.
         right_factor = (left_vec @ right_vec) / (right_vec @ right_vec)
-        match = _Eigenfunction(self, energy, float(candidates[m]), left[2][m], right[2][m], right_factor)
+        match = _Eigenfunction(self, energy, left[2][m], right[2][m], right_factor)
         match.normalize()
         return match
 
 
 class _Eigenfunction:
-    """One exact eigenfunction: left solution up to x_m, scaled right one after."""
+    """One exact eigenfunction: at each point the more accurate wall solution, scaled to agree."""
 
-    def __init__(self, spectrum, energy, x_match, log_left, log_right, right_factor):
-        self.spectrum, self.energy, self.x_match = spectrum, energy, x_match
+    def __init__(self, spectrum, energy, log_left, log_right, right_factor):
+        self.spectrum, self.energy = spectrum, energy
         self.log_left, self.log_right, self.right_factor = log_left, log_right, right_factor
         self.norm = 1.0
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        out = np.zeros_like(x)
-        on_left = x <= self.x_match
-        for mask, mirrored, shift, factor in (
-            (on_left, False, self.log_left, 1.0),
-            (~on_left, True, self.log_right, self.right_factor),
-        ):
-            if mask.any():
-                psi, _, log_scale = self.spectrum._side_values(x[mask], self.energy, mirrored)
-                out[mask] = factor * psi * np.exp(log_scale - shift)
+        psi_l, _, log_l, amp_l = self.spectrum._side_values(x, self.energy, mirrored=False)
+        psi_r, _, log_r, amp_r = self.spectrum._side_values(x, self.energy, mirrored=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            from_left = psi_l * np.exp(log_l - self.log_left)
+            from_right = self.right_factor * psi_r * np.exp(log_r - self.log_right)
+        out = np.where(amp_l <= amp_r, from_left, from_right)
         inside = (x >= self.spectrum.edges[0]) & (x <= self.spectrum.edges[-1])
         return np.where(inside, out, 0.0) / self.norm
 
