@@ -14,6 +14,7 @@ from typing import Any
 from .._validation import unknown_name_error
 from .base import Option, Solution, Solver, Status
 from .fd import FiniteDifference
+from .pinn import Pinn, PinnFixed, PinnTrainable
 from .shooting import Shooting
 
 METHODS: dict[str, type[Solver]] = {}
@@ -29,7 +30,7 @@ def register(cls: type[Solver]) -> type[Solver]:
     return cls
 
 
-for _cls in (FiniteDifference, Shooting):
+for _cls in (FiniteDifference, Shooting, Pinn, PinnFixed, PinnTrainable):
     register(_cls)
 
 

@@ -1,0 +1,112 @@
+"""Points, weights and losses of the PINN formulations.
+
+All integrals use a rule ``(x, w)`` with ``sum(w * f(x))`` approximating the
+integral over the domain: Gauss-Legendre on panels (ending at the breakpoints
+unless told otherwise), a uniform grid with trapezoid weights as in most PINN
+papers, or uniformly random points with equal weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ...problems import Problem
+from ...quadrature import domain_rule
+
+GAUSS_ORDER = 8
+
+
+def rule(
+    problem: Problem, sampling: str, n_points: int, breakpoint_panels: bool, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and integration weights for one training set."""
+    x0, x1 = problem.domain
+    if sampling == "gauss":
+        breakpoints = problem.breakpoints if breakpoint_panels else ()
+        return domain_rule(problem.domain, breakpoints, n_points=n_points, order=GAUSS_ORDER)
+    if sampling == "uniform":
+        x = np.linspace(x0, x1, n_points + 2)[1:-1]
+        return x, np.full(n_points, (x1 - x0) / (n_points + 1))  # trapezoid; psi = 0 at the walls
+    x = np.sort(rng.uniform(x0, x1, n_points))
+    return x, np.full(n_points, (x1 - x0) / n_points)
+
+
+def derivatives(psi_fn, x: torch.Tensor, order: int) -> list[torch.Tensor]:
+    """psi and its derivatives up to ``order`` at ``x`` (kept in the graph)."""
+    x = x.detach().requires_grad_(True)
+    values = [psi_fn(x)]
+    for _ in range(order):
+        (grad,) = torch.autograd.grad(values[-1].sum(), x, create_graph=True)
+        values.append(grad)
+    return values
+
+
+def rayleigh_quotient(psi, dpsi, potential, weights) -> torch.Tensor:
+    """(integral psi'^2 + V psi^2) / (integral psi^2): the energy of psi, >= E0 exactly."""
+    return (weights * (dpsi**2 + potential * psi**2)).sum() / (weights * psi**2).sum()
+
+
+def overlap_penalty(psi, weights, previous: list[torch.Tensor]) -> torch.Tensor:
+    """Sum over earlier states of the squared normalized overlap <psi, psi_j>^2 / (|psi|^2 |psi_j|^2)."""
+    norm = (weights * psi**2).sum()
+    total = psi.new_zeros(())
+    for other in previous:
+        total = total + (weights * psi * other).sum() ** 2 / (norm * (weights * other**2).sum())
+    return total
+
+
+def galerkin_basis(network, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Basis values and x-derivatives, ``(n, width + 1)``: envelope * (hidden units, 1)."""
+    h, dh = network.hidden_features(x)
+    envelope, denvelope = network._envelope(x)
+    ones = torch.ones_like(h[:, :1])
+    features = torch.cat([h, ones], dim=1)
+    basis = envelope[:, None] * features
+    dbasis = denvelope[:, None] * features + envelope[:, None] * torch.cat([dh, 0.0 * ones], dim=1)
+    return basis, dbasis
+
+
+def galerkin_matrices(network, x: torch.Tensor, w: torch.Tensor, v: torch.Tensor):
+    """Stiffness K, mass M and basis values for the network's last hidden layer as a basis.
+
+    Basis function i is envelope(x) * h_i(x), plus the envelope itself (the
+    output bias). K_ij = integral(b_i' b_j' + V b_i b_j), M_ij = integral(b_i b_j).
+    """
+    basis, dbasis = galerkin_basis(network, x)
+    mass = (basis * w[:, None]).T @ basis
+    stiffness = (dbasis * w[:, None]).T @ dbasis + (basis * (w * v)[:, None]).T @ basis
+    return stiffness, mass
+
+
+def ritz_coefficients(stiffness: torch.Tensor, mass: torch.Tensor, n_states: int) -> torch.Tensor:
+    """Coefficients (detached, float64, on the CPU) of the lowest Ritz vectors of (K, M).
+
+    M is often nearly singular (hidden units overlap). Directions with mass
+    below 1e4 machine epsilons (of the training dtype) of the largest are
+    dropped before solving: on them both K and M are rounding noise, and a
+    jitter instead of the cut would turn that noise into spurious (even
+    negative) eigenvalues.
+    """
+    cutoff = 1e4 * torch.finfo(stiffness.dtype).eps
+    with torch.no_grad():
+        k = stiffness.detach().double().cpu()
+        m = mass.detach().double().cpu()
+        scales, vectors = torch.linalg.eigh(0.5 * (m + m.T))
+        keep = scales > scales.max() * cutoff
+        whiten = vectors[:, keep] / torch.sqrt(scales[keep])
+        reduced = whiten.T @ k @ whiten
+        _, ritz = torch.linalg.eigh(0.5 * (reduced + reduced.T))
+        return whiten @ ritz[:, :n_states]
+
+
+def ritz_values(stiffness: torch.Tensor, mass: torch.Tensor, coefficients: torch.Tensor) -> torch.Tensor:
+    """c_k^T K c_k / c_k^T M c_k for each column; differentiable in K and M (c held fixed).
+
+    With c the exact Ritz vectors this is the Ritz value, and by the
+    Hellmann-Feynman argument its gradient is the gradient of the eigenvalue.
+    """
+    c = coefficients.to(device=stiffness.device, dtype=stiffness.dtype)
+    numerator = torch.einsum("ik,ij,jk->k", c, stiffness, c)
+    denominator = torch.einsum("ik,ij,jk->k", c, mass, c)
+    return numerator / denominator

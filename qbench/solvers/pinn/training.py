@@ -1,0 +1,136 @@
+"""The optimization loop shared by every PINN formulation: Adam, then L-BFGS."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from ..base import Status
+
+LBFGS_CHUNK = 25  # L-BFGS iterations between log entries and checks
+LBFGS_EVALS_PER_ITERATION = 4  # strong-Wolfe line searches take a few evaluations each
+
+
+@dataclass
+class TrainingRecord:
+    """What one training run did: history rows, steps, final loss, outcome."""
+
+    history: list[dict] = field(default_factory=list)
+    steps: int = 0
+    final_loss: float = math.nan
+    status: Status = Status.OK
+    message: str = ""
+
+
+def train(
+    parameters: list[torch.nn.Parameter],
+    objective: Callable[[], tuple[torch.Tensor, torch.Tensor]],
+    *,
+    adam_steps: int,
+    learning_rate: float,
+    lbfgs_iterations: int,
+    log_every: int,
+    time_limit_s: float,
+    on_step: Callable[[int], None] | None = None,
+    before_step: Callable[[int], None] | None = None,
+) -> TrainingRecord:
+    """Minimize ``objective() -> (loss, energy)`` over ``parameters``.
+
+    A non-finite loss stops training with status ``diverged``; running past
+    ``time_limit_s`` (0 = no limit) stops it with status ``timeout``. Neither
+    raises: the caller still gets the record and the parameters as they are.
+    """
+    record = TrainingRecord()
+    start = time.perf_counter()
+
+    def log(phase: str, loss: torch.Tensor, energy: torch.Tensor) -> None:
+        record.history.append(
+            {
+                "step": record.steps,
+                "phase": phase,
+                "loss": float(loss.detach()),
+                "energy": float(energy.detach()),
+                "time_s": time.perf_counter() - start,
+            }
+        )
+
+    def stop_reason(loss: torch.Tensor) -> tuple[Status, str] | None:
+        if not torch.isfinite(loss):
+            return Status.DIVERGED, f"loss became {float(loss)} at step {record.steps}"
+        if time_limit_s and time.perf_counter() - start > time_limit_s:
+            return Status.TIMEOUT, f"time limit {time_limit_s} s reached at step {record.steps}"
+        return None
+
+    if adam_steps:
+        optimizer = torch.optim.Adam(parameters, lr=learning_rate)
+        for step in range(adam_steps):
+            if before_step:
+                before_step(step)
+            optimizer.zero_grad(set_to_none=True)
+            loss, energy = objective()
+            reason = stop_reason(loss.detach())
+            if step % log_every == 0 or reason:
+                log("adam", loss, energy)
+            if reason:
+                record.status, record.message = reason
+                record.final_loss = float(loss.detach())
+                return record
+            loss.backward()
+            optimizer.step()
+            record.steps += 1
+            if on_step:
+                on_step(record.steps)
+
+    if lbfgs_iterations:
+        optimizer = torch.optim.LBFGS(
+            parameters,
+            lr=1.0,
+            max_iter=LBFGS_CHUNK,
+            max_eval=LBFGS_CHUNK * LBFGS_EVALS_PER_ITERATION,
+            history_size=50,
+            tolerance_grad=1e-14,
+            tolerance_change=1e-16,
+            line_search_fn="strong_wolfe",
+        )
+
+        def closure() -> torch.Tensor:
+            optimizer.zero_grad(set_to_none=True)
+            loss, _ = objective()
+            if torch.isfinite(loss):
+                loss.backward()
+            return loss
+
+        done = 0
+        state = optimizer.state[optimizer._params[0]]
+        while done < lbfgs_iterations:
+            chunk = min(LBFGS_CHUNK, lbfgs_iterations - done)
+            optimizer.param_groups[0]["max_iter"] = chunk
+            optimizer.param_groups[0]["max_eval"] = chunk * LBFGS_EVALS_PER_ITERATION
+            iterations_before, evals_before = state.get("n_iter", 0), state.get("func_evals", 0)
+            optimizer.step(closure)
+            taken = state.get("n_iter", 0) - iterations_before
+            evals = state.get("func_evals", 0) - evals_before
+            done += taken
+            record.steps += taken
+            if on_step:
+                on_step(record.steps)
+            loss, energy = objective()  # derivatives need autograd, so no no_grad() here
+            log("lbfgs", loss, energy)
+            reason = stop_reason(loss)
+            if reason:
+                record.status, record.message = reason
+                break
+            if taken < chunk and evals < chunk * LBFGS_EVALS_PER_ITERATION:
+                break  # converged: gradient or change below tolerance
+
+    loss, energy = objective()
+    if not record.history or record.history[-1]["step"] != record.steps:
+        log("final", loss, energy)
+    record.final_loss = float(loss.detach())
+    if record.status is Status.OK and not torch.isfinite(loss):
+        record.status, record.message = Status.DIVERGED, f"final loss is {float(loss)}"
+    return record

@@ -1,0 +1,188 @@
+"""PINN solvers: behaviour with budgets of seconds (accuracy targets live in benchmarks/bench_pinn.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import qbench
+from qbench.solvers.pinn import objectives
+
+TINY = {"adam_steps": 30, "n_points": 64, "width": 16}
+
+
+def test_fixed_energy_keeps_pi_squared_and_learns_the_shape():
+    problem = qbench.problems.InfiniteWell()
+    solution = qbench.solvers.get("pinn-fixed", adam_steps=300, learning_rate=1e-2).solve(problem, 1)
+    assert solution.energies[0] == math.pi**2
+    assert solution.info["history"][0]["loss"] > solution.info["final_loss"][0]
+    assert qbench.metrics.wavefunction_l2_error(solution, problem)[0] < 0.5
+
+
+def test_trainable_energy_moves_toward_the_reference():
+    problem = qbench.problems.InfiniteWell()
+    exact = problem.reference(1).energies[0]
+    start = 12.0
+    solver = qbench.solvers.get(
+        "pinn-trainable", initial_energy=start, adam_steps=300, learning_rate=1e-2, norm_weight=1e4
+    )
+    solution = solver.solve(problem, 1)
+    energies = [row["energy"] for row in solution.info["history"]]
+    assert energies[0] == start
+    assert solution.status == "ok", solution.message
+    assert abs(solution.energies[0] - exact) < 0.2 * abs(start - exact)
+
+
+def test_trainable_energy_started_far_off_collapses_and_says_so():
+    """The paper's loss with normalization weight 1 and E started far away: psi -> 0 (design.md 6)."""
+    problem = qbench.problems.FiniteBarrier()
+    solution = qbench.solvers.get("pinn-trainable", adam_steps=300, learning_rate=1e-2).solve(problem, 1)
+    assert solution.status == "failed" and "collapsed to psi = 0" in solution.message
+    assert solution.info["norm_integral"][0] < 1e-2
+
+
+@pytest.mark.parametrize("energy", ["galerkin", "ritz"])
+def test_variational_energy_never_falls_below_the_ground_state(energy, canonical):
+    solution = qbench.solvers.get("pinn", energy=energy, **TINY).solve(canonical, 1)
+    exact = canonical.reference(1).energies[0]
+    # Upper bound up to quadrature error (Gauss panels end at the breakpoints: ~1e-12 here).
+    assert solution.energies[0] >= exact * (1 - 1e-10)
+    assert solution.info["rayleigh_energy"][0] >= exact * (1 - 1e-10)
+
+
+def test_galerkin_gives_ordered_excited_states_above_the_exact_ones():
+    problem = qbench.problems.FiniteWell()
+    solution = qbench.solvers.get("pinn", adam_steps=100, n_points=128, width=32).solve(problem, 3)
+    exact = problem.reference(3).energies
+    assert np.all(np.diff(solution.energies) > 0)
+    assert np.all(solution.energies >= exact * (1 - 1e-10))  # min-max: each Ritz value bounds its state
+    assert np.all(qbench.metrics.rel_energy_error(solution.energies, exact) < 0.05)
+
+
+def test_deflation_trains_one_network_per_state():
+    problem = qbench.problems.InfiniteWell()
+    solution = qbench.solvers.get("pinn", energy="ritz", adam_steps=200, n_points=64, width=16).solve(
+        problem, 2
+    )
+    assert len(solution.info["steps"]) == 2
+    assert {row["state"] for row in solution.info["history"]} == {0, 1}
+    nodes, weights = qbench.quadrature.domain_rule(problem.domain, problem.breakpoints)
+    psi = solution.wavefunctions(nodes)
+    assert abs((psi[0] * psi[1]) @ weights) < 0.2  # the penalty keeps state 1 away from state 0
+    assert solution.energies[1] > 2 * solution.energies[0]
+
+
+@pytest.mark.parametrize("name", ["pinn", "pinn-trainable"])
+def test_same_seed_is_bit_identical_on_cpu(name):
+    problem = qbench.problems.FiniteWell()
+    first = qbench.solvers.get(name, seed=3, **TINY).solve(problem, 1)
+    second = qbench.solvers.get(name, seed=3, **TINY).solve(problem, 1)
+    other = qbench.solvers.get(name, seed=4, **TINY).solve(problem, 1)
+    np.testing.assert_array_equal(first.energies, second.energies)
+    assert first.info["final_loss"] == second.info["final_loss"]
+    assert other.energies[0] != first.energies[0]
+
+
+def test_info_records_training_and_resources():
+    threads = torch.get_num_threads()
+    solution = qbench.solvers.get("pinn", log_every=5, **TINY).solve(qbench.problems.InfiniteWell(), 1)
+    info = solution.info
+    assert torch.get_num_threads() == threads  # restored after training
+    assert {"step", "loss", "energy", "time_s", "state", "phase"} <= set(info["history"][0])
+    assert [row["step"] for row in info["history"][:3]] == [0, 5, 10]
+    assert info["steps"] == [30] and info["n_parameters"] == (1 * 16 + 16) + (16 * 16 + 16) + (16 + 1)
+    assert info["device"] == "cpu" and info["dtype"] == "float64" and info["seed"] == 0
+    assert info["peak_rss_mb_process"] > 0 and math.isnan(info["peak_gpu_mem_mb"])
+    assert info["deterministic_algorithms"] in (True, False)
+    assert info["wall_time_s"] > 0
+
+
+def test_nan_loss_stops_training_as_diverged_without_raising(monkeypatch):
+    def poisoned(stiffness, mass, coefficients):
+        return torch.full((coefficients.shape[1],), float("nan"), dtype=stiffness.dtype, requires_grad=True)
+
+    monkeypatch.setattr(objectives, "ritz_values", poisoned)
+    solution = qbench.solvers.get("pinn", **TINY).solve(qbench.problems.InfiniteWell(), 1)
+    assert solution.status == "diverged"
+    assert "nan" in solution.message
+    assert solution.info["steps"] == [0]
+
+
+def test_time_limit_stops_training_as_timeout():
+    solver = qbench.solvers.get("pinn", adam_steps=100000, n_points=64, width=16, time_limit_s=0.2)
+    solution = solver.solve(qbench.problems.InfiniteWell(), 1)
+    assert solution.status == "timeout"
+    assert solution.info["steps"][0] < 100000
+    assert np.isfinite(solution.energies[0])
+
+
+def test_collapse_to_zero_is_reported_as_failed(monkeypatch):
+    """A residual-loss state whose integral of psi^2 ends near 0 is a failure, not a result."""
+    solver = qbench.solvers.get("pinn-fixed", adam_steps=1, n_points=64, width=16)
+    monkeypatch.setattr(solver, "_network", _zero_network(solver._network))
+    solution = solver.solve(qbench.problems.InfiniteWell(), 1)
+    assert solution.status == "failed" and "collapsed" in solution.message
+
+
+def _zero_network(build):
+    def build_zero(context):
+        network = build(context)
+        with torch.no_grad():
+            network.output.weight.zero_()
+            network.output.bias.zero_()
+        return network
+
+    return build_zero
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"width": 0}, "width must be >= 1"),
+        ({"depth": 0}, "depth must be >= 1"),
+        ({"adam_steps": 0}, "adam_steps must be >= 1"),
+        ({"lbfgs_iterations": -1}, "lbfgs_iterations must be >= 1"),
+        ({"learning_rate": 0.0}, "learning_rate must be > 0"),
+        ({"learning_rate": -1e-3}, "learning_rate must be > 0"),
+        ({"activation": "relu"}, "activation must be one of"),
+        ({"optimizer": "sgd"}, "optimizer must be one of"),
+        ({"energy": "magic"}, "energy must be one of"),
+        ({"dtype": "float16"}, "dtype must be one of"),
+        ({"device": "tpu"}, "device must be one of"),
+        ({"n_points": 4}, "n_points must be >= 8"),
+        ({"initial_energy": "guess"}, "initial_energy must be 'box' or a finite number"),
+        ({"seed": -1}, "seed must be >= 0"),
+        ({"hidden": 3}, "unknown option"),
+    ],
+)
+def test_bad_options_raise_naming_the_option(options, match):
+    with pytest.raises(ValueError, match=match):
+        qbench.solvers.get("pinn", **options)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on machines without CUDA")
+def test_cuda_without_a_gpu_is_a_clear_error():
+    with pytest.raises(ValueError, match="device='cuda' but CUDA is not available"):
+        qbench.solvers.get("pinn", device="cuda")
+
+
+def test_fixed_energy_needs_a_known_energy():
+    class Unknown(qbench.problems.PiecewiseConstant):
+        name = "unknown_energy"
+        has_exact_reference = False
+
+    problem = Unknown([0.0, 1.0], [0.0])
+    with pytest.raises(ValueError, match="energy='fixed' needs a problem whose exact energies are known"):
+        qbench.solvers.get("pinn-fixed").solve(problem, 1)
+
+
+def test_kink_features_let_psi_bend_at_the_breakpoints():
+    network = qbench.solvers.pinn.network.TrialFunction((0.0, 1.0), (0.4,), 8, 1, "tanh").double()
+    x = torch.tensor([0.4 - 1e-4, 0.4, 0.4 + 1e-4], dtype=torch.float64)
+    psi, dpsi = network.value_and_derivative(x)
+    (autograd_dpsi,) = torch.autograd.grad(network(x.requires_grad_(True)).sum(), x)
+    torch.testing.assert_close(dpsi, autograd_dpsi)  # forward-carried derivative is exact
+    assert torch.all(torch.isfinite(psi))
