@@ -107,7 +107,8 @@ def _command_list() -> int:
         cls = solvers.METHODS[name]
         print(f"  {name}")
         for key, option in cls.options.items():
-            print(f"      {key}={option.default!r:<10} {option.doc}")
+            setting = f"{key}={option.default!r}"
+            print(f"      {setting:<28} {option.doc}")
     return 0
 
 
