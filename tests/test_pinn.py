@@ -111,6 +111,23 @@ def test_nan_loss_stops_training_as_diverged_without_raising(monkeypatch):
     assert solution.info["steps"] == [0]
 
 
+def test_nan_parameters_end_galerkin_training_as_diverged():
+    """Parameters that became NaN must not crash the eigen-solve of the output layer."""
+    solver = qbench.solvers.get("pinn", **TINY)
+    build = solver._network
+
+    def poisoned(context):
+        network = build(context)
+        with torch.no_grad():
+            network.hidden[0].weight.fill_(float("nan"))
+        return network
+
+    solver._network = poisoned
+    solution = solver.solve(qbench.problems.FiniteWell(), 2)
+    assert solution.status == "diverged"
+    assert np.all(np.isnan(solution.energies))
+
+
 def test_time_limit_stops_training_as_timeout():
     solver = qbench.solvers.get("pinn", adam_steps=100000, n_points=64, width=16, time_limit_s=0.2)
     solution = solver.solve(qbench.problems.InfiniteWell(), 1)

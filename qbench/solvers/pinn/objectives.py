@@ -92,6 +92,9 @@ def ritz_coefficients(stiffness: torch.Tensor, mass: torch.Tensor, n_states: int
     with torch.no_grad():
         k = stiffness.detach().double().cpu()
         m = mass.detach().double().cpu()
+        if not (torch.isfinite(k).all() and torch.isfinite(m).all()):
+            # Diverged parameters: NaN coefficients make the loss NaN, which ends training.
+            return torch.full((len(k), n_states), float("nan"), dtype=torch.float64)
         scales, vectors = torch.linalg.eigh(0.5 * (m + m.T))
         keep = scales > scales.max() * cutoff
         whiten = vectors[:, keep] / torch.sqrt(scales[keep])
