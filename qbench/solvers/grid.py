@@ -50,7 +50,8 @@ class PiecewiseGrid:
         return samples
 
 
-def _build(edges: np.ndarray, counts: list[int]) -> PiecewiseGrid:
+def build_grid(edges: np.ndarray, counts: list[int]) -> PiecewiseGrid:
+    """Each piece between consecutive ``edges`` split uniformly into ``counts[j]`` intervals."""
     parts, pieces, start = [], [], 0
     for a, b, m in zip(edges[:-1], edges[1:], counts):
         parts.append(np.linspace(a, b, m + 1)[:-1])
@@ -80,11 +81,11 @@ def grid_with_intervals(problem: Problem, n_intervals: int) -> PiecewiseGrid:
     while counts.sum() > n_intervals:
         j = int(np.argmax(np.where(counts > 1, widths / counts, -np.inf)))
         counts[j] -= 1
-    return _build(edges, counts.tolist())
+    return build_grid(edges, counts.tolist())
 
 
 def grid_with_step(problem: Problem, max_step: float) -> PiecewiseGrid:
     """Each piece split uniformly into the fewest intervals no longer than ``max_step``."""
     edges = panel_edges(problem.domain, problem.breakpoints)
     counts = [max(1, math.ceil((b - a) / max_step)) for a, b in zip(edges[:-1], edges[1:])]
-    return _build(edges, counts)
+    return build_grid(edges, counts)

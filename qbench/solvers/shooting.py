@@ -12,7 +12,7 @@ from ..problems import Problem
 from ..quadrature import panel_edges
 from ..sturm import energy_upper_bound, isolate_state
 from .base import Option, Solution, Solver, Status
-from .grid import PiecewiseGrid, _build
+from .grid import PiecewiseGrid, build_grid
 from .nodal import NodalStates
 
 # Numerov's energy error is about (k h)^4 / 240 relative; the first step is
@@ -249,7 +249,7 @@ class Shooting(Solver):
                     for a, b in zip(edges[:-1], edges[1:])
                 ]
             )
-        grid = _build(edges, counts.tolist())
+        grid = build_grid(edges, counts.tolist())
         match_piece = int(np.argmin(np.abs(edges - x_match)))
         return _Sweeps(problem, grid, match_piece, counts)
 
