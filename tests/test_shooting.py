@@ -46,3 +46,14 @@ def test_same_input_gives_bit_identical_output():
 def test_bad_tolerance_raises(tol):
     with pytest.raises(ValueError, match="tol"):
         qbench.solvers.get("shooting", tol=tol)
+
+
+def test_a_state_it_cannot_bracket_is_reported_as_failed_not_raised():
+    """A double well split at 4e-12 relative: Numerov cannot separate the pair; the suite must hear it."""
+    problem = qbench.problems.PiecewiseConstant([0.0, 5 / 3, 10 / 3, 5.0], [-50.0, 200.0, -50.0])
+    solution = qbench.solvers.get("shooting").solve(problem, 3)
+    assert solution.status == "failed" and solution.message.startswith("state 0")
+    assert np.isnan(solution.energies[0])
+    exact = problem.reference(3).energies
+    assert np.all(rel_energy_error(solution.energies[1:], exact[1:]) <= 1e-10)
+    assert np.all(np.isnan(solution.wavefunctions(np.array([1.0]))[0]))

@@ -163,67 +163,85 @@ class Shooting(Solver):
     def _solve(self, problem: Problem, n_states: int) -> Solution:
         probe = np.linspace(*problem.domain, 2001)[1:-1]
         v_probe = problem.potential(probe)
-        v_min, v_max = float(v_probe.min()), float(v_probe.max())
-        x_match = _matching_point(probe, v_probe)
-        kappa_max = math.sqrt(v_max - v_min)
+        setting = {
+            "v_min": float(v_probe.min()),
+            "v_max": float(v_probe.max()),
+            "x_match": _matching_point(probe, v_probe),
+            "kappa_max": math.sqrt(float(v_probe.max() - v_probe.min())),
+        }
         energies, states, per_state = [], [], []
         status, message = Status.OK, ""
         for n in range(n_states):
-            upper = energy_upper_bound(v_max, problem.length, n)
-            coarse_step = _COARSE_KH / math.sqrt(upper - v_min + 1.0)
-            coarse = self._sweeps(problem, x_match, coarse_step, kappa_max)
-            bracket = isolate_state(coarse.count_below, n, v_min, upper)
-            e_coarse = brentq(coarse.mismatch, *bracket, xtol=1e-12 * upper)
-            guess_error = abs(e_coarse) * _COARSE_KH**4 / _NUMEROV_CONSTANT + 1e-12 * upper
-            k = math.sqrt(max(abs(e_coarse - v_min), abs(e_coarse - v_max)) + 1e-300)
-            step = (_NUMEROV_CONSTANT * _SAFETY * self.tol) ** 0.25 / k
-            evaluations = 0
-            for _ in range(_MAX_REFINEMENTS):
-                fine = self._sweeps(problem, x_match, step, kappa_max, even=True)
-                half = self._sweeps(problem, x_match, 2 * step, kappa_max, counts=fine.counts // 2)
-                e_half, calls_half = _polish(half, n, e_coarse, guess_error, self.tol, v_min, upper)
-                e_fine, calls_fine = _polish(fine, n, e_half, guess_error / 8, self.tol, v_min, upper)
-                evaluations += calls_half + calls_fine
-                estimate = abs(e_fine - e_half) / 15.0
-                # Relative to |E|, but never to less than the box's natural energy unit (E can be ~0).
-                scale = max(abs(e_fine), (math.pi / problem.length) ** 2)
-                if estimate <= self.tol * scale:
-                    break
-                # Shrink by at most 4x a round: below ~1e-12 rounding, not h, sets the difference.
-                step *= max(0.25, 0.9 * (self.tol * scale / estimate) ** 0.25)
-            energy = e_fine + (e_fine - e_half) / 15.0
-            if estimate > self.tol * scale:
-                status = Status.FAILED
-                message = f"state {n}: error estimate {estimate:.2e} above tol after refinement"
-            values = fine.nodal_values(e_fine)
-            nodes = int(np.count_nonzero(np.diff(np.signbit(values[1:-1]))))
-            if nodes != n:
-                status, message = (
-                    Status.FAILED,
-                    f"state {n}: eigenfunction has {nodes} nodes, expected {n}",
-                )
-            states.append(NodalStates(problem, fine.grid, np.array([e_fine]), values[None, :]))
+            try:
+                energy, state, details, problem_found = self._solve_state(problem, n, setting)
+            except (RuntimeError, ValueError) as exc:  # no bracket or no separation: a failed state
+                energy, state, problem_found = math.nan, None, f"state {n}: {exc}"
+                details = {"steps": 0, "function_evaluations": 0, "error_estimate": math.nan, "nodes": -1}
+            if problem_found and status is Status.OK:
+                status, message = Status.FAILED, problem_found
             energies.append(energy)
-            per_state.append(
-                {
-                    "steps": fine.grid.n_intervals,
-                    "function_evaluations": evaluations,
-                    "error_estimate": estimate / scale,
-                    "nodes": nodes,
-                }
-            )
+            states.append(state)
+            per_state.append(details)
         info = {
             "tol": self.tol,
-            "x_match": x_match,
+            "x_match": setting["x_match"],
             "steps": [s["steps"] for s in per_state],
             "function_evaluations": sum(s["function_evaluations"] for s in per_state),
             "nodes": [s["nodes"] for s in per_state],
             "rel_error_estimate": [s["error_estimate"] for s in per_state],
             "energy": "Richardson extrapolation of steps h and 2h",
         }
-        return Solution(
-            np.array(energies), lambda x: np.vstack([s(x) for s in states]), info, status, message
+
+        def wavefunctions(x: np.ndarray) -> np.ndarray:
+            return np.vstack([s(x) if s is not None else np.full((1, len(x)), np.nan) for s in states])
+
+        return Solution(np.array(energies), wavefunctions, info, status, message)
+
+    def _solve_state(self, problem: Problem, n: int, setting: dict):
+        """Energy, wavefunction, counters and a failure message ("" if none) of state n."""
+        v_min, v_max, x_match, kappa_max = (
+            setting["v_min"],
+            setting["v_max"],
+            setting["x_match"],
+            setting["kappa_max"],
         )
+        upper = energy_upper_bound(v_max, problem.length, n)
+        coarse_step = _COARSE_KH / math.sqrt(upper - v_min + 1.0)
+        coarse = self._sweeps(problem, x_match, coarse_step, kappa_max)
+        bracket = isolate_state(coarse.count_below, n, v_min, upper)
+        e_coarse = brentq(coarse.mismatch, *bracket, xtol=1e-12 * upper)
+        guess_error = abs(e_coarse) * _COARSE_KH**4 / _NUMEROV_CONSTANT + 1e-12 * upper
+        k = math.sqrt(max(abs(e_coarse - v_min), abs(e_coarse - v_max)) + 1e-300)
+        step = (_NUMEROV_CONSTANT * _SAFETY * self.tol) ** 0.25 / k
+        evaluations = 0
+        for _ in range(_MAX_REFINEMENTS):
+            fine = self._sweeps(problem, x_match, step, kappa_max, even=True)
+            half = self._sweeps(problem, x_match, 2 * step, kappa_max, counts=fine.counts // 2)
+            e_half, calls_half = _polish(half, n, e_coarse, guess_error, self.tol, v_min, upper)
+            e_fine, calls_fine = _polish(fine, n, e_half, guess_error / 8, self.tol, v_min, upper)
+            evaluations += calls_half + calls_fine
+            estimate = abs(e_fine - e_half) / 15.0
+            # Relative to |E|, but never to less than the box's natural energy unit (E can be ~0).
+            scale = max(abs(e_fine), (math.pi / problem.length) ** 2)
+            if estimate <= self.tol * scale:
+                break
+            # Shrink by at most 4x a round: below ~1e-12 rounding, not h, sets the difference.
+            step *= max(0.25, 0.9 * (self.tol * scale / estimate) ** 0.25)
+        failure = ""
+        if estimate > self.tol * scale:
+            failure = f"state {n}: error estimate {estimate:.2e} above tol after refinement"
+        values = fine.nodal_values(e_fine)
+        nodes = int(np.count_nonzero(np.diff(np.signbit(values[1:-1]))))
+        if nodes != n:
+            failure = f"state {n}: eigenfunction has {nodes} nodes, expected {n}"
+        state = NodalStates(problem, fine.grid, np.array([e_fine]), values[None, :])
+        details = {
+            "steps": fine.grid.n_intervals,
+            "function_evaluations": evaluations,
+            "error_estimate": estimate / scale,
+            "nodes": nodes,
+        }
+        return e_fine + (e_fine - e_half) / 15.0, state, details, failure
 
     @staticmethod
     def _sweeps(

@@ -97,6 +97,8 @@ def ritz_coefficients(stiffness: torch.Tensor, mass: torch.Tensor, n_states: int
             return torch.full((len(k), n_states), float("nan"), dtype=torch.float64)
         scales, vectors = torch.linalg.eigh(0.5 * (m + m.T))
         keep = scales > scales.max() * cutoff
+        if int(keep.sum()) < n_states:  # the basis has collapsed: fewer directions than states
+            return torch.full((len(k), n_states), float("nan"), dtype=torch.float64)
         whiten = vectors[:, keep] / torch.sqrt(scales[keep])
         reduced = whiten.T @ k @ whiten
         _, ritz = torch.linalg.eigh(0.5 * (reduced + reduced.T))
