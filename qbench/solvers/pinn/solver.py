@@ -59,10 +59,16 @@ def _time_limit(name, value):
 
 
 class PINN(Solver):
-    """A physics-informed neural network for the lowest states, trained state by state.
+    """A physics-informed neural network for the lowest states.
 
     The trial function is psi(x) = (x - x0)(x1 - x) N(x), so the walls hold
     exactly. Energy modes (option ``energy``):
+
+    * ``"galerkin"`` (default, the ``pinn`` preset): the last hidden layer times
+      the wall factor is a basis and the output layer is the exact Ritz-Galerkin
+      solution in it; the basis is trained on the sum of the lowest
+      ``n_states`` Ritz values, so one network gives every state, each energy
+      an upper bound of its exact level (min-max);
 
     * ``"fixed"``: residual loss with E held at the problem's exact value (the
       reference paper's infinite-well setting; its energy error is zero by
@@ -73,13 +79,13 @@ class PINN(Solver):
     * ``"ritz"``: the loss *is* the Rayleigh quotient (Deep Ritz); it needs
       only psi', is scale-free, and bounds E from above for the ground state.
 
-    Residual modes minimize ``sum(w r^2) / L + norm_weight (sum(w psi^2) - 1)^2``
+    The other modes train one network per state. Residual modes minimize ``sum(w r^2) / L + norm_weight (sum(w psi^2) - 1)^2``
     with r = -psi'' + (V - E) psi. State k > 0 adds
     ``overlap_weight * sum_j <psi, psi_j>^2 / (|psi|^2 |psi_j|^2)`` over the
     trained states j < k (deflation).
 
-    The returned energy is E for ``fixed``/``trainable`` and the Rayleigh
-    quotient for ``rayleigh``/``ritz``; ``info`` also holds every state's
+    The returned energy is E for ``fixed``/``trainable``, the Rayleigh
+    quotient for ``rayleigh``/``ritz`` and the Ritz value for ``galerkin``; ``info`` also holds every state's
     Rayleigh quotient on a fine rule, the training history (step, phase, loss,
     energy, time), steps, final loss, parameter count, memory and device.
     Training never raises: a NaN loss gives status ``diverged``, a psi that
