@@ -69,7 +69,6 @@ class PINN(Solver):
       solution in it; the basis is trained on the sum of the lowest
       ``n_states`` Ritz values, so one network gives every state, each energy
       an upper bound of its exact level (min-max);
-
     * ``"fixed"``: residual loss with E held at the problem's exact value (the
       reference paper's infinite-well setting; its energy error is zero by
       construction, the wavefunction is what it learns);
@@ -79,14 +78,15 @@ class PINN(Solver):
     * ``"ritz"``: the loss *is* the Rayleigh quotient (Deep Ritz); it needs
       only psi', is scale-free, and bounds E from above for the ground state.
 
-    The other modes train one network per state. Residual modes minimize ``sum(w r^2) / L + norm_weight (sum(w psi^2) - 1)^2``
-    with r = -psi'' + (V - E) psi. State k > 0 adds
+    The other modes train one network per state. Residual modes minimize
+    ``sum(w r^2) / L + norm_weight (sum(w psi^2) - 1)^2`` with
+    r = -psi'' + (V - E) psi. State k > 0 adds
     ``overlap_weight * sum_j <psi, psi_j>^2 / (|psi|^2 |psi_j|^2)`` over the
     trained states j < k (deflation).
 
     The returned energy is E for ``fixed``/``trainable``, the Rayleigh
-    quotient for ``rayleigh``/``ritz`` and the Ritz value for ``galerkin``; ``info`` also holds every state's
-    Rayleigh quotient on a fine rule, the training history (step, phase, loss,
+    quotient for ``rayleigh``/``ritz`` and the Ritz value for ``galerkin``;
+    ``info`` also holds every state's Rayleigh quotient on a fine rule, the training history (step, phase, loss,
     energy, time), steps, final loss, parameter count, memory and device.
     Training never raises: a NaN loss gives status ``diverged``, a psi that
     collapsed to zero ``failed``, the time limit ``timeout``.
