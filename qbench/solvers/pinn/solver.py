@@ -86,8 +86,9 @@ class PINN(Solver):
 
     The returned energy is E for ``fixed``/``trainable``, the Rayleigh
     quotient for ``rayleigh``/``ritz`` and the Ritz value for ``galerkin``;
-    ``info`` also holds every state's Rayleigh quotient on a fine rule, the training history (step, phase, loss,
-    energy, time), steps, final loss, parameter count, memory and device.
+    ``info`` also holds every state's Rayleigh quotient on a fine rule, the
+    training history (step, phase, loss, energy, time), steps, final loss,
+    parameter count, memory and device.
     Training never raises: a NaN loss gives status ``diverged``, a psi that
     collapsed to zero ``failed``, the time limit ``timeout``.
     """
