@@ -8,7 +8,6 @@ potentials, wherever the jumps are (design.md section 6).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,10 +81,3 @@ def grid_with_intervals(problem: Problem, n_intervals: int) -> PiecewiseGrid:
         j = int(np.argmax(np.where(counts > 1, widths / counts, -np.inf)))
         counts[j] -= 1
     return build_grid(edges, counts.tolist())
-
-
-def grid_with_step(problem: Problem, max_step: float) -> PiecewiseGrid:
-    """Each piece split uniformly into the fewest intervals no longer than ``max_step``."""
-    edges = panel_edges(problem.domain, problem.breakpoints)
-    counts = [max(1, math.ceil((b - a) / max_step)) for a, b in zip(edges[:-1], edges[1:])]
-    return build_grid(edges, counts)

@@ -167,8 +167,10 @@ class Shooting(Solver):
             "v_min": float(v_probe.min()),
             "v_max": float(v_probe.max()),
             "x_match": _matching_point(probe, v_probe),
-            "kappa_max": math.sqrt(float(v_probe.max() - v_probe.min())),
         }
+        kappa_max = math.sqrt(setting["v_max"] - setting["v_min"])
+        setting["edges"] = self._sweep_edges(problem, setting["x_match"], kappa_max)
+        setting["match_piece"] = int(np.argmin(np.abs(setting["edges"] - setting["x_match"])))
         energies, states, per_state = [], [], []
         status, message = Status.OK, ""
         for n in range(n_states):
@@ -199,15 +201,10 @@ class Shooting(Solver):
 
     def _solve_state(self, problem: Problem, n: int, setting: dict):
         """Energy, wavefunction, counters and a failure message ("" if none) of state n."""
-        v_min, v_max, x_match, kappa_max = (
-            setting["v_min"],
-            setting["v_max"],
-            setting["x_match"],
-            setting["kappa_max"],
-        )
+        v_min, v_max = setting["v_min"], setting["v_max"]
         upper = energy_upper_bound(v_max, problem.length, n)
         coarse_step = _COARSE_KH / math.sqrt(upper - v_min + 1.0)
-        coarse = self._sweeps(problem, x_match, coarse_step, kappa_max)
+        coarse = self._sweeps(problem, setting, coarse_step)
         bracket = isolate_state(coarse.count_below, n, v_min, upper)
         e_coarse = brentq(coarse.mismatch, *bracket, xtol=1e-12 * upper)
         guess_error = abs(e_coarse) * _COARSE_KH**4 / _NUMEROV_CONSTANT + 1e-12 * upper
@@ -215,8 +212,8 @@ class Shooting(Solver):
         step = (_NUMEROV_CONSTANT * _SAFETY * self.tol) ** 0.25 / k
         evaluations = 0
         for _ in range(_MAX_REFINEMENTS):
-            fine = self._sweeps(problem, x_match, step, kappa_max, even=True)
-            half = self._sweeps(problem, x_match, 2 * step, kappa_max, counts=fine.counts // 2)
+            fine = self._sweeps(problem, setting, step, even=True)
+            half = self._sweeps(problem, setting, 2 * step, counts=fine.counts // 2)
             e_half, calls_half = _polish(half, n, e_coarse, guess_error, self.tol, v_min, upper)
             e_fine, calls_fine = _polish(fine, n, e_half, guess_error / 8, self.tol, v_min, upper)
             evaluations += calls_half + calls_fine
@@ -244,20 +241,22 @@ class Shooting(Solver):
         return e_fine + (e_fine - e_half) / 15.0, state, details, failure
 
     @staticmethod
+    def _sweep_edges(problem: Problem, x_match: float, kappa_max: float) -> np.ndarray:
+        """Piece edges of every sweep grid: walls, breakpoints, the matching node, and splits
+        where the solution could grow past float range within one piece."""
+        edges = np.unique(np.concatenate([panel_edges(problem.domain, problem.breakpoints), [x_match]]))
+        splits = [max(1, math.ceil(kappa_max * (b - a) / _MAX_GROWTH)) for a, b in zip(edges[:-1], edges[1:])]
+        return build_grid(edges, splits).nodes
+
+    @staticmethod
     def _sweeps(
         problem: Problem,
-        x_match: float,
+        setting: dict,
         step: float,
-        kappa_max: float,
         even: bool = False,
         counts: np.ndarray | None = None,
     ) -> _Sweeps:
-        edges = np.unique(np.concatenate([panel_edges(problem.domain, problem.breakpoints), [x_match]]))
-        # Sub-divide pieces where the solution could grow past float range in one sweep piece.
-        splits = [max(1, math.ceil(kappa_max * (b - a) / _MAX_GROWTH)) for a, b in zip(edges[:-1], edges[1:])]
-        edges = np.concatenate(
-            [np.linspace(a, b, m + 1)[:-1] for a, b, m in zip(edges[:-1], edges[1:], splits)] + [edges[-1:]]
-        )
+        edges = setting["edges"]
         if counts is None:
             # Numerov's restart at a piece edge needs >= 2 intervals (>= 4 on a grid that is halved).
             minimum, unit = (4, 2) if even else (2, 1)
@@ -268,8 +267,7 @@ class Shooting(Solver):
                 ]
             )
         grid = build_grid(edges, counts.tolist())
-        match_piece = int(np.argmin(np.abs(edges - x_match)))
-        return _Sweeps(problem, grid, match_piece, counts)
+        return _Sweeps(problem, grid, setting["match_piece"], counts)
 
 
 def _polish(sweeps, index, guess, width, tol, lower_bound, upper_bound) -> tuple[float, int]:
