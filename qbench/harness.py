@@ -1,40 +1,73 @@
-"""Run one case (problem x solver x n_states), time it, and grade it against the exact reference.
+"""Run one case: build it, solve it (timed, within its timeout), measure memory, grade every state.
 
-The harness owns timing and grading so that every solver is measured the same
-way; solvers never grade themselves.
+The harness owns timing, memory and grading so that every solver is measured
+the same way; solvers never grade themselves. :func:`run_case` never raises
+for a solver's sake: an exception, a timeout or a solver's own verdict all
+become the ``status`` and ``message`` of the case's rows.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
+import os
+import signal
+import socket
 import statistics
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .cases import Case, canonical_json
+from .memory import CpuPeak, GpuPeak
 from .metrics import abs_energy_error, rel_energy_error, wavefunction_l2_error
 from .problems import Problem
-from .solvers import Solution, Solver
+from .solvers import Solution, Solver, Status
+
+TIMING_BUDGET_S = 0.2
+MAX_REPEATS = 25
 
 
 @dataclass(frozen=True)
 class Timing:
-    """Wall time of repeated solves: median, min and max over ``repeats``."""
+    """Wall time of repeated solves: median, min and max over ``repeats``, and their sum."""
 
     median_s: float
     min_s: float
     max_s: float
     repeats: int
+    total_s: float
+
+
+class CaseTimeout(BaseException):
+    """Raised inside a case when its wall-clock limit passes.
+
+    A ``BaseException`` so that a solver's own ``except Exception`` cannot swallow it.
+    """
+
+
+def utc_now() -> str:
+    """The current time, ISO 8601 in UTC with microseconds."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat()
 
 
 def time_solve(
-    solver: Solver, problem: Problem, n_states: int, budget_s: float = 0.2, max_repeats: int = 25
+    solver: Solver,
+    problem: Problem,
+    n_states: int,
+    budget_s: float = TIMING_BUDGET_S,
+    max_repeats: int = MAX_REPEATS,
 ) -> tuple[Solution, Timing]:
     """Solve, repeating sub-second solves to report a stable median.
 
     The first solve always counts; further ones run while the total stays under
     ``budget_s`` (auto-ranging, as ``timeit`` does), up to ``max_repeats``.
+    ``budget_s=0`` solves exactly once.
     """
     times = []
     solution = None
@@ -44,7 +77,8 @@ def time_solve(
         times.append(time.perf_counter() - start)
         if len(times) >= max_repeats or sum(times) + times[-1] > budget_s:
             break
-    return solution, Timing(statistics.median(times), min(times), max(times), len(times))
+    timing = Timing(statistics.median(times), min(times), max(times), len(times), sum(times))
+    return solution, timing
 
 
 def grade(solution: Solution, problem: Problem) -> list[dict[str, Any]]:
@@ -52,7 +86,7 @@ def grade(solution: Solution, problem: Problem) -> list[dict[str, Any]]:
     reference = problem.reference(solution.n_states)
     energy_errors = abs_energy_error(solution.energies, reference.energies)
     relative_errors = rel_energy_error(solution.energies, reference.energies)
-    l2_errors = wavefunction_l2_error(solution, problem, reference)
+    l2_errors = wavefunction_l2_error(solution, problem)
     return [
         {
             "state": state,
@@ -66,39 +100,140 @@ def grade(solution: Solution, problem: Problem) -> list[dict[str, Any]]:
     ]
 
 
-def run_case(problem: Problem, solver: Solver, n_states: int) -> list[dict[str, Any]]:
-    """Solve, time and grade one case; one row per state.
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise :class:`CaseTimeout` in the block after ``seconds`` of wall time.
 
-    A solver that raises is recorded with status ``failed`` and its message,
-    so one bad case never stops a suite.
+    Uses ``SIGALRM``, so it works in the main thread of a POSIX process (the
+    in-process run and every worker process); elsewhere the block runs
+    unlimited and solvers' own time limits are the only guard. Python handles
+    the signal between bytecodes, so a long call into C finishes first.
     """
-    base = {"problem": problem.name, "solver": solver.name, "n_states": n_states}
+    usable = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if not usable or not math.isfinite(seconds):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise CaseTimeout(f"case exceeded its timeout of {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        solution, timing = time_solve(solver, problem, n_states)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_case(case: Case, timing_budget_s: float = TIMING_BUDGET_S, max_repeats: int = MAX_REPEATS) -> dict:
+    """Build, solve, time, measure and grade one case.
+
+    Returns
+    -------
+    dict
+        The case record that the store persists: ``case_id``, ``case``
+        (``Case.to_dict()``), ``rows`` (one per state, the columns of the
+        results table), ``history`` (training history rows, possibly empty),
+        ``started_at``/``finished_at`` (UTC ISO), ``host`` and ``pid``.
+    """
+    started_at, started = utc_now(), time.perf_counter()
+    problem, solver = case.build()
+    reference = problem.reference(case.n_states)
+    cpu, gpu = CpuPeak(), GpuPeak()
+    rss_before = cpu.start()
+    gpu.start()
+    solution: Solution | None = None
+    timing = Timing(math.nan, math.nan, math.nan, 0, 0.0)
+    status, message = Status.FAILED, ""
+    try:
+        with deadline(case.timeout_s):
+            solution, timing = time_solve(solver, problem, case.n_states, timing_budget_s, max_repeats)
+        status, message = solution.status, solution.message
+    except CaseTimeout as exc:
+        status, message = Status.TIMEOUT, str(exc)
     except Exception as exc:
-        return [
+        status, message = Status.FAILED, f"{type(exc).__name__}: {exc}"
+    peak_cpu = cpu.peak_mb()
+    info = dict(solution.info) if solution is not None else {}
+    history = info.pop("history", [])
+    device = str(info.get("device", "cpu"))
+    peak_gpu = gpu.peak_mb(used_cuda=device.startswith("cuda"))
+
+    if solution is not None:
+        try:
+            graded = grade(solution, problem)
+        except Exception as exc:
+            status, message = Status.FAILED, f"grading failed: {type(exc).__name__}: {exc}"
+            solution = None
+    if solution is None:
+        graded = [
             {
-                **base,
-                "state": s,
-                "energy": np.nan,
-                "status": "failed",
-                "message": f"{type(exc).__name__}: {exc}",
+                "state": state,
+                "energy": math.nan,
+                "energy_ref": float(reference.energies[state]),
+                "abs_error": math.nan,
+                "rel_error": math.nan,
+                "l2_error": math.nan,
             }
-            for s in range(n_states)
+            for state in range(case.n_states)
         ]
-    timing_columns = {
+    common = {
+        "case_id": case.case_id,
+        "problem": case.problem,
+        "problem_params": canonical_json(case.problem_params),
+        "solver": case.solver,
+        "solver_options": canonical_json(case.solver_options),
+        "seed": case.seed,
+        "device": device,
+        "n_states": case.n_states,
+    }
+    measured = {
         "wall_time_s": timing.median_s,
         "wall_time_min_s": timing.min_s,
         "wall_time_max_s": timing.max_s,
         "repeats": timing.repeats,
+        "peak_cpu_mem_mb": peak_cpu,
+        "cpu_mem_at_start_mb": rss_before,
+        "peak_gpu_mem_mb": peak_gpu,
+        "iterations": float(info.get("iterations", math.nan)),
+        "status": Status(status).value,
+        "message": message,
     }
-    return [
+    case_time = time.perf_counter() - started
+    rows = [
         {
-            **base,
+            **common,
             **row,
-            **timing_columns,
-            "status": solution.status.value,
-            "message": solution.message,
+            **measured,
+            "case_time_s": case_time,
+            "solve_time_total_s": timing.total_s,
+            "solver_info": canonical_json(_plain(info)),
         }
-        for row in grade(solution, problem)
+        for row in graded
     ]
+    return {
+        "case_id": case.case_id,
+        "case": case.to_dict(),
+        "rows": rows,
+        "history": [{"case_id": case.case_id, **_plain(row)} for row in history],
+        "started_at": started_at,
+        "finished_at": utc_now(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays to Python numbers and lists, so a record is plain JSON."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

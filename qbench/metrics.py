@@ -5,6 +5,8 @@ Solvers never grade themselves; the harness calls these.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .problems import Problem, Reference
@@ -54,7 +56,24 @@ def l2_error(values: np.ndarray, reference_values: np.ndarray, weights: np.ndarr
 def wavefunction_l2_error(
     solution: Solution, problem: Problem, reference: Reference | None = None, n_points: int = 4096
 ) -> np.ndarray:
-    """L2 error of each state of ``solution`` by Gauss-Legendre panels ending at the breakpoints."""
-    reference = reference or problem.reference(solution.n_states)
+    """L2 error of each state of ``solution`` by Gauss-Legendre panels ending at the breakpoints.
+
+    Without an explicit ``reference`` the problem's exact one is used, and its
+    values on the rule are computed once per problem and reused.
+    """
+    if reference is None:
+        nodes, weights, reference_values = _exact_on_rule(problem, solution.n_states, n_points)
+    else:
+        nodes, weights = domain_rule(problem.domain, problem.breakpoints, n_points=n_points)
+        reference_values = reference.wavefunctions(nodes)
+    return l2_error(solution.wavefunctions(nodes), reference_values, weights)
+
+
+@functools.lru_cache(maxsize=64)
+def _exact_on_rule(problem: Problem, n_states: int, n_points: int):
+    # Problems are immutable and hash by their parameters, so the cache key is the physics.
     nodes, weights = domain_rule(problem.domain, problem.breakpoints, n_points=n_points)
-    return l2_error(solution.wavefunctions(nodes), reference.wavefunctions(nodes), weights)
+    values = problem.reference(n_states).wavefunctions(nodes)
+    for array in (nodes, weights, values):
+        array.setflags(write=False)
+    return nodes, weights, values

@@ -1,48 +1,93 @@
-"""The command line: list, run, bad input exits 2, python -m qbench."""
+"""The command line: run, list, show, compare, reproduce; bad input exits 2 and writes nothing."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
-from qbench.cli import main, parse_spec
+from qbench import store
+from qbench.cli import main, parse_seeds, parse_spec
+from qbench.cli.specs import UsageError
+
+SMALL_RUN = [
+    "--problem",
+    "finite_barrier:V0=50",
+    "--solver",
+    "fd:n_points=200",
+    "--solver",
+    "shooting",
+    "--states",
+    "2",
+]
 
 
-def test_list_shows_problems_solvers_and_parameters(capsys):
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "small"
+    assert main(["run", *SMALL_RUN, "--out", str(out)]) == 0
+    return out
+
+
+def test_list_shows_problems_solvers_suites_and_parameters(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     for text in (
         "finite_well",
         "V0=20.0",
-        "infinite_well",
         "piecewise_constant",
         "fd",
         "n_points",
         "shooting",
         "tol",
+        "pinn-trainable",
+        "Suites",
+        "quick",
+        "paper",
+        "full",
     ):
         assert text in out
 
 
-def test_run_prints_a_graded_table(capsys):
+def test_run_stores_a_run_and_prints_the_summary(small_run, capsys):
+    data = store.load(small_run)
+    assert len(data.results) == 4 and (data.results["status"] == "ok").all()
+    assert set(data.results["solver"]) == {"fd", "shooting"}
+    assert data.provenance["command_line"][-2:] == ["--out", str(small_run)]
+    assert main(["show", str(small_run)]) == 0
+    out = capsys.readouterr().out
+    assert "finite_barrier V0=50.0" in out and "fd n_points=200" in out and "1/1" in out
+
+
+def test_run_defaults_to_results_runs_under_the_working_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--problem", "infinite_well", "--solver", "fd:n_points=50", "--states", "1"]) == 0
+    (run,) = (tmp_path / "results" / "runs").iterdir()
+    assert run.name.startswith("custom-") and (run / "results.parquet").exists()
+    assert main(["show", run.name]) == 0  # a run id is found under results/runs
+
+
+def test_failed_cases_make_the_exit_code_1_and_are_listed(tmp_path, capsys):
     code = main(
         [
             "run",
             "--problem",
-            "finite_barrier:V0=50",
+            "finite_well",
             "--solver",
-            "fd:n_points=200",
+            "pinn-trainable:adam_steps=5",
             "--states",
-            "2",
+            "1",
+            "--out",
+            str(tmp_path / "r"),
         ]
     )
-    out = capsys.readouterr().out
-    assert code == 0
-    lines = [line for line in out.splitlines() if line.strip().startswith("finite_barrier")]
-    assert len(lines) == 2 and all(line.split()[-1] == "ok" for line in lines)
-    assert "rel_error" in out and "wall_time_s" in out
+    err = capsys.readouterr().err
+    assert code == 1 and "collapsed" in err and "1 of 1 cases not ok" in err
+    assert store.load(tmp_path / "r").results["status"].tolist() == ["failed"]
 
 
 @pytest.mark.parametrize(
@@ -50,29 +95,112 @@ def test_run_prints_a_graded_table(capsys):
     [
         (["run", "--solver", "nope"], "unknown solver 'nope'"),
         (["run", "--problem", "nope"], "unknown problem 'nope'"),
+        (["run", "--suite", "nope"], "unknown suite 'nope'"),
         (["run", "--problem", "finite_well:V0=-3"], "V0 must be >= 0"),
         (["run", "--problem", "finite_well:deep=3"], "unknown parameter"),
         (["run", "--solver", "fd:n_points"], "expected key=value"),
         (["run", "--solver", "fd:n_points=3"], "n_points must be >= 5"),
         (["run", "--states", "0"], "--states must be >= 1"),
         (["run", "--solver", "fd:n_points=10", "--states", "5"], "n_points must be >= 20"),
+        (["run", "--seeds", "5-2"], "--seeds must be"),
+        (["run", "--timeout", "0"], "--timeout must be > 0"),
+        (["run", "--jobs", "0"], "--jobs must be >= 1"),
+        (["run", "--suite", "quick", "--solver", "fd"], "either --suite or --problem/--solver"),
+        (["run", "--resume", "no-such-run"], "not found"),
+        (["run", "--resume", ".", "--suite", "quick"], "drop --suite"),
+        (["show", "no-such-run"], "not found"),
+        (["reproduce", "no-such-run"], "not found"),
+        (["compare", "no-such-run", "other"], "not found"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_code_2(argv, message, capsys):
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(argv, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert message in captured.err and captured.err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_parse_spec_handles_lists_and_numbers():
-    name, kwargs = parse_spec("piecewise_constant:edges=[0, 0.5, 1],values=[0,3.5]")
-    assert name == "piecewise_constant"
-    assert kwargs == {"edges": [0, 0.5, 1], "values": [0, 3.5]}
+def test_bad_suite_file_and_bad_output_directories_exit_2(tmp_path, small_run, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[block]\n")
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "mine.txt").write_text("keep me")
+    cases = [
+        (["run", "--suite", str(bad)], "malformed TOML"),
+        (["run", *SMALL_RUN, "--out", str(occupied)], "is not empty and is not a qbench run"),
+        (["run", *SMALL_RUN, "--out", str(small_run)], "already holds a run; use --resume"),
+        (["run", *SMALL_RUN, "--out", str(bad / "run")], "not writable"),
+        (["reproduce", str(occupied)], "has no provenance.json"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (argv, err)
+    assert [p.name for p in occupied.iterdir()] == ["mine.txt"]
+
+
+def test_compare_passes_against_itself_and_fails_when_an_error_grew(small_run, tmp_path, capsys):
+    assert main(["compare", str(small_run), str(small_run)]) == 0
+    assert "no regressions" in capsys.readouterr().out
+    worse = tmp_path / "worse"
+    shutil.copytree(small_run, worse)
+    table = pd.read_parquet(worse / "results.parquet")
+    table.loc[0, "rel_error"] *= 2
+    table.to_parquet(worse / "results.parquet", index=False)
+    assert main(["compare", str(small_run), str(worse)]) == 1
+    out = capsys.readouterr().out
+    assert "rel_error" in out and "True" in out
+    assert main(["compare", str(small_run), str(worse), "--rtol", "1.5"]) == 0
+
+
+def test_reproduce_passes_on_a_fresh_run(small_run, capsys):
+    assert main(["reproduce", str(small_run)]) == 0
+    assert "reproduced: all 4 energies" in capsys.readouterr().out
+
+
+def test_reproduce_fails_when_a_recorded_energy_moved(small_run, tmp_path, capsys):
+    edited = tmp_path / "edited"
+    shutil.copytree(small_run, edited)
+    # Edit the number consistently everywhere (case record, Parquet, CSV): only re-running can tell.
+    record_file = next((edited / "cases").glob("*.json"))
+    record = json.loads(record_file.read_text())
+    record["rows"][0]["energy"] *= 1 + 1e-9
+    record_file.write_text(json.dumps(record))
+    store.RunDirectory.open(edited).write_tables()
+    assert store.consistency_problems(store.load(edited)) == []
+    assert main(["reproduce", str(edited)]) == 1
+    captured = capsys.readouterr()
+    assert "1 of 4 energies or statuses moved" in captured.err and "False" in captured.out
+
+
+def test_reproduce_fails_on_a_hand_edited_table(small_run, tmp_path, capsys):
+    edited = tmp_path / "edited_csv"
+    shutil.copytree(small_run, edited)
+    table = pd.read_csv(edited / "results.csv")
+    table.loc[2, "energy"] += 1e-6
+    table.to_csv(edited / "results.csv", index=False)
+    assert main(["reproduce", str(edited)]) == 1
+    assert "does not agree with itself" in capsys.readouterr().err
+
+
+def test_parse_spec_and_seeds():
+    assert parse_spec("piecewise_constant:edges=[0, 0.5, 1],values=[0,3.5]") == (
+        "piecewise_constant",
+        {"edges": [0, 0.5, 1], "values": [0, 3.5]},
+    )
     assert parse_spec("fd") == ("fd", {})
+    assert parse_seeds("3") == [0, 1, 2] and parse_seeds("4-6") == [4, 5, 6]
+    for bad in ("0", "x", "3-1", "-2"):
+        with pytest.raises(UsageError):
+            parse_seeds(bad)
 
 
-def test_python_dash_m_answers_help():
-    result = subprocess.run([sys.executable, "-m", "qbench", "--help"], capture_output=True, text=True)
-    assert result.returncode == 0
-    assert "run" in result.stdout and "list" in result.stdout
+@pytest.mark.parametrize("command", [[], ["run"], ["list"], ["show"], ["compare"], ["reproduce"]])
+def test_every_command_answers_help(command):
+    result = subprocess.run(
+        [sys.executable, "-m", "qbench", *command, "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and "usage: qbench" in result.stdout

@@ -72,7 +72,7 @@ class Solution:
 
     def wavefunctions(self, x: np.ndarray) -> np.ndarray:
         """Normalized wavefunctions at ``x``, shape ``(n_states, len(x))``; sign arbitrary."""
-        x = np.atleast_1d(np.asarray(x, dtype=float))
+        x = np.array(x, dtype=float, ndmin=1)  # a private copy: a solver may not touch the caller's array
         return np.asarray(self._evaluate(x), dtype=float).reshape(self.n_states, len(x))
 
 

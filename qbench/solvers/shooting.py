@@ -189,6 +189,7 @@ class Shooting(Solver):
             "x_match": setting["x_match"],
             "steps": [s["steps"] for s in per_state],
             "function_evaluations": sum(s["function_evaluations"] for s in per_state),
+            "iterations": sum(s["function_evaluations"] for s in per_state),
             "nodes": [s["nodes"] for s in per_state],
             "rel_error_estimate": [s["error_estimate"] for s in per_state],
             "energy": "Richardson extrapolation of steps h and 2h",

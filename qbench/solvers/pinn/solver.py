@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ... import progress
 from ..._validation import check_choice, check_int, check_positive, check_real
 from ...problems import Problem
 from ...quadrature import domain_rule
@@ -208,7 +209,12 @@ class PINN(Solver):
         network = TrialFunction(problem.domain, kinks, self.width, self.depth, self.activation)
         return network.to(device=context["device"], dtype=context["dtype"])
 
-    def _train(self, parameters, objective, training_set):
+    def _train(self, parameters, objective, training_set, index: int = 0, count: int = 1):
+        """Train; progress is reported as optimizer steps over all ``count`` trainings of the solve."""
+        per_training = (self.adam_steps if "adam" in self.optimizer else 0) + (
+            self.lbfgs_iterations if "lbfgs" in self.optimizer else 0
+        )
+        total = per_training * count
         return train(
             parameters,
             objective,
@@ -218,6 +224,7 @@ class PINN(Solver):
             log_every=self.log_every,
             time_limit_s=self.time_limit_s,
             before_step=training_set.maybe_resample if self.sampling == "random" else None,
+            on_step=lambda steps: progress.report(min(index * per_training + steps, total), total),
         )
 
     def _train_galerkin(self, n_states, context):
@@ -278,7 +285,7 @@ class PINN(Solver):
             )
             objective = self._objective(network, training_set, energy_param, fixed, k, overlap_weight)
             parameters = list(network.parameters()) + ([energy_param] if energy_param is not None else [])
-            record = self._train(parameters, objective, training_set)
+            record = self._train(parameters, objective, training_set, index=k, count=n_states)
             for row in record.history:
                 row["state"] = k
             if self.energy == "fixed":
@@ -328,6 +335,7 @@ class PINN(Solver):
         info: dict[str, Any] = {
             "history": history,
             "steps": [r.steps for r in records],
+            "iterations": sum(r.steps for r in records),
             "final_loss": [r.final_loss for r in records],
             "rayleigh_energy": rayleigh,
             "norm_integral": norms,

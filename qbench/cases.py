@@ -1,0 +1,152 @@
+"""A case: one problem x one solver configuration x one seed x n_states.
+
+Cases are plain data so they can be written to ``provenance.json``, sent to a
+worker process and rebuilt there. Their identity (``case_id``) is a hash of the
+*resolved* problem parameters and solver options, so the same computation has
+the same id in every run, whichever defaults or spellings produced it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from . import problems, solvers
+from ._validation import check_int, check_positive
+from .problems import Problem
+from .solvers import Solver
+
+DEFAULT_TIMEOUT_S = 600.0
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: the same value always gives the same text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=True)
+
+
+def solver_takes(solver: str, option: str) -> bool:
+    """Whether registered solver ``solver`` has constructor option ``option``."""
+    return option in solvers.METHODS[solver].options
+
+
+@dataclass(frozen=True)
+class Case:
+    """One unit of work of a suite.
+
+    Attributes
+    ----------
+    problem, problem_params
+        Registered problem name and its parameters (all of them, resolved).
+    solver, solver_options
+        Registered solver name and its options (all of them, resolved, without ``seed``).
+    seed
+        Seed given to solvers that take one; ``None`` for deterministic solvers.
+    n_states
+        Lowest states to solve for and grade.
+    timeout_s
+        Wall-clock limit of the whole case (solve repeats included); not part of its identity.
+    """
+
+    problem: str
+    solver: str
+    problem_params: dict[str, Any] = field(default_factory=dict)
+    solver_options: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    n_states: int = 3
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    @classmethod
+    def resolve(
+        cls,
+        problem: str,
+        solver: str,
+        problem_params: dict[str, Any] | None = None,
+        solver_options: dict[str, Any] | None = None,
+        seed: int | None = None,
+        n_states: int = 3,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> Case:
+        """Validate a case by building it, and return it with every parameter and option spelled out.
+
+        Raises
+        ------
+        ValueError
+            Unknown names, bad values, a seed for a solver without one, or a
+            problem the solver cannot take (``Solver.check_problem``).
+        """
+        options = dict(solver_options or {})
+        built_problem = problems.get(problem, **dict(problem_params or {}))
+        built_solver = solvers.get(solver, **options)
+        takes_seed = solver_takes(solver, "seed")
+        if seed is not None and not takes_seed:
+            raise ValueError(f"solver {solver!r} takes no seed (it is deterministic)")
+        if takes_seed:
+            seed = built_solver.options["seed"] if seed is None else check_int("seed", seed, minimum=0)
+        n_states = check_int("n_states", n_states, minimum=1)
+        built_solver.check_problem(built_problem, n_states)
+        resolved = {k: v for k, v in built_solver.options.items() if k != "seed"}
+        case = cls(
+            problem,
+            solver,
+            _jsonable(built_problem.params),
+            _jsonable(resolved),
+            seed,
+            n_states,
+            check_positive("timeout_s", timeout_s),
+        )
+        case.build()  # the resolved spelling must rebuild the same thing
+        return case
+
+    @property
+    def case_id(self) -> str:
+        """Stable 12-hex-digit id of the computation (not of the timeout)."""
+        identity = {k: v for k, v in self.to_dict().items() if k != "timeout_s"}
+        return hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:12]
+
+    def build(self) -> tuple[Problem, Solver]:
+        """The problem and the solver (seeded) this case runs.
+
+        Problems are shared between cases of one process (they are immutable and
+        cache their exact reference), so the reference is computed once per problem.
+        """
+        options = dict(self.solver_options)
+        if self.seed is not None:
+            options["seed"] = self.seed
+        return _shared_problem(self.problem, canonical_json(self.problem_params)), solvers.get(
+            self.solver, **options
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Case:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+    def label(self) -> str:
+        """Short human-readable name: ``finite_well / pinn seed=3``."""
+        seed = "" if self.seed is None else f" seed={self.seed}"
+        return f"{self.problem} / {self.solver}{seed}"
+
+
+@functools.lru_cache(maxsize=128)
+def _shared_problem(name: str, params_json: str) -> Problem:
+    return problems.get(name, **json.loads(params_json))
+
+
+def _jsonable(mapping: dict[str, Any]) -> dict[str, Any]:
+    """Tuples to lists and floats kept exact, so the case survives a JSON round trip unchanged."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [convert(v) for v in value]
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"non-finite value {value!r} cannot be part of a case")
+        return value
+
+    return {k: convert(v) for k, v in mapping.items()}

@@ -1,0 +1,38 @@
+"""``qbench list``: problems with parameters, solvers with options, suites."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+
+from .. import problems, solvers, suite
+
+
+def add_parsers(commands) -> None:
+    parser = commands.add_parser(
+        "list",
+        help="list problems (with parameters), solvers (with options) and suites",
+        description="List the registered problems with their parameters and defaults, the solvers "
+        "with their options and defaults, and the shipped suites.",
+    )
+    parser.set_defaults(handler=command_list)
+
+
+def command_list(args: argparse.Namespace) -> int:
+    print("Problems (--problem NAME:param=value,...):")
+    for name in problems.available():
+        params = problems.parameters(name)
+        shown = ", ".join(k if v is inspect.Parameter.empty else f"{k}={v!r}" for k, v in params.items())
+        print(f"  {name:<20} {shown}")
+    print("\nSolvers (--solver NAME:option=value,...):")
+    for name in solvers.available():
+        cls = solvers.METHODS[name]
+        print(f"  {name}")
+        for key, option in cls.options.items():
+            setting = f"{key}={option.default!r}"
+            print(f"      {setting:<28} {option.doc}")
+    print("\nSuites (--suite NAME, or a path to a .toml file):")
+    for name in suite.available():
+        loaded = suite.load(name)
+        print(f"  {name:<8} {len(loaded.cases):>4} cases  {loaded.description}")
+    return 0

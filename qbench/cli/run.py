@@ -1,0 +1,257 @@
+"""``qbench run``: run a suite (or an ad hoc set of cases), persist it, print a summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from .. import runner, store, suite
+from ..analysis import summarize
+from ..executors import Executor, InProcess, LocalPool
+from .specs import UsageError, parse_seeds, parse_spec
+from .tables import summary_text
+
+CANONICAL_PROBLEMS = ("infinite_well", "finite_well", "finite_barrier")
+
+
+def add_parsers(commands) -> None:
+    parser = commands.add_parser(
+        "run",
+        help="run a suite and store its results (default: the quick suite)",
+        description=(
+            "Run every case of a suite (problem x solver x seed), grade every state against the exact "
+            "reference and store one row per case x state under results/runs/<run_id>/ (Parquet, CSV, "
+            "provenance.json). Each finished case is on disk before the next starts; an interrupted "
+            "run is finished with --resume. --problem/--solver instead of --suite run their cross "
+            "product (problems default to the three canonical ones, solvers to those of the quick suite)."
+        ),
+    )
+    parser.add_argument(
+        "--suite",
+        metavar="NAME|PATH",
+        help=f"shipped suite ({', '.join(suite.available())}) or a suite TOML file (default quick)",
+    )
+    parser.add_argument(
+        "--problem",
+        action="append",
+        metavar="NAME[:k=v,...]",
+        help="problem with parameter overrides, e.g. finite_well:V0=50 (repeatable)",
+    )
+    parser.add_argument(
+        "--solver",
+        action="append",
+        metavar="NAME[:k=v,...]",
+        help="solver with options, e.g. fd:n_points=2000,order=4 (repeatable)",
+    )
+    parser.add_argument(
+        "--seeds",
+        metavar="N|a-b",
+        help="seeds of seeded solvers: N = seeds 0..N-1, a-b = a..b inclusive (default: suite's)",
+    )
+    parser.add_argument("--states", type=int, metavar="N", help="lowest states per case (default: suite's)")
+    parser.add_argument(
+        "--device",
+        choices=("cpu", "cuda", "auto"),
+        help="device of solvers that have a device option (default: suite's, i.e. cpu)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, metavar="S", help="per-case wall-clock limit in seconds (default: suite's)"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run cases in N local worker processes (default 1: in this process)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="the run directory (default results/runs/<run_id>); must not exist or be empty",
+    )
+    parser.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="finish an interrupted run (run id or directory): only its missing cases run",
+    )
+    parser.set_defaults(handler=command_run)
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    if args.states is not None:
+        if args.states < 1:
+            raise UsageError(f"--states must be >= 1, got {args.states}")
+        overrides["n_states"] = args.states
+    if args.seeds is not None:
+        overrides["seeds"] = parse_seeds(args.seeds)
+    if args.timeout is not None:
+        if not args.timeout > 0:
+            raise UsageError(f"--timeout must be > 0 seconds, got {args.timeout}")
+        overrides["timeout_s"] = args.timeout
+    if args.device is not None:
+        overrides["solver_options"] = {"device": args.device}
+    return overrides
+
+
+def _as_entry(spec: str, field: str) -> Any:
+    name, kwargs = parse_spec(spec)
+    return {"name": name, field: kwargs} if kwargs else name
+
+
+def select_suite(args: argparse.Namespace) -> suite.Suite:
+    """The suite that --suite / --problem / --solver and the overrides describe (validated)."""
+    overrides = _overrides(args)
+    if args.problem or args.solver:
+        if args.suite:
+            raise UsageError("give either --suite or --problem/--solver, not both")
+        problems = (
+            [_as_entry(s, "params") for s in args.problem] if args.problem else list(CANONICAL_PROBLEMS)
+        )
+        solvers = (
+            [_as_entry(s, "options") for s in args.solver]
+            if args.solver
+            else suite.block_entries(suite.DEFAULT_SUITE, "solvers")
+        )
+        return suite.cross_product(problems, solvers, overrides=overrides)
+    return suite.load(args.suite or suite.DEFAULT_SUITE, overrides=overrides)
+
+
+def make_executor(jobs: int, **settings: Any) -> Executor:
+    if jobs < 1:
+        raise UsageError(f"--jobs must be >= 1, got {jobs}")
+    return InProcess(**settings) if jobs == 1 else LocalPool(jobs, **settings)
+
+
+class Progress:
+    """Two tqdm bars on stderr (only on a terminal): cases, and steps inside the current case."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.cases: tqdm | None = None
+        self.steps: tqdm | None = None
+
+    def start(self, pending: int, total: int) -> None:
+        self.cases = tqdm(
+            total=total,
+            initial=total - pending,
+            desc="cases",
+            unit="case",
+            file=sys.stderr,
+            disable=not self.enabled,
+        )
+
+    def step(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.steps is None or self.steps.total != total:
+            if self.steps is not None:
+                self.steps.close()
+            self.steps = tqdm(
+                total=total,
+                desc="  steps",
+                unit="step",
+                file=sys.stderr,
+                leave=False,
+                position=1,
+                mininterval=0.25,
+            )
+        self.steps.n = done
+        self.steps.refresh() if done == total else self.steps.update(0)
+
+    def case(self, record: dict[str, Any]) -> None:
+        if self.steps is not None:
+            self.steps.close()
+            self.steps = None
+        if self.cases is not None:
+            row = record["rows"][0]
+            self.cases.set_postfix_str(f"{row['problem']} / {row['solver']}: {row['status']}")
+            self.cases.update(1)
+
+    def close(self) -> None:
+        for bar in (self.steps, self.cases):
+            if bar is not None:
+                bar.close()
+
+
+def command_run(args: argparse.Namespace) -> int:
+    executor = make_executor(args.jobs)
+    if args.resume:
+        given = [
+            f"--{k}"
+            for k in ("suite", "problem", "solver", "seeds", "states", "device", "timeout", "out")
+            if getattr(args, k) is not None
+        ]
+        if given:
+            raise UsageError(f"--resume takes its cases from the run; drop {', '.join(given)}")
+        run = store.RunDirectory.open(store.resolve(args.resume))
+        if (
+            run.provenance.get("status") == "complete"
+            and not set(c.case_id for c in run.cases) - run.finished_ids()
+        ):
+            print(f"run {run.provenance['run_id']} is already complete: {run.path}", file=sys.stderr)
+            return _report(store.load(run.path))
+        for case in run.cases:  # the recorded cases must still build with this qbench
+            validate(case)
+    else:
+        chosen = select_suite(args)
+        run = runner.create(
+            chosen.cases,
+            suite={"name": chosen.name, "source": chosen.source, "description": chosen.description},
+            out=args.out,
+            command_line=args.command_line,
+            settings={"jobs": args.jobs, "overrides": _overrides(args)},
+        )
+    print(f"qbench run {run.provenance['run_id']}: {len(run.cases)} cases -> {run.path}", file=sys.stderr)
+    bars = Progress()
+    try:
+        data = runner.execute(
+            run,
+            executor,
+            on_start=bars.start,
+            on_case=bars.case,
+            on_step=bars.step,
+            command_line=args.command_line,
+        )
+    except KeyboardInterrupt:
+        bars.close()
+        done = len(run.finished_ids())
+        print(
+            f"qbench: interrupted; {done} of {len(run.cases)} cases are kept in {run.path}; "
+            f"finish with: qbench run --resume {run.path}",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        bars.close()
+    return _report(data)
+
+
+def validate(case) -> None:
+    problem, solver = case.build()
+    solver.check_problem(problem, case.n_states)
+
+
+def _report(data: store.RunData) -> int:
+    print(summary_text(summarize(data.results)))
+    not_ok = data.results[data.results["status"] != "ok"]
+    print(f"\nresults: {data.path}  (qbench show {data.path})")
+    if not_ok.empty:
+        return 0
+    cases = not_ok.drop_duplicates("case_id")
+    print(
+        f"{len(cases)} of {data.results['case_id'].nunique()} cases not ok (recorded with their status "
+        "and message):",
+        file=sys.stderr,
+    )
+    for _, row in cases.iterrows():
+        print(
+            f"  {row['problem']} / {row['solver']} seed={row['seed']}: {row['status']}: {row['message']}",
+            file=sys.stderr,
+        )
+    return 1

@@ -1,0 +1,182 @@
+"""Commands on stored runs: ``show``, ``compare`` and ``reproduce``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from .. import runner, store
+from ..analysis import Tolerances, compare_runs, reproduction_diff, summarize
+from ..executors import InProcess
+from ..provenance import environment, fingerprint
+from .run import validate
+from .specs import UsageError
+from .tables import render, sci, summary_text
+
+
+def add_parsers(commands) -> None:
+    show = commands.add_parser(
+        "show",
+        help="summarize a stored run per problem x solver",
+        description="Per problem x solver configuration: cases ok (the success rate over seeds), "
+        "median [min, max] of relative energy error, L2 error and wall time, and peak memory.",
+    )
+    show.add_argument("run", metavar="RUN", help="run directory or run id under results/runs")
+    show.set_defaults(handler=command_show)
+
+    compare = commands.add_parser(
+        "compare",
+        help="per-case deltas between two runs; exit 1 if B got worse",
+        description="Match the cases of RUN_A and RUN_B by case id and state and compare their "
+        "metrics. A metric is worse when B > A (1 + rtol) + atol. Exit 1 when any accuracy metric "
+        "got worse, a status went from ok to anything else, or a case of A is missing from B; wall "
+        "time and memory count only with --time-rtol / --mem-rtol.",
+    )
+    compare.add_argument("run_a", metavar="RUN_A")
+    compare.add_argument("run_b", metavar="RUN_B")
+    compare.add_argument(
+        "--rtol", type=float, default=0.1, help="relative tolerance of rel_error and l2_error (default 0.1)"
+    )
+    compare.add_argument(
+        "--atol",
+        type=float,
+        default=1e-12,
+        help="absolute floor of rel_error and l2_error changes (default 1e-12)",
+    )
+    compare.add_argument(
+        "--time-rtol", type=float, help="relative tolerance of wall time (default: not checked)"
+    )
+    compare.add_argument(
+        "--mem-rtol", type=float, help="relative tolerance of peak CPU memory (default: not checked)"
+    )
+    compare.add_argument("--all", action="store_true", help="print every delta, not only the worse ones")
+    compare.set_defaults(handler=command_compare)
+
+    reproduce = commands.add_parser(
+        "reproduce",
+        help="re-run a stored run's cases and check every energy; exit 1 on a mismatch",
+        description="Check that the run's stored copies agree (Parquet, CSV, case records), re-run "
+        "its recorded cases (each solved once) and compare energies and statuses: deterministic "
+        "solvers to 1e-12 relative; seeded solvers bit-identical on CPU when CPU model, torch and "
+        "numpy match the recorded ones, else to 1e-6 relative.",
+    )
+    reproduce.add_argument("run", metavar="RUN", help="run directory or run id under results/runs")
+    reproduce.add_argument(
+        "--solver", action="append", metavar="NAME", help="re-run only the cases of this solver (repeatable)"
+    )
+    reproduce.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where the re-run is stored (default: a new temporary directory)",
+    )
+    reproduce.set_defaults(handler=command_reproduce)
+
+
+def command_show(args: argparse.Namespace) -> int:
+    data = store.load(args.run)
+    prov = data.provenance
+    env = prov.get("environment", {})
+    finished, total = data.results["case_id"].nunique(), len(prov["cases"])
+    print(
+        f"run {prov['run_id']}  suite {prov.get('suite', {}).get('name')}  status {prov.get('status')}  "
+        f"{finished}/{total} cases finished"
+    )
+    git = env.get("git", {})
+    dirty = " (dirty)" if git.get("dirty") else ""
+    print(f"started {prov.get('start_time')}  ended {prov.get('end_time')}")
+    print(f"commit {git.get('commit')}{dirty}")
+    print(
+        f"machine {env.get('cpu_model')} x{env.get('cpu_count')}  torch {env.get('torch_build')}  "
+        f"gpu {env.get('gpu', {}).get('name')}\n"
+    )
+    print(summary_text(summarize(data.results)))
+    return 0
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    for name in ("rtol", "atol", "time_rtol", "mem_rtol"):
+        value = getattr(args, name)
+        if value is not None and not value >= 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
+    a, b = store.load(args.run_a), store.load(args.run_b)
+    deltas = compare_runs(
+        a.results, b.results, Tolerances(args.rtol, args.atol, args.time_rtol, args.mem_rtol)
+    )
+    worse = deltas[deltas["worse"]]
+    shown = deltas if args.all else worse
+    if not shown.empty:
+        print(render(shown, {"a": sci, "b": sci, "ratio": lambda v: sci(v)}))
+    if worse.empty:
+        print(
+            f"no regressions: {len(deltas)} metric values of {a.results['case_id'].nunique()} cases "
+            f"compared ({a.run_id} -> {b.run_id})"
+        )
+        return 0
+    print(f"{len(worse)} metric value(s) worse in {b.run_id} than in {a.run_id}", file=sys.stderr)
+    return 1
+
+
+def command_reproduce(args: argparse.Namespace) -> int:
+    recorded = store.load(args.run)
+    cases = recorded.cases
+    if args.solver:
+        unknown = sorted(set(args.solver) - {c.solver for c in cases})
+        if unknown:
+            raise UsageError(
+                f"--solver {', '.join(unknown)}: no such solver in run {recorded.run_id}; "
+                f"it has {', '.join(sorted({c.solver for c in cases}))}"
+            )
+        cases = [c for c in cases if c.solver in args.solver]
+    finished = set(recorded.results["case_id"])
+    cases = [c for c in cases if c.case_id in finished]
+    if not cases:
+        raise UsageError(f"run {recorded.run_id} has no finished cases to reproduce")
+    for case in cases:
+        validate(case)
+    out = args.out if args.out is not None else Path(tempfile.mkdtemp(prefix="qbench-reproduce-")) / "run"
+    inconsistent = store.consistency_problems(recorded)
+    if inconsistent:
+        print("the stored run does not agree with itself (edited or damaged):", file=sys.stderr)
+        for line in inconsistent[:20]:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    rerun_dir = runner.create(
+        cases,
+        suite={
+            "name": f"reproduce-{recorded.run_id}",
+            "source": str(recorded.path),
+            "description": "reproduce",
+        },
+        out=out,
+        command_line=args.command_line,
+    )
+    print(f"re-running {len(cases)} case(s) of {recorded.run_id} into {rerun_dir.path}", file=sys.stderr)
+    rerun = runner.execute(rerun_dir, InProcess(timing_budget_s=0.0), command_line=args.command_line)
+    recorded_rows = recorded.results[recorded.results["case_id"].isin({c.case_id for c in cases})]
+    same_machine = fingerprint(recorded.provenance.get("environment", {})) == fingerprint(environment())
+    diff = reproduction_diff(recorded_rows, rerun.results, same_machine)
+    print(
+        render(
+            diff.drop(columns=["case_id"]),
+            {
+                "energy_recorded": "{:.15g}".format,
+                "energy_now": "{:.15g}".format,
+                "rel_diff": sci,
+                "tolerance": sci,
+            },
+        )
+    )
+    mismatches = diff[~diff["match"]]
+    where = "the recorded machine and libraries" if same_machine else "a different machine or libraries"
+    if mismatches.empty:
+        print(f"reproduced: all {len(diff)} energies and statuses match (on {where})")
+        return 0
+    print(
+        f"{len(mismatches)} of {len(diff)} energies or statuses moved (on {where}); re-run kept in "
+        f"{rerun_dir.path}",
+        file=sys.stderr,
+    )
+    return 1

@@ -1,0 +1,112 @@
+"""Where and how a run was made: versions, machine, git state, determinism settings.
+
+Everything here is read, never set; the harness records it in
+``provenance.json`` so a run can be re-run (``qbench reproduce``) and its
+numbers trusted.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .memory import CPU_MEASURE
+
+_PACKAGES = ("torch", "numpy", "scipy", "pandas", "pyarrow")
+_ENVIRONMENT = ("PYTHONHASHSEED", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUBLAS_WORKSPACE_CONFIG")
+
+
+def _package_version(name: str) -> str | None:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def cpu_model() -> str:
+    """The CPU's marketing name (``/proc/cpuinfo`` on Linux), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def git_state(path: Path | None = None) -> dict[str, Any]:
+    """Commit and dirty flag of the git checkout that holds qbench; ``None``s outside one."""
+    where = path or Path(__file__).resolve().parent.parent
+    state: dict[str, Any] = {"commit": None, "dirty": None}
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+        if commit.returncode != 0:
+            return state
+        # Untracked files (a run directory being written, say) do not make the code dirty.
+        changes = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return state
+    state["commit"] = commit.stdout.strip()
+    state["dirty"] = bool(changes.stdout.strip()) if changes.returncode == 0 else None
+    return state
+
+
+def environment() -> dict[str, Any]:
+    """Versions, machine, GPU and determinism settings of this process."""
+    import torch  # imported here so that reading a stored run never needs torch's start-up time
+
+    cuda = torch.cuda.is_available()
+    try:
+        available_cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        available_cores = os.cpu_count()
+    return {
+        "qbench_version": __version__,
+        "git": git_state(),
+        "python": sys.version.split()[0],
+        "python_implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "packages": {name: _package_version(name) for name in _PACKAGES},
+        "torch_build": torch.__version__,
+        "cpu_model": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpu_count_available": available_cores,
+        "gpu": {
+            "available": cuda,
+            "name": torch.cuda.get_device_name(0) if cuda else None,
+            "cuda_version": torch.version.cuda,
+            "count": torch.cuda.device_count() if cuda else 0,
+        },
+        "determinism": {
+            "torch_deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
+            "cudnn_deterministic": torch.backends.cudnn.deterministic,
+            "torch_threads": torch.get_num_threads(),
+            "environment": {name: os.environ.get(name) for name in _ENVIRONMENT},
+            "note": "PINN solvers seed torch, numpy and random from the case seed and train on "
+            "`threads` torch threads (option, default 1); classical solvers are deterministic.",
+        },
+        "cpu_memory_measure": CPU_MEASURE,
+        "gpu_memory_measure": "torch.cuda.max_memory_allocated per case (NaN when the case ran on CPU)",
+    }
+
+
+def fingerprint(env: dict[str, Any]) -> dict[str, Any]:
+    """What must match for seeded CPU training to be bit-identical: libraries and CPU."""
+    return {
+        "torch": env.get("torch_build"),
+        "numpy": env.get("packages", {}).get("numpy"),
+        "cpu_model": env.get("cpu_model"),
+    }

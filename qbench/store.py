@@ -1,0 +1,346 @@
+"""The results store: one directory per run.
+
+Layout of a run directory::
+
+    provenance.json     environment, command line, times, status, and the full list of cases
+    cases/<case_id>.json  one record per finished case (written atomically, the source of truth)
+    results.parquet, results.csv      one row per case x state (design.md section 4)
+    histories.parquet, histories.csv  PINN training histories, keyed by case_id
+
+Each finished case is written to a temporary file and renamed into
+``cases/`` before the next case starts, so a crash, Ctrl-C or SIGKILL never
+loses a finished case nor leaves a half-written one; the tables are rebuilt
+from the case records whenever a run finishes or is interrupted, and
+:func:`load` rebuilds them for a run that was killed before that. The store
+knows nothing of how cases are executed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .cases import Case
+
+PROVENANCE = "provenance.json"
+CASES = "cases"
+RESULTS = "results"
+HISTORIES = "histories"
+DEFAULT_ROOT = Path("results") / "runs"
+
+#: The results columns of design.md section 4, in order; more follow them.
+SCHEMA = (
+    "run_id",
+    "case_id",
+    "problem",
+    "problem_params",
+    "solver",
+    "solver_options",
+    "seed",
+    "device",
+    "state",
+    "energy",
+    "energy_ref",
+    "abs_error",
+    "rel_error",
+    "l2_error",
+    "wall_time_s",
+    "peak_cpu_mem_mb",
+    "peak_gpu_mem_mb",
+    "iterations",
+    "status",
+    "message",
+)
+EXTRA_COLUMNS = (
+    "n_states",
+    "wall_time_min_s",
+    "wall_time_max_s",
+    "repeats",
+    "solve_time_total_s",
+    "case_time_s",
+    "cpu_mem_at_start_mb",
+    "solver_info",
+)
+HISTORY_COLUMNS = ("run_id", "case_id", "state", "step", "phase", "loss", "energy", "time_s")
+
+
+class StoreError(ValueError):
+    """A run directory that cannot be created, opened or read."""
+
+
+@dataclass(frozen=True)
+class RunData:
+    """A stored run: the results and histories tables and the provenance."""
+
+    results: pd.DataFrame
+    histories: pd.DataFrame
+    provenance: dict[str, Any]
+    path: Path
+
+    @property
+    def run_id(self) -> str:
+        return str(self.provenance["run_id"])
+
+    @property
+    def cases(self) -> list[Case]:
+        return [Case.from_dict(c) for c in self.provenance["cases"]]
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates files readable by the owner only; stored runs are meant to be shared.
+_FILE_MODE = 0o666 & ~_current_umask()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(temporary, _FILE_MODE)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _dumps(value: Any) -> str:
+    # NaN is legal in Python's JSON dialect; keeping it keeps failed states' NaN energies exact.
+    return json.dumps(value, indent=1, allow_nan=True)
+
+
+class RunDirectory:
+    """A run directory being written (see the module docstring for the layout)."""
+
+    def __init__(self, path: Path, provenance: dict[str, Any]):
+        self.path = Path(path)
+        self.provenance = provenance
+
+    # -- creating and opening ------------------------------------------------------
+    @staticmethod
+    def check_new(path: Path) -> None:
+        """Raise :class:`StoreError` unless a new run can be created at ``path``."""
+        path = Path(path)
+        if path.exists():
+            if not path.is_dir():
+                raise StoreError(f"output {path} exists and is not a directory")
+            if (path / PROVENANCE).exists():
+                raise StoreError(f"output {path} already holds a run; use --resume {path} to finish it")
+            if any(path.iterdir()):
+                raise StoreError(f"output {path} exists, is not empty and is not a qbench run")
+        parent = path if path.exists() else _existing_ancestor(path)
+        if not parent.is_dir():
+            raise StoreError(f"output {path} is not writable ({parent} is not a directory)")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise StoreError(f"output {path} is not writable (no write permission on {parent})")
+
+    @classmethod
+    def create(cls, path: Path, provenance: dict[str, Any]) -> RunDirectory:
+        """Create the directory and write ``provenance.json`` (which must list the cases)."""
+        cls.check_new(path)
+        try:
+            (Path(path) / CASES).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create output {path}: {exc}") from None
+        run = cls(path, dict(provenance))
+        run.save_provenance()
+        return run
+
+    @classmethod
+    def open(cls, path: Path) -> RunDirectory:
+        """Open an existing run directory."""
+        return cls(Path(path), read_provenance(path))
+
+    # -- writing -----------------------------------------------------------------
+    @property
+    def cases(self) -> list[Case]:
+        return [Case.from_dict(c) for c in self.provenance["cases"]]
+
+    def save_provenance(self) -> None:
+        write_atomic(self.path / PROVENANCE, _dumps(self.provenance))
+
+    def finished_ids(self) -> set[str]:
+        """Ids of the cases whose records are on disk."""
+        return {p.stem for p in (self.path / CASES).glob("*.json")}
+
+    def write_case(self, record: dict[str, Any]) -> None:
+        """Persist one finished case atomically."""
+        write_atomic(self.path / CASES / f"{record['case_id']}.json", _dumps(record))
+
+    def write_tables(self) -> RunData:
+        """(Re)build the results and histories tables from the case records, Parquet and CSV."""
+        data = assemble(self.path, self.provenance)
+        for name, table in ((RESULTS, data.results), (HISTORIES, data.histories)):
+            _write_table(self.path, name, table)
+        return data
+
+
+def _existing_ancestor(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def _write_table(folder: Path, name: str, table: pd.DataFrame) -> None:
+    for suffix, writer in ((".parquet", _to_parquet), (".csv", _to_csv)):
+        target = folder / f"{name}{suffix}"
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=suffix)
+        os.close(handle)
+        try:
+            writer(table, temporary)
+            os.chmod(temporary, _FILE_MODE)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def _to_parquet(table: pd.DataFrame, path: str) -> None:
+    table.to_parquet(path, index=False)
+
+
+def _to_csv(table: pd.DataFrame, path: str) -> None:
+    # pandas writes the shortest repr of each float, which reads back bit-identical.
+    table.to_csv(path, index=False)
+
+
+# -- reading -----------------------------------------------------------------------
+def read_provenance(path: Path) -> dict[str, Any]:
+    """``provenance.json`` of a run directory, or :class:`StoreError` naming what is wrong."""
+    path = Path(path)
+    if not path.is_dir():
+        raise StoreError(f"run {path} does not exist")
+    file = path / PROVENANCE
+    if not file.exists():
+        raise StoreError(f"{path} is not a qbench run: it has no {PROVENANCE}")
+    try:
+        provenance = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise StoreError(f"cannot read {file}: {exc}") from None
+    if not isinstance(provenance, dict) or "cases" not in provenance or "run_id" not in provenance:
+        raise StoreError(f"{file} is not a qbench provenance file (no run_id or cases)")
+    return provenance
+
+
+def resolve(run: str | os.PathLike, root: Path = DEFAULT_ROOT) -> Path:
+    """A run given as a directory, or as a run id under ``root`` (``results/runs``)."""
+    path = Path(run)
+    if path.is_dir():
+        return path
+    candidate = Path(root) / str(run)
+    if candidate.is_dir():
+        return candidate
+    raise StoreError(f"run {str(run)!r} not found (neither a directory nor a run id under {root})")
+
+
+def read_records(path: Path, provenance: dict[str, Any]) -> list[dict[str, Any]]:
+    """The finished case records, in the order of the run's case list."""
+    records = []
+    for case in provenance["cases"]:
+        case_id = Case.from_dict(case).case_id
+        file = Path(path) / CASES / f"{case_id}.json"
+        if file.exists():
+            try:
+                records.append(json.loads(file.read_text(encoding="utf-8")))
+            except (OSError, json.JSONDecodeError) as exc:
+                raise StoreError(f"cannot read case record {file}: {exc}") from None
+    return records
+
+
+def assemble(path: Path, provenance: dict[str, Any]) -> RunData:
+    """Build the tables from the case records on disk (finished cases only)."""
+    records = read_records(path, provenance)
+    run_id = provenance["run_id"]
+    rows = [{"run_id": run_id, **row} for record in records for row in record["rows"]]
+    history = [{"run_id": run_id, **row} for record in records for row in record["history"]]
+    results = _typed(pd.DataFrame(rows, columns=_ordered(rows, (*SCHEMA, *EXTRA_COLUMNS))))
+    histories = pd.DataFrame(history, columns=_ordered(history, HISTORY_COLUMNS))
+    if "state" in histories:
+        histories["state"] = histories["state"].astype(str)  # "all" (one network for all states) or k
+    return RunData(results, histories, provenance, Path(path))
+
+
+def _ordered(rows: list[dict[str, Any]], first: tuple[str, ...]) -> list[str]:
+    extra = sorted({k for row in rows for k in row} - set(first))
+    return [*first, *extra]
+
+
+def _typed(results: pd.DataFrame) -> pd.DataFrame:
+    """Stable dtypes whatever the rows: nullable integer seeds, float metrics, string labels."""
+    results["seed"] = results["seed"].astype("Int64")
+    for column in ("state", "n_states", "repeats"):
+        results[column] = results[column].astype("int64")
+    for column in results.columns:
+        if column.endswith(("_s", "_mb", "_error")) or column in ("energy", "energy_ref", "iterations"):
+            results[column] = results[column].astype("float64")
+    return results
+
+
+def load(run: str | os.PathLike, root: Path = DEFAULT_ROOT) -> RunData:
+    """Read a stored run: ``load(run).results``, ``.histories``, ``.provenance``.
+
+    ``run`` is a run directory or a run id under ``results/runs``. A run whose
+    tables were written reads them from Parquet; a run killed before that
+    (or still going) is rebuilt from its case records.
+    """
+    path = resolve(run, root)
+    provenance = read_provenance(path)
+    tables = [path / f"{name}.parquet" for name in (RESULTS, HISTORIES)]
+    if provenance.get("status") in ("complete", "interrupted") and all(t.exists() for t in tables):
+        return RunData(pd.read_parquet(tables[0]), pd.read_parquet(tables[1]), provenance, path)
+    return assemble(path, provenance)
+
+
+def consistency_problems(run: RunData) -> list[str]:
+    """Where the stored copies of a run disagree: Parquet vs CSV vs case records.
+
+    An edited number anywhere shows up here, so ``qbench reproduce`` cannot
+    pass against tables that no longer say what the run computed.
+    """
+    path, problems = run.path, []
+    records = assemble(path, run.provenance).results
+    parquet_file, csv_file = path / f"{RESULTS}.parquet", path / f"{RESULTS}.csv"
+    copies = {"case records": records}
+    if parquet_file.exists():
+        copies["results.parquet"] = pd.read_parquet(parquet_file)
+    if csv_file.exists():
+        copies["results.csv"] = pd.read_csv(csv_file, keep_default_na=False, na_values=[""])
+    numeric = ("energy", "energy_ref", "abs_error", "rel_error", "l2_error")
+    for name, copy in copies.items():
+        if name == "case records":
+            continue
+        if len(copy) != len(records) or list(copy["case_id"]) != list(records["case_id"]):
+            problems.append(f"{name} has {len(copy)} rows, the case records {len(records)}")
+            continue
+        for column in (*numeric, "status"):
+            for index, (a, b) in enumerate(zip(copy[column], records[column])):
+                same = a == b or (column != "status" and _both_nan(a, b))
+                if not same:
+                    problems.append(
+                        f"{name} row {index} ({records['case_id'][index]} state {records['state'][index]}) "
+                        f"{column} = {a!r}, case record says {b!r}"
+                    )
+    return problems
+
+
+def _both_nan(a: Any, b: Any) -> bool:
+    try:
+        return math.isnan(float(a)) and math.isnan(float(b))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,139 @@
+"""The harness: one case in, one graded and measured record out, whatever the solver does."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import numpy as np
+import pytest
+
+from qbench import progress, solvers
+from qbench.cases import Case
+from qbench.harness import CaseTimeout, deadline, run_case, time_solve
+from qbench.memory import CAN_RESET_PEAK
+from qbench.problems import get as get_problem
+from qbench.solvers import Solution, Solver, Status
+from qbench.store import SCHEMA
+
+
+@pytest.fixture
+def exploding_solver():
+    class Explodes(Solver):
+        name = "test-explodes"
+
+        def _solve(self, problem, n_states):
+            raise RuntimeError("boom")
+
+    solvers.register(Explodes)
+    yield Explodes
+    solvers.METHODS.pop(Explodes.name)
+
+
+@pytest.fixture
+def slow_solver():
+    class Sleeps(Solver):
+        name = "test-sleeps"
+
+        def _solve(self, problem, n_states):
+            # Pure-Python waiting, so the alarm is handled promptly; a solver that swallows
+            # every Exception must still be stopped.
+            end = time.perf_counter() + 30
+            try:
+                while time.perf_counter() < end:
+                    pass
+            except Exception:
+                pass
+            return Solution(np.zeros(n_states), lambda x: np.zeros((n_states, len(x))))
+
+    solvers.register(Sleeps)
+    yield Sleeps
+    solvers.METHODS.pop(Sleeps.name)
+
+
+@pytest.mark.parametrize("problem", ["infinite_well", "finite_well", "finite_barrier"])
+@pytest.mark.parametrize("solver", ["fd", "shooting"])
+def test_classical_case_rows_are_graded_against_the_exact_reference(problem, solver):
+    case = Case.resolve(problem, solver, n_states=2)
+    record = run_case(case, timing_budget_s=0.02)
+    rows = record["rows"]
+    assert [r["state"] for r in rows] == [0, 1]
+    reference = get_problem(problem).reference(2).energies
+    for row in rows:
+        assert set(SCHEMA) - {"run_id"} <= set(row)
+        assert row["status"] == "ok" and row["case_id"] == case.case_id
+        assert row["energy_ref"] == reference[row["state"]]
+        assert row["abs_error"] == abs(row["energy"] - row["energy_ref"])
+        assert row["rel_error"] < 1e-4 and row["l2_error"] < 1e-3
+        assert row["wall_time_min_s"] <= row["wall_time_s"] <= row["wall_time_max_s"]
+        assert row["repeats"] >= 1
+        assert math.isnan(row["peak_gpu_mem_mb"]) and row["device"] == "cpu"
+        assert row["peak_cpu_mem_mb"] > 0
+        assert json.loads(row["problem_params"]) == case.problem_params
+    assert record["history"] == []
+
+
+@pytest.mark.skipif(not CAN_RESET_PEAK, reason="per-case peak RSS needs Linux /proc/self/clear_refs")
+def test_peak_cpu_memory_sees_a_large_allocation_inside_the_case():
+    class Allocates(Solver):
+        name = "test-allocates"
+
+        def _solve(self, problem, n_states):
+            block = np.ones(40 * 2**20 // 8)  # 40 MiB, touched
+            energies = np.full(n_states, float(block.sum() * 0))
+            return Solution(energies, lambda x: np.repeat(np.sin(np.pi * x)[None, :], n_states, axis=0))
+
+    solvers.register(Allocates)
+    try:
+        row = run_case(Case.resolve("infinite_well", "test-allocates", n_states=1), 0.0)["rows"][0]
+    finally:
+        solvers.METHODS.pop(Allocates.name)
+    assert row["peak_cpu_mem_mb"] - row["cpu_mem_at_start_mb"] >= 35
+
+
+def test_a_solver_that_raises_gives_failed_rows_with_the_message(exploding_solver):
+    record = run_case(Case.resolve("finite_well", "test-explodes", n_states=2))
+    for row in record["rows"]:
+        assert row["status"] == "failed" and "RuntimeError: boom" in row["message"]
+        assert math.isnan(row["energy"]) and math.isfinite(row["energy_ref"])
+
+
+def test_a_case_past_its_timeout_is_recorded_as_timeout(slow_solver):
+    start = time.perf_counter()
+    record = run_case(Case.resolve("finite_well", "test-sleeps", n_states=1, timeout_s=0.3))
+    assert time.perf_counter() - start < 5
+    row = record["rows"][0]
+    assert row["status"] == "timeout" and "0.3 s" in row["message"]
+
+
+def test_deadline_interrupts_and_cleans_up():
+    with pytest.raises(CaseTimeout):
+        with deadline(0.05):
+            time.sleep(1)
+    with deadline(1.0):
+        pass
+    time.sleep(1.1)  # the alarm was cancelled: nothing fires after the block
+
+
+def test_time_solve_repeats_fast_solves_and_solves_once_with_zero_budget():
+    solver, problem = solvers.get("fd", n_points=100), get_problem("infinite_well")
+    _, timing = time_solve(solver, problem, 1, budget_s=0.05)
+    assert timing.repeats > 1 and timing.min_s <= timing.median_s <= timing.max_s
+    _, once = time_solve(solver, problem, 1, budget_s=0.0)
+    assert once.repeats == 1
+
+
+def test_pinn_case_records_history_iterations_and_progress():
+    case = Case.resolve(
+        "infinite_well", "pinn", solver_options={"adam_steps": 20, "log_every": 5}, seed=1, n_states=2
+    )
+    reports = []
+    with progress.listening(lambda done, total: reports.append((done, total))):
+        record = run_case(case)
+    row = record["rows"][0]
+    assert row["seed"] == 1 and row["iterations"] == 20 and row["repeats"] == 1
+    steps = [h["step"] for h in record["history"]]
+    assert steps[0] == 0 and steps[-1] == 20 and all(h["case_id"] == case.case_id for h in record["history"])
+    assert reports[-1] == (20, 20) and len(reports) == 20
+    assert Status(row["status"]) in Status

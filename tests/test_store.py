@@ -1,0 +1,132 @@
+"""The store: atomic case records, tables in Parquet and CSV that agree, loading, bad directories."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pandas as pd
+import pytest
+
+from qbench import runner, store
+from qbench.cases import Case
+from qbench.executors import InProcess
+from qbench.store import SCHEMA, RunDirectory, StoreError
+
+
+def _cases():
+    return [
+        Case.resolve("infinite_well", "fd", solver_options={"n_points": 100}, n_states=2),
+        Case.resolve("finite_well", "pinn", solver_options={"adam_steps": 10}, seed=0, n_states=2),
+    ]
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("store") / "run"
+    run = runner.create(_cases(), suite={"name": "t"}, out=out)
+    runner.execute(run, InProcess(timing_budget_s=0.0))
+    return out
+
+
+def test_run_directory_layout_and_schema(finished_run):
+    names = {p.name for p in finished_run.iterdir()}
+    assert {
+        "provenance.json",
+        "cases",
+        "results.parquet",
+        "results.csv",
+        "histories.parquet",
+        "histories.csv",
+    } <= names
+    assert not [n for n in names if n.endswith(".tmp")]
+    data = store.load(finished_run)
+    assert list(data.results.columns[: len(SCHEMA)]) == list(SCHEMA)
+    assert len(data.results) == 4 and set(data.results["run_id"]) == {data.run_id}
+    assert data.results["seed"].dtype == "Int64" and data.results["seed"].isna().sum() == 2
+    assert set(data.histories["case_id"]) == {_cases()[1].case_id}
+    assert {"step", "loss", "energy", "time_s"} <= set(data.histories.columns)
+    assert data.provenance["status"] == "complete"
+    assert [c.case_id for c in data.cases] == [c.case_id for c in _cases()]
+
+
+def test_parquet_csv_and_case_records_agree_bit_for_bit(finished_run):
+    parquet = pd.read_parquet(finished_run / "results.parquet")
+    csv = pd.read_csv(finished_run / "results.csv")
+    for column in ("energy", "energy_ref", "rel_error", "l2_error", "wall_time_s"):
+        assert parquet[column].tolist() == csv[column].tolist()
+    assert store.consistency_problems(store.load(finished_run)) == []
+
+
+def test_an_edited_number_is_an_inconsistency(finished_run, tmp_path):
+    copy = tmp_path / "copy"
+    os.system(f"cp -r {finished_run} {copy}")
+    table = pd.read_csv(copy / "results.csv")
+    table.loc[1, "energy"] = table.loc[1, "energy"] * (1 + 1e-9)
+    table.to_csv(copy / "results.csv", index=False)
+    problems = store.consistency_problems(store.load(copy))
+    assert len(problems) == 1 and "results.csv row 1" in problems[0] and "energy" in problems[0]
+
+
+def test_provenance_records_environment_command_and_cases(finished_run):
+    prov = json.loads((finished_run / "provenance.json").read_text())
+    env = prov["environment"]
+    for key in (
+        "qbench_version",
+        "git",
+        "python",
+        "packages",
+        "cpu_model",
+        "cpu_count",
+        "gpu",
+        "determinism",
+        "cpu_memory_measure",
+    ):
+        assert key in env
+    assert {"torch", "numpy", "scipy", "pandas"} <= set(env["packages"])
+    assert "commit" in env["git"] and "dirty" in env["git"]
+    assert prov["command_line"] and prov["start_time"] <= prov["end_time"]
+    assert prov["seeds"] == [0] and len(prov["cases"]) == 2
+    assert prov["executor"]["name"] == "in-process"
+
+
+def test_load_by_run_id_under_a_root(finished_run):
+    data = store.load(finished_run.name, root=finished_run.parent)
+    assert data.path == finished_run
+
+
+@pytest.mark.parametrize("setup", ["file", "nonempty", "run"])
+def test_unusable_output_directories_are_refused(tmp_path, setup):
+    target = tmp_path / "out"
+    if setup == "file":
+        target.write_text("x")
+    elif setup == "nonempty":
+        target.mkdir()
+        (target / "notes.txt").write_text("mine")
+    else:
+        RunDirectory.create(target, {"run_id": "r", "cases": []})
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    with pytest.raises(StoreError, match="out"):
+        RunDirectory.check_new(target)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_an_output_below_a_file_is_not_writable(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="not writable"):
+        RunDirectory.check_new(tmp_path / "file" / "run")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+def test_a_read_only_parent_is_not_writable(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(StoreError, match="not writable"):
+        RunDirectory.check_new(locked / "run")
+
+
+def test_missing_runs_and_directories_without_provenance(tmp_path):
+    with pytest.raises(StoreError, match="not found"):
+        store.load(tmp_path / "nowhere")
+    with pytest.raises(StoreError, match=r"no provenance\.json"):
+        store.load(tmp_path)
