@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import qbench
+import qbench.suite
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -32,8 +33,9 @@ def test_ci_runs_the_readme_test_command():
     assert "## Quick start" in ci and "eval" in ci
 
 
-@pytest.mark.parametrize("title", ["## Problems", "### Plug in your own solver"])
-def test_python_examples_run(title, capsys):
+@pytest.mark.parametrize("title", ["## Problems", "### Plug in your own solver", "### What a run stores"])
+def test_python_examples_run(title, capsys, monkeypatch):
+    monkeypatch.chdir(README.parent)  # examples name paths relative to the repository root
     try:
         exec(compile(section_code(title, "python"), str(README), "exec"), {})
     finally:
@@ -42,3 +44,19 @@ def test_python_examples_run(title, capsys):
         printed = capsys.readouterr().out
         energies = [float(v) for v in re.findall(r"[\d.]+(?:e[-+]?\d+)?", printed)]
         assert energies == pytest.approx([9.8696, 39.478], rel=1e-3)
+
+
+def test_suite_file_example_loads(tmp_path):
+    path = tmp_path / "my_suite.toml"
+    path.write_text(section_code("### Suite files", "toml"))
+    loaded = qbench.suite.load(path)
+    # 2 problems x (shooting + 3 fd resolutions + pinn seed 0) + barrier x pinn-trainable x 10 seeds
+    assert len(loaded.cases) == 2 * 5 + 10
+
+
+def test_readme_names_every_shipped_suite_and_command():
+    text = README.read_text()
+    for name in qbench.suite.available():
+        assert f"| `{name}`" in text
+    for command in ("qbench show", "qbench compare", "qbench reproduce", "--resume", "--jobs"):
+        assert command in text

@@ -16,23 +16,12 @@ import pytest
 from qbench import runner, store, suite
 from qbench.cli import main
 from qbench.executors import InProcess, LocalPool
+from qbench.store import SCHEMA
 
-# The columns that do not depend on timing or memory: what resume and --jobs must reproduce exactly.
-COMPUTED = [
-    "case_id",
-    "problem",
-    "solver",
-    "seed",
-    "state",
-    "energy",
-    "energy_ref",
-    "abs_error",
-    "rel_error",
-    "l2_error",
-    "iterations",
-    "status",
-    "message",
-]
+# What resume and --jobs must reproduce exactly: every schema column but the run's id and the
+# measurements of time and memory.
+MEASURED = {"run_id", "wall_time_s", "peak_cpu_mem_mb", "peak_gpu_mem_mb"}
+COMPUTED = [column for column in SCHEMA if column not in MEASURED]
 
 SUITE = """
 description = "resume test"
