@@ -126,6 +126,16 @@ def deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+@dataclass
+class _Measured:
+    """What the harness measured around the solves of one case."""
+
+    timing: Timing = Timing(math.nan, math.nan, math.nan, 0, 0.0)
+    peak_cpu_mb: float = math.nan
+    cpu_at_start_mb: float = math.nan
+    peak_gpu_mb: float = math.nan
+
+
 def run_case(case: Case, timing_budget_s: float = TIMING_BUDGET_S, max_repeats: int = MAX_REPEATS) -> dict:
     """Build, solve, time, measure and grade one case.
 
@@ -139,45 +149,63 @@ def run_case(case: Case, timing_budget_s: float = TIMING_BUDGET_S, max_repeats: 
     """
     started_at, started = utc_now(), time.perf_counter()
     problem, solver = case.build()
-    reference = problem.reference(case.n_states)
     cpu, gpu = CpuPeak(), GpuPeak()
-    rss_before = cpu.start()
+    measured = _Measured(cpu_at_start_mb=cpu.start())
     gpu.start()
     solution: Solution | None = None
-    timing = Timing(math.nan, math.nan, math.nan, 0, 0.0)
-    status, message = Status.FAILED, ""
     try:
         with deadline(case.timeout_s):
-            solution, timing = time_solve(solver, problem, case.n_states, timing_budget_s, max_repeats)
+            solution, measured.timing = time_solve(
+                solver, problem, case.n_states, timing_budget_s, max_repeats
+            )
         status, message = solution.status, solution.message
     except CaseTimeout as exc:
         status, message = Status.TIMEOUT, str(exc)
     except Exception as exc:
         status, message = Status.FAILED, f"{type(exc).__name__}: {exc}"
-    peak_cpu = cpu.peak_mb()
+    measured.peak_cpu_mb = cpu.peak_mb()
     info = dict(solution.info) if solution is not None else {}
-    history = info.pop("history", [])
-    device = str(info.get("device", "cpu"))
-    peak_gpu = gpu.peak_mb(used_cuda=device.startswith("cuda"))
-
+    measured.peak_gpu_mb = gpu.peak_mb(used_cuda=str(info.get("device", "cpu")).startswith("cuda"))
+    graded = None
     if solution is not None:
         try:
             graded = grade(solution, problem)
         except Exception as exc:
             status, message = Status.FAILED, f"grading failed: {type(exc).__name__}: {exc}"
-            solution = None
-    if solution is None:
+    return case_record(case, status, message, graded, info, measured, started_at, started)
+
+
+def unfinished_record(case: Case, status: Status, message: str) -> dict:
+    """The record of a case that produced nothing (its worker died, say): NaN energies, the reason."""
+    return case_record(case, status, message, None, {}, _Measured(), utc_now(), time.perf_counter())
+
+
+def case_record(
+    case: Case,
+    status: Status,
+    message: str,
+    graded: list[dict[str, Any]] | None,
+    info: dict[str, Any],
+    measured: _Measured,
+    started_at: str,
+    started: float,
+) -> dict:
+    """Assemble the persisted record; ``graded=None`` gives NaN energies beside the exact ones."""
+    if graded is None:
+        reference = case.build()[0].reference(case.n_states).energies
         graded = [
             {
                 "state": state,
                 "energy": math.nan,
-                "energy_ref": float(reference.energies[state]),
+                "energy_ref": float(reference[state]),
                 "abs_error": math.nan,
                 "rel_error": math.nan,
                 "l2_error": math.nan,
             }
             for state in range(case.n_states)
         ]
+    history = info.pop("history", [])
+    timing = measured.timing
     common = {
         "case_id": case.case_id,
         "problem": case.problem,
@@ -185,37 +213,28 @@ def run_case(case: Case, timing_budget_s: float = TIMING_BUDGET_S, max_repeats: 
         "solver": case.solver,
         "solver_options": canonical_json(case.solver_options),
         "seed": case.seed,
-        "device": device,
+        "device": str(info.get("device", "cpu")),
         "n_states": case.n_states,
     }
-    measured = {
+    measurements = {
         "wall_time_s": timing.median_s,
         "wall_time_min_s": timing.min_s,
         "wall_time_max_s": timing.max_s,
         "repeats": timing.repeats,
-        "peak_cpu_mem_mb": peak_cpu,
-        "cpu_mem_at_start_mb": rss_before,
-        "peak_gpu_mem_mb": peak_gpu,
+        "peak_cpu_mem_mb": measured.peak_cpu_mb,
+        "cpu_mem_at_start_mb": measured.cpu_at_start_mb,
+        "peak_gpu_mem_mb": measured.peak_gpu_mb,
         "iterations": float(info.get("iterations", math.nan)),
         "status": Status(status).value,
         "message": message,
+        "case_time_s": time.perf_counter() - started,
+        "solve_time_total_s": timing.total_s,
+        "solver_info": canonical_json(_plain(info)),
     }
-    case_time = time.perf_counter() - started
-    rows = [
-        {
-            **common,
-            **row,
-            **measured,
-            "case_time_s": case_time,
-            "solve_time_total_s": timing.total_s,
-            "solver_info": canonical_json(_plain(info)),
-        }
-        for row in graded
-    ]
     return {
         "case_id": case.case_id,
         "case": case.to_dict(),
-        "rows": rows,
+        "rows": [{**common, **row, **measurements} for row in graded],
         "history": [{"case_id": case.case_id, **_plain(row)} for row in history],
         "started_at": started_at,
         "finished_at": utc_now(),
