@@ -19,7 +19,7 @@ from .cases import Case
 from .executors import Executor
 from .harness import utc_now
 from .provenance import environment
-from .store import DEFAULT_ROOT, RunData, RunDirectory, StoreError
+from .store import DEFAULT_ROOT, RunData, RunDirectory, StoreError, read_provenance
 
 
 def new_run_id(suite_name: str) -> str:
@@ -87,33 +87,36 @@ def execute(
     ``on_start(pending, total)`` is called once, ``on_case(record)`` after each
     case is on disk, ``on_step`` with progress inside a case. On any exit (also
     Ctrl-C) the provenance says ``complete`` or ``interrupted`` and the tables
-    hold every finished case.
+    hold every finished case. Raises :class:`~qbench.store.StoreError` if
+    another process is writing the run.
     """
-    finished = run.finished_ids()
-    pending = [case for case in run.cases if case.case_id not in finished]
-    if run.provenance.get("status") != "created":  # a resume: keep the first start, log this one
-        run.provenance.setdefault("resumed", []).append(
-            {
-                "time": utc_now(),
-                "command_line": list(sys.argv if command_line is None else command_line),
-                "pending_cases": len(pending),
-            }
-        )
-    run.provenance["status"] = "running"
-    run.provenance["executor"] = executor.describe()
-    run.save_provenance()
-    if on_start:
-        on_start(len(pending), len(run.cases))
-    status = "interrupted"
-    try:
-        for record in executor.run(pending, on_step=on_step):
-            run.write_case(record)
-            if on_case:
-                on_case(record)
-        status = "complete"
-    finally:
-        run.provenance["status"] = status
-        run.provenance["end_time"] = utc_now()
+    with run.writer_lock():
+        run.provenance = read_provenance(run.path)  # as the last writer left it
+        finished = run.finished_ids()
+        pending = [case for case in run.cases if case.case_id not in finished]
+        if run.provenance.get("status") != "created":  # a resume: keep the first start, log this one
+            run.provenance.setdefault("resumed", []).append(
+                {
+                    "time": utc_now(),
+                    "command_line": list(sys.argv if command_line is None else command_line),
+                    "pending_cases": len(pending),
+                }
+            )
+        run.provenance["status"] = "running"
+        run.provenance["executor"] = executor.describe()
         run.save_provenance()
-        data = run.write_tables()
-    return data
+        if on_start:
+            on_start(len(pending), len(run.cases))
+        status = "interrupted"
+        try:
+            for record in executor.run(pending, on_step=on_step):
+                run.write_case(record)
+                if on_case:
+                    on_case(record)
+            status = "complete"
+        finally:
+            run.provenance["status"] = status
+            run.provenance["end_time"] = utc_now()
+            run.save_provenance()
+            data = run.write_tables()
+        return data

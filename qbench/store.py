@@ -6,6 +6,7 @@ Layout of a run directory::
     cases/<case_id>.json  one record per finished case (written atomically, the source of truth)
     results.parquet, results.csv      one row per case x state (design.md section 4)
     histories.parquet, histories.csv  PINN training histories, keyed by case_id
+    .writer.lock        held (flock) by the one process writing the run
 
 Each finished case is written to a temporary file and renamed into
 ``cases/`` before the next case starts, so a crash, Ctrl-C or SIGKILL never
@@ -17,10 +18,12 @@ knows nothing of how cases are executed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ import pandas as pd
 from .cases import Case
 
 PROVENANCE = "provenance.json"
+LOCK = ".writer.lock"
 CASES = "cases"
 RESULTS = "results"
 HISTORIES = "histories"
@@ -167,6 +171,30 @@ class RunDirectory:
         return cls(Path(path), read_provenance(path))
 
     # -- writing -----------------------------------------------------------------
+    @contextlib.contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Hold the run's single-writer lock; :class:`StoreError` if another process holds it.
+
+        Stops ``--resume`` of a run that is still being written elsewhere from
+        writing the same cases twice. The kernel drops the lock when its holder
+        dies, so a killed run can always be resumed. (POSIX ``flock``; a no-op
+        where that does not exist.)
+        """
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            yield
+            return
+        with open(self.path / LOCK, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StoreError(f"run {self.path} is being written by another qbench process") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     @property
     def cases(self) -> list[Case]:
         return [Case.from_dict(c) for c in self.provenance["cases"]]

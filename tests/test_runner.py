@@ -122,3 +122,13 @@ def test_jobs_give_the_same_table_as_one_process(tmp_path):
     assert os.getpid() not in set(
         json.loads(p.read_text())["pid"] for p in (tmp_path / "two" / "cases").glob("*")
     )
+
+
+def test_resume_refuses_a_run_that_another_process_is_writing(tmp_path, capsys):
+    cases = suite.cross_product(["infinite_well"], [{"name": "fd", "options": {"n_points": 50}}]).cases
+    run = runner.create(cases, suite={"name": "locked"}, out=tmp_path / "run")
+    with run.writer_lock():  # stands in for a live `qbench run` on the same directory
+        assert main(["run", "--resume", str(run.path)]) == 2
+    assert "being written by another qbench process" in capsys.readouterr().err
+    assert run.finished_ids() == set()
+    assert main(["run", "--resume", str(run.path)]) == 0

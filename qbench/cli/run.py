@@ -162,7 +162,10 @@ class Progress:
                 mininterval=0.25,
             )
         self.steps.n = done
-        self.steps.refresh() if done == total else self.steps.update(0)
+        if done == total:
+            self.steps.refresh()
+        else:
+            self.steps.update(0)  # redraws at most every mininterval
 
     def case(self, record: dict[str, Any]) -> None:
         if self.steps is not None:
