@@ -83,7 +83,9 @@ class PINN(Solver):
     ``sum(w r^2) / L + norm_weight (sum(w psi^2) - 1)^2`` with
     r = -psi'' + (V - E) psi. State k > 0 adds
     ``overlap_weight * sum_j <psi, psi_j>^2 / (|psi|^2 |psi_j|^2)`` over the
-    trained states j < k (deflation).
+    trained states j < k (deflation), except in ``fixed`` mode, where E = E_k
+    alone selects state k (as in the reference paper) unless ``overlap_weight``
+    is given.
 
     The returned energy is E for ``fixed``/``trainable``, the Rayleigh
     quotient for ``rayleigh``/``ritz`` and the Ritz value for ``galerkin``;
@@ -122,7 +124,9 @@ class PINN(Solver):
         "lbfgs_iterations": Option(1000, _positive_int, "L-BFGS iterations, >= 1"),
         "norm_weight": Option(1.0, check_positive, "weight of (integral psi^2 - 1)^2 in residual losses"),
         "overlap_weight": Option(
-            None, _optional_positive, "deflation weight; None = 2 (E_upper_k - min V), squared for residual"
+            None,
+            _optional_positive,
+            "deflation weight; None = 2 (E_upper_k - min V), squared for residual; none for fixed",
         ),
         "dtype": Option(
             "float64", lambda k, v: check_choice(k, v, ("float64", "float32")), "float64, float32"
@@ -268,7 +272,9 @@ class PINN(Solver):
             network = self._network(context)
             upper = energy_upper_bound(context["v_max"], problem.length, k)
             overlap_weight = self.overlap_weight
-            if overlap_weight is None:
+            if overlap_weight is None and self.energy == "fixed":
+                overlap_weight = 0.0  # E held at E_k already selects state k; no deflation needed
+            elif overlap_weight is None:
                 overlap_weight = 2.0 * (upper - context["v_min"])
                 if self.energy != "ritz":
                     overlap_weight = overlap_weight**2
@@ -323,7 +329,7 @@ class PINN(Solver):
                 residual = -values[2] + (v - energy) * psi
                 norm = (w * psi**2).sum()
                 loss = (w * residual**2).sum() / length + self.norm_weight * (norm - 1.0) ** 2
-            if previous:
+            if previous and overlap_weight:
                 loss = loss + overlap_weight * objectives.overlap_penalty(psi, w, previous)
             return loss, energy.detach()
 
