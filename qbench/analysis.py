@@ -170,15 +170,18 @@ def _worse(old: float, new: float, rtol: float, atol: float) -> bool:
 
 
 def reproduction_diff(recorded: pd.DataFrame, rerun: pd.DataFrame, same_machine: bool) -> pd.DataFrame:
-    """Recorded versus re-run energies and statuses, one row per case x state, with ``match``.
+    """Recorded versus re-run energy, L2 error and status, one row per case x state, with ``match``.
 
-    Deterministic solvers must agree to :data:`CLASSICAL_RTOL`. Seeded solvers
-    must be bit-identical on CPU when ``same_machine`` (same CPU model, torch
-    and numpy), else agree to :data:`SEEDED_RTOL_ELSEWHERE`; GPU cases always
-    use the latter.
+    The energy is compared relative to itself, the L2 error of the
+    wavefunction absolutely (it is measured in units of the normalized psi, so
+    an absolute difference is already relative; and for a fixed-energy PINN
+    it is the only number that training produces). Deterministic solvers must
+    agree to :data:`CLASSICAL_RTOL`. Seeded solvers must be bit-identical on
+    CPU when ``same_machine`` (same CPU model, torch and numpy), else agree to
+    :data:`SEEDED_RTOL_ELSEWHERE`; GPU cases always use the latter.
     """
     merged = with_labels(recorded).merge(
-        rerun[["case_id", "state", "energy", "status"]],
+        rerun[["case_id", "state", "energy", "l2_error", "status"]],
         on=["case_id", "state"],
         how="left",
         suffixes=("_recorded", "_now"),
@@ -193,10 +196,8 @@ def reproduction_diff(recorded: pd.DataFrame, rerun: pd.DataFrame, same_machine:
         else:
             tolerance = SEEDED_RTOL_ELSEWHERE
         old, new = float(row["energy_recorded"]), float(row["energy_now"])
-        if math.isnan(old) or math.isnan(new):
-            rel_diff = 0.0 if math.isnan(old) and math.isnan(new) else math.inf
-        else:
-            rel_diff = abs(new - old) / max(abs(old), np.finfo(float).tiny)
+        rel_diff = _difference(old, new, scale=max(abs(old), np.finfo(float).tiny))
+        l2_diff = _difference(float(row["l2_error_recorded"]), float(row["l2_error_now"]), scale=1.0)
         same_status = row["status_recorded"] == row["status_now"]
         rows.append(
             {
@@ -208,10 +209,18 @@ def reproduction_diff(recorded: pd.DataFrame, rerun: pd.DataFrame, same_machine:
                 "energy_recorded": old,
                 "energy_now": new,
                 "rel_diff": rel_diff,
+                "l2_diff": l2_diff,
                 "tolerance": tolerance,
                 "status_recorded": row["status_recorded"],
                 "status_now": row["status_now"],
-                "match": bool(same_status and rel_diff <= tolerance),
+                "match": bool(same_status and rel_diff <= tolerance and l2_diff <= tolerance),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _difference(old: float, new: float, scale: float) -> float:
+    """``|new - old| / scale``; 0 when both are NaN, infinite when only one is."""
+    if math.isnan(old) or math.isnan(new):
+        return 0.0 if math.isnan(old) and math.isnan(new) else math.inf
+    return abs(new - old) / scale

@@ -158,7 +158,7 @@ def test_compare_passes_against_itself_and_fails_when_an_error_grew(small_run, t
 
 def test_reproduce_passes_on_a_fresh_run(small_run, capsys):
     assert main(["reproduce", str(small_run)]) == 0
-    assert "reproduced: all 4 energies" in capsys.readouterr().out
+    assert "reproduced: all 4 energies, L2 errors" in capsys.readouterr().out
 
 
 def test_reproduce_fails_when_a_recorded_energy_moved(small_run, tmp_path, capsys):
@@ -173,7 +173,7 @@ def test_reproduce_fails_when_a_recorded_energy_moved(small_run, tmp_path, capsy
     assert store.consistency_problems(store.load(edited)) == []
     assert main(["reproduce", str(edited)]) == 1
     captured = capsys.readouterr()
-    assert "1 of 4 energies or statuses moved" in captured.err and "False" in captured.out
+    assert "1 of 4 states moved" in captured.err and "False" in captured.out
 
 
 def test_reproduce_fails_on_a_hand_edited_table(small_run, tmp_path, capsys):

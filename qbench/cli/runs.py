@@ -58,7 +58,7 @@ def add_parsers(commands) -> None:
         "reproduce",
         help="re-run a stored run's cases and check every energy; exit 1 on a mismatch",
         description="Check that the run's stored copies agree (Parquet, CSV, case records), re-run "
-        "its recorded cases (each solved once) and compare energies and statuses: deterministic "
+        "its recorded cases (each solved once) and compare energies, L2 errors and statuses: deterministic "
         "solvers to 1e-12 relative; seeded solvers bit-identical on CPU when CPU model, torch and "
         "numpy match the recorded ones, else to 1e-6 relative.",
     )
@@ -165,6 +165,7 @@ def command_reproduce(args: argparse.Namespace) -> int:
                 "energy_recorded": "{:.15g}".format,
                 "energy_now": "{:.15g}".format,
                 "rel_diff": sci,
+                "l2_diff": sci,
                 "tolerance": sci,
             },
         )
@@ -172,11 +173,11 @@ def command_reproduce(args: argparse.Namespace) -> int:
     mismatches = diff[~diff["match"]]
     where = "the recorded machine and libraries" if same_machine else "a different machine or libraries"
     if mismatches.empty:
-        print(f"reproduced: all {len(diff)} energies and statuses match (on {where})")
+        print(f"reproduced: all {len(diff)} energies, L2 errors and statuses match (on {where})")
         return 0
     print(
-        f"{len(mismatches)} of {len(diff)} energies or statuses moved (on {where}); re-run kept in "
-        f"{rerun_dir.path}",
+        f"{len(mismatches)} of {len(diff)} states moved (energy, L2 error or status; on {where}); "
+        f"re-run kept in {rerun_dir.path}",
         file=sys.stderr,
     )
     return 1
