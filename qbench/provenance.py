@@ -50,9 +50,20 @@ def git_state(path: Path | None = None) -> dict[str, Any]:
         )
         if commit.returncode != 0:
             return state
-        # Untracked files (a run directory being written, say) do not make the code dirty.
+        # Dirty means the *code* differs from the commit: untracked files and stored results
+        # (a run being written, a baseline being regenerated) do not count.
         changes = subprocess.run(
-            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+            [
+                "git",
+                "-C",
+                str(where),
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":(exclude)results",
+            ],
             capture_output=True,
             text=True,
             timeout=10,
