@@ -124,6 +124,21 @@ def test_time_solve_repeats_fast_solves_and_solves_once_with_zero_budget():
     assert once.repeats == 1
 
 
+def test_the_first_of_repeated_solves_is_a_warm_up_and_not_reported():
+    class SlowFirst(Solver):
+        name = "test-slow-first"
+        calls = 0
+
+        def _solve(self, problem, n_states):
+            type(self).calls += 1
+            time.sleep(0.05 if type(self).calls == 1 else 0.001)
+            return Solution(np.zeros(n_states), lambda x: np.zeros((n_states, len(x))))
+
+    _, timing = time_solve(SlowFirst(), get_problem("infinite_well"), 1, budget_s=0.1)
+    assert timing.max_s < 0.04 and timing.repeats >= 2
+    assert timing.total_s >= 0.05 + timing.repeats * 0.001
+
+
 def test_pinn_case_records_history_iterations_and_progress():
     case = Case.resolve(
         "infinite_well", "pinn", solver_options={"adam_steps": 20, "log_every": 5}, seed=1, n_states=2
