@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -136,13 +137,14 @@ def command_reproduce(args: argparse.Namespace) -> int:
         raise UsageError(f"run {recorded.run_id} has no finished cases to reproduce")
     for case in cases:
         validate(case)
-    out = args.out if args.out is not None else Path(tempfile.mkdtemp(prefix="qbench-reproduce-")) / "run"
     inconsistent = store.consistency_problems(recorded)
     if inconsistent:
         print("the stored run does not agree with itself (edited or damaged):", file=sys.stderr)
         for line in inconsistent[:20]:
             print(f"  {line}", file=sys.stderr)
         return 1
+    scratch = None if args.out is not None else Path(tempfile.mkdtemp(prefix="qbench-reproduce-"))
+    out = args.out if scratch is None else scratch / "run"
     rerun_dir = runner.create(
         cases,
         suite={
@@ -174,6 +176,8 @@ def command_reproduce(args: argparse.Namespace) -> int:
     where = "the recorded machine and libraries" if same_machine else "a different machine or libraries"
     if mismatches.empty:
         print(f"reproduced: all {len(diff)} energies, L2 errors and statuses match (on {where})")
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)  # nothing to look at
         return 0
     print(
         f"{len(mismatches)} of {len(diff)} states moved (energy, L2 error or status; on {where}); "
