@@ -60,3 +60,17 @@ def test_readme_names_every_shipped_suite_and_command():
         assert f"| `{name}`" in text
     for command in ("qbench show", "qbench compare", "qbench reproduce", "--resume", "--jobs"):
         assert command in text
+
+
+def test_asv_section_has_the_commands():
+    block = section_code("## Benchmark history (asv)", "bash")
+    for command in (
+        "asv machine --yes",
+        "asv run -E existing --quick --set-commit-hash $(git rev-parse HEAD)",
+        "asv run ",
+        "asv continuous",
+        "asv compare",
+        "asv publish",
+        "asv preview",
+    ):
+        assert command in block

@@ -115,3 +115,14 @@ def ritz_values(stiffness: torch.Tensor, mass: torch.Tensor, coefficients: torch
     numerator = torch.einsum("ik,ij,jk->k", c, stiffness, c)
     denominator = torch.einsum("ik,ij,jk->k", c, mass, c)
     return numerator / denominator
+
+
+def ritz_sum(network, x: torch.Tensor, w: torch.Tensor, v: torch.Tensor, n_states: int):
+    """The Galerkin training loss: the sum of the lowest ``n_states`` Ritz values, and the lowest one.
+
+    The output layer is solved exactly (the Ritz vectors of the last hidden
+    layer's basis), so only the basis is trained.
+    """
+    stiffness, mass = galerkin_matrices(network, x, w, v)
+    values = ritz_values(stiffness, mass, ritz_coefficients(stiffness, mass, n_states))
+    return values.sum(), values[0].detach()

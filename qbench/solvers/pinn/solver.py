@@ -240,10 +240,7 @@ class PINN(Solver):
 
         def objective():
             x, w, v, _ = training_set.tensors()
-            stiffness, mass = objectives.galerkin_matrices(network, x, w, v)
-            coefficients = objectives.ritz_coefficients(stiffness, mass, n_states)
-            values = objectives.ritz_values(stiffness, mass, coefficients)
-            return values.sum(), values[0].detach()
+            return objectives.ritz_sum(network, x, w, v, n_states)
 
         record = self._train(list(network.parameters()), objective, training_set)
         for row in record.history:

@@ -1,0 +1,129 @@
+"""The asv benchmarks: ``asv check`` passes, and a real asv run records the harness's numbers.
+
+asv runs here in the current environment (``-E existing``) with its machine
+file and results in a temporary directory, so a developer's checkout and
+home directory are left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+asv_util = pytest.importorskip("asv.util")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from benchmarks import common  # noqa: E402
+
+
+def _git_head() -> str | None:
+    result = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+@pytest.fixture(scope="module")
+def asv_sandbox(tmp_path_factory):
+    """A copy of asv.conf.json whose results, html, environments and machine file live in a temp dir."""
+    if _git_head() is None or shutil.which("git") is None:
+        pytest.skip("asv needs the git checkout")
+    sandbox = tmp_path_factory.mktemp("asv")
+    config = asv_util.load_json(str(ROOT / "asv.conf.json"), js_comments=True)
+    config.update(
+        repo=str(ROOT),
+        benchmark_dir=str(ROOT / "benchmarks"),
+        results_dir=str(sandbox / "results"),
+        html_dir=str(sandbox / "html"),
+        env_dir=str(sandbox / "env"),
+    )
+    (sandbox / "asv.conf.json").write_text(json.dumps(config))
+    env = {**os.environ, "HOME": str(sandbox)}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "asv",
+            "machine",
+            "--yes",
+            "--machine",
+            "qbench-test",
+            "--config",
+            str(sandbox / "asv.conf.json"),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return sandbox, env
+
+
+def _asv(sandbox, env, *args) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "asv", *args, "--config", str(sandbox / "asv.conf.json")]
+    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_asv_check_is_clean(asv_sandbox):
+    result = _asv(*asv_sandbox, "check", "-E", "existing")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No problems found" in result.stdout
+
+
+def test_benchmark_settings_follow_the_quick_suite():
+    import qbench
+    from qbench import suite
+
+    assert set(common.SOLVERS) == set(qbench.solvers.available())
+    quick = {c.solver: c.solver_options for c in suite.load("quick").cases}
+    for solver in common.SOLVERS:
+        assert common.case("finite_well", solver).solver_options == quick[solver]
+
+
+def test_asv_tracks_hold_the_errors_the_harness_reports(asv_sandbox):
+    sandbox, env = asv_sandbox
+    head = _git_head()
+    result = _asv(
+        sandbox,
+        env,
+        "run",
+        "-E",
+        "existing",
+        "--quick",
+        "--set-commit-hash",
+        head,
+        "--machine",
+        "qbench-test",
+        "--bench",
+        "accuracy",
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (results_file,) = [
+        p for p in (sandbox / "results" / "qbench-test").glob("*.json") if p.name != "machine.json"
+    ]
+    stored = json.loads(results_file.read_text())
+    assert stored["commit_hash"] == head
+    columns = stored["result_columns"]
+    entry = dict(zip(columns, stored["results"]["accuracy.track_error"]))
+    problems, solvers, metrics = entry["params"]
+    values = iter(entry["result"])
+    rows = {}
+    for problem in problems:
+        for solver in solvers:
+            key = (problem.strip("'"), solver.strip("'"))
+            rows[key] = rows.get(key) or common.graded_row(*key)
+            for metric in metrics:
+                recorded = next(values)
+                assert recorded is not None, f"{key} {metric} failed in asv"
+                assert recorded == pytest.approx(rows[key][metric.strip("'")], rel=1e-12, abs=0), (
+                    key,
+                    metric,
+                )
+    assert len(rows) == len(common.PROBLEMS) * len(common.SOLVERS)
+    for name in ("accuracy.track_wall_time", "accuracy.track_peak_cpu_memory", "accuracy.track_not_ok"):
+        recorded = dict(zip(columns, stored["results"][name]))["result"]
+        assert all(value is not None for value in recorded), name
