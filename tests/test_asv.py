@@ -127,3 +127,24 @@ def test_asv_tracks_hold_the_errors_the_harness_reports(asv_sandbox):
     for name in ("accuracy.track_wall_time", "accuracy.track_peak_cpu_memory", "accuracy.track_not_ok"):
         recorded = dict(zip(columns, stored["results"][name]))["result"]
         assert all(value is not None for value in recorded), name
+
+
+def test_asv_publish_renders_the_committed_results(tmp_path):
+    committed = ROOT / "results" / "asv"
+    machines = [p.name for p in committed.iterdir() if (p / "machine.json").exists()]
+    assert machines, "results/asv holds no machine's results"
+    config = asv_util.load_json(str(ROOT / "asv.conf.json"), js_comments=True)
+    config.update(
+        repo=str(ROOT),
+        benchmark_dir=str(ROOT / "benchmarks"),
+        results_dir=str(committed),
+        html_dir=str(tmp_path / "html"),
+        env_dir=str(tmp_path / "env"),
+    )
+    (tmp_path / "asv.conf.json").write_text(json.dumps(config))
+    result = _asv(tmp_path, {**os.environ, "HOME": str(tmp_path)}, "publish")
+    assert result.returncode == 0, result.stdout + result.stderr
+    index = json.loads((tmp_path / "html" / "index.json").read_text())
+    assert (tmp_path / "html" / "index.html").exists()
+    assert {"accuracy.track_error", "classical.FiniteDifference.time_solve"} <= set(index["benchmarks"])
+    assert set(machines) <= set(index["params"]["machine"])
