@@ -31,6 +31,7 @@ from .solvers import Solution, Solver, Status
 
 TIMING_BUDGET_S = 0.2
 MAX_REPEATS = 25
+SAMPLE_POINTS = 201  # wavefunction samples per state kept for the report
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,8 @@ def run_case(case: Case, timing_budget_s: float = TIMING_BUDGET_S, max_repeats: 
         The case record that the store persists: ``case_id``, ``case``
         (``Case.to_dict()``), ``rows`` (one per state, the columns of the
         results table), ``history`` (training history rows, possibly empty),
-        ``started_at``/``finished_at`` (UTC ISO), ``host`` and ``pid``.
+        ``started_at``/``finished_at`` (UTC ISO), ``host``, ``pid`` and
+        ``wavefunctions`` (each state and the exact one sampled for plots).
     """
     started_at, started = utc_now(), time.perf_counter()
     problem, solver = case.build()
@@ -176,13 +178,34 @@ def run_case(case: Case, timing_budget_s: float = TIMING_BUDGET_S, max_repeats: 
     measured.peak_cpu_mb = cpu.peak_mb()
     info = dict(solution.info) if solution is not None else {}
     measured.peak_gpu_mb = gpu.peak_mb(used_cuda=str(info.get("device", "cpu")).startswith("cuda"))
-    graded = None
+    graded, samples = None, []
     if solution is not None:
         try:
             graded = grade(solution, problem)
+            samples = sample_wavefunctions(solution, problem)
         except Exception as exc:
             status, message = Status.FAILED, f"grading failed: {type(exc).__name__}: {exc}"
-    return case_record(case, status, message, graded, info, measured, started_at, started)
+    record = case_record(case, status, message, graded, info, measured, started_at, started)
+    record["wavefunctions"] = [{"case_id": case.case_id, **row} for row in samples]
+    return record
+
+
+def sample_wavefunctions(solution: Solution, problem: Problem, n_points: int = SAMPLE_POINTS) -> list[dict]:
+    """Each state's psi beside the exact one on a uniform grid, sign-aligned, for plots.
+
+    Rows ``{state, x, psi, psi_ref}``; a state the solver could not give is NaN.
+    """
+    x = np.linspace(*problem.domain, n_points)
+    values = solution.wavefunctions(x)
+    exact = problem.reference(solution.n_states).wavefunctions(x)
+    rows = []
+    for state in range(solution.n_states):
+        sign = -1.0 if np.nansum(values[state] * exact[state]) < 0 else 1.0
+        rows.extend(
+            {"state": state, "x": float(xi), "psi": float(sign * v), "psi_ref": float(r)}
+            for xi, v, r in zip(x, values[state], exact[state])
+        )
+    return rows
 
 
 def unfinished_record(case: Case, status: Status, message: str) -> dict:

@@ -6,6 +6,7 @@ Layout of a run directory::
     cases/<case_id>.json  one record per finished case (written atomically, the source of truth)
     results.parquet, results.csv      one row per case x state (design.md section 4)
     histories.parquet, histories.csv  PINN training histories, keyed by case_id
+    wavefunctions.parquet, wavefunctions.csv  each state and the exact one on 201 points, for plots
     .writer.lock        held (flock) by the one process writing the run
 
 Each finished case is written to a temporary file and renamed into
@@ -24,7 +25,7 @@ import math
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,8 @@ EXTRA_COLUMNS = (
     "solver_info",
 )
 HISTORY_COLUMNS = ("run_id", "case_id", "state", "step", "phase", "loss", "energy", "time_s")
+WAVEFUNCTION_COLUMNS = ("run_id", "case_id", "state", "x", "psi", "psi_ref")
+WAVEFUNCTIONS = "wavefunctions"
 
 
 class StoreError(ValueError):
@@ -87,6 +90,7 @@ class RunData:
     histories: pd.DataFrame
     provenance: dict[str, Any]
     path: Path
+    wavefunctions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=WAVEFUNCTION_COLUMNS))
 
     @property
     def run_id(self) -> str:
@@ -213,7 +217,8 @@ class RunDirectory:
     def write_tables(self) -> RunData:
         """(Re)build the results and histories tables from the case records, Parquet and CSV."""
         data = assemble(self.path, self.provenance)
-        for name, table in ((RESULTS, data.results), (HISTORIES, data.histories)):
+        tables = ((RESULTS, data.results), (HISTORIES, data.histories), (WAVEFUNCTIONS, data.wavefunctions))
+        for name, table in tables:
             _write_table(self.path, name, table)
         return data
 
@@ -301,7 +306,9 @@ def assemble(path: Path, provenance: dict[str, Any]) -> RunData:
     histories = pd.DataFrame(history, columns=_ordered(history, HISTORY_COLUMNS))
     if "state" in histories:
         histories["state"] = histories["state"].astype(str)  # "all" (one network for all states) or k
-    return RunData(results, histories, provenance, Path(path))
+    samples = [{"run_id": run_id, **row} for record in records for row in record.get("wavefunctions", [])]
+    wavefunctions = pd.DataFrame(samples, columns=list(WAVEFUNCTION_COLUMNS))
+    return RunData(results, histories, provenance, Path(path), wavefunctions)
 
 
 def _ordered(rows: list[dict[str, Any]], first: tuple[str, ...]) -> list[str]:
@@ -329,9 +336,11 @@ def load(run: str | os.PathLike, root: Path = DEFAULT_ROOT) -> RunData:
     """
     path = resolve(run, root)
     provenance = read_provenance(path)
-    tables = [path / f"{name}.parquet" for name in (RESULTS, HISTORIES)]
+    tables = [path / f"{name}.parquet" for name in (RESULTS, HISTORIES, WAVEFUNCTIONS)]
     if provenance.get("status") in ("complete", "interrupted") and all(t.exists() for t in tables):
-        return RunData(pd.read_parquet(tables[0]), pd.read_parquet(tables[1]), provenance, path)
+        return RunData(
+            *(pd.read_parquet(t) for t in tables[:2]), provenance, path, pd.read_parquet(tables[2])
+        )
     return assemble(path, provenance)
 
 

@@ -28,7 +28,7 @@ def test_baseline_is_a_complete_run_of_the_current_quick_suite():
 
 def test_reproduce_the_classical_cases_of_the_baseline(capsys):
     assert main(["reproduce", str(BASELINE), "--solver", "fd", "--solver", "shooting"]) == 0
-    assert "reproduced: all 18 energies, L2 errors and statuses match" in capsys.readouterr().out
+    assert "reproduced: all 63 energies, L2 errors and statuses match" in capsys.readouterr().out
 
 
 def test_a_baseline_with_one_energy_edited_fails_reproduce(tmp_path, capsys):
@@ -42,4 +42,4 @@ def test_a_baseline_with_one_energy_edited_fails_reproduce(tmp_path, capsys):
     record_file.write_text(json.dumps(record))
     store.RunDirectory.open(edited).write_tables()
     assert main(["reproduce", str(edited), "--solver", "fd"]) == 1
-    assert "1 of 9 states moved" in capsys.readouterr().err
+    assert "1 of 36 states moved" in capsys.readouterr().err

@@ -74,6 +74,16 @@ def test_classical_case_rows_are_graded_against_the_exact_reference(problem, sol
     assert record["history"] == []
 
 
+def test_records_keep_sign_aligned_wavefunction_samples_for_plots():
+    record = run_case(Case.resolve("finite_barrier", "fd", n_states=2), timing_budget_s=0.0)
+    samples = record["wavefunctions"]
+    assert len(samples) == 2 * 201 and {s["state"] for s in samples} == {0, 1}
+    psi = np.array([s["psi"] for s in samples])
+    exact = np.array([s["psi_ref"] for s in samples])
+    assert np.max(np.abs(psi - exact)) < 1e-2  # the same sign, close to the exact one
+    assert samples[0]["x"] == 0.0 and samples[200]["x"] == 1.0
+
+
 @pytest.mark.skipif(not CAN_RESET_PEAK, reason="per-case peak RSS needs Linux /proc/self/clear_refs")
 def test_peak_cpu_memory_sees_a_large_allocation_inside_the_case():
     class Allocates(Solver):

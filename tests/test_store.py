@@ -38,6 +38,8 @@ def test_run_directory_layout_and_schema(finished_run):
         "results.csv",
         "histories.parquet",
         "histories.csv",
+        "wavefunctions.parquet",
+        "wavefunctions.csv",
     } <= names
     assert not [n for n in names if n.endswith(".tmp")]
     data = store.load(finished_run)
@@ -47,6 +49,7 @@ def test_run_directory_layout_and_schema(finished_run):
     assert set(data.histories["case_id"]) == {_cases()[1].case_id}
     assert {"step", "loss", "energy", "time_s"} <= set(data.histories.columns)
     assert data.provenance["status"] == "complete"
+    assert len(data.wavefunctions) == 2 * 2 * 201 and set(data.wavefunctions["state"]) == {0, 1}
     assert [c.case_id for c in data.cases] == [c.case_id for c in _cases()]
 
 

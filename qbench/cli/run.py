@@ -9,7 +9,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .. import runner, store, suite
+from .. import report, runner, store, suite
 from ..analysis import summarize
 from ..executors import Executor, InProcess, LocalPool
 from .specs import UsageError, parse_seeds, parse_spec
@@ -78,6 +78,11 @@ def add_parsers(commands) -> None:
         "--resume",
         metavar="RUN",
         help="finish an interrupted run (run id or directory): only its missing cases run",
+    )
+    parser.add_argument(
+        "--no-report",
+        action="store_true",
+        help="do not write the HTML/Markdown report into RUN/report at the end",
     )
     parser.set_defaults(handler=command_run)
 
@@ -232,6 +237,9 @@ def command_run(args: argparse.Namespace) -> int:
         return 130
     finally:
         bars.close()
+    if not args.no_report:
+        written = report.build(data, run.path / "report")
+        print(f"report: {written.folder / 'index.html'}", file=sys.stderr)
     return _report(data)
 
 

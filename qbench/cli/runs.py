@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .. import runner, store
+from .. import report, runner, store
 from ..analysis import Tolerances, compare_runs, reproduction_diff, summarize
 from ..executors import InProcess
 from ..provenance import environment, fingerprint
@@ -26,6 +26,20 @@ def add_parsers(commands) -> None:
     )
     show.add_argument("run", metavar="RUN", help="run directory or run id under results/runs")
     show.set_defaults(handler=command_show)
+
+    report_parser = commands.add_parser(
+        "report",
+        help="write a run's HTML and Markdown report with figures",
+        description="Turn a stored run into a self-contained index.html (figures embedded), report.md and "
+        "the figures as PNG and SVG: wavefunctions, PINN training, accuracy versus time, convergence, PINN "
+        "outcome over seeds, with the summary, success-rate and provenance tables. Never solves anything.",
+    )
+    report_parser.add_argument("run", metavar="RUN", help="run directory or run id under results/runs")
+    report_parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="output directory (default RUN/report)"
+    )
+    report_parser.add_argument("--format", default="html,md", help="html, md or html,md (default html,md)")
+    report_parser.set_defaults(handler=command_report)
 
     compare = commands.add_parser(
         "compare",
@@ -74,6 +88,21 @@ def add_parsers(commands) -> None:
         help="where the re-run is stored (default: a new temporary directory)",
     )
     reproduce.set_defaults(handler=command_reproduce)
+
+
+def command_report(args: argparse.Namespace) -> int:
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    unknown = sorted(set(formats) - set(report.FORMATS))
+    if unknown or not formats:
+        raise UsageError(
+            f"--format takes {' and/or '.join(report.FORMATS)}, comma-separated; got {args.format!r}"
+        )
+    data = store.load(args.run)
+    out = args.out if args.out is not None else data.path / "report"
+    written = report.build(data, out, formats)
+    top = ", ".join(p.name for p in written.files if p.parent == Path(out))
+    print(f"report of {data.run_id}: {written.folder}  ({top}, figures/)")
+    return 0
 
 
 def command_show(args: argparse.Namespace) -> int:

@@ -1,0 +1,349 @@
+"""The report's figures, drawn from a stored run (never by solving anything).
+
+Each function takes the run's tables and returns ``{name: Figure}``; the
+caller saves them. Units: x in the problem's length unit, energies in units
+with hbar^2 / 2m = 1, errors dimensionless, times in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import NullFormatter
+
+from .. import problems
+from ..analysis import with_labels
+from .style import EXACT_STYLE, new_figure, solver_colours
+
+ERROR_FLOOR = 1e-17  # errors of exactly 0 (an energy held at the exact value) are drawn here
+
+
+def representative_cases(results: pd.DataFrame) -> pd.DataFrame:
+    """One case per problem x solver for wavefunction plots: the one nearest the defaults, lowest seed."""
+    labelled = with_labels(results).drop_duplicates("case_id").copy()
+    labelled["label_length"] = labelled["solver_label"].str.len()
+    labelled["seed_order"] = labelled["seed"].fillna(-1)
+    ordered = labelled.sort_values(["label_length", "seed_order"], kind="stable")
+    return ordered.drop_duplicates(["problem_label", "solver"])
+
+
+def _problem(results_row) -> problems.Problem:
+    return problems.get(results_row["problem"], **json.loads(results_row["problem_params"]))
+
+
+def wavefunctions(results: pd.DataFrame, samples: pd.DataFrame) -> dict[str, Figure]:
+    """Per problem: each solver's wavefunctions over the exact ones, the potential on a second axis."""
+    colours = solver_colours(list(results["solver"].unique()))
+    figures = {}
+    chosen = representative_cases(results)
+    for problem_label, cases in chosen.groupby("problem_label", sort=False):
+        n_states = int(results[results["case_id"].isin(cases["case_id"])]["n_states"].max())
+        fig, axes = new_figure(1, n_states, width=4.0)
+        problem = _problem(cases.iloc[0])
+        for state in range(n_states):
+            ax = axes[0, state]
+            exact_drawn = False
+            for _, case in cases.iterrows():
+                rows = samples[(samples["case_id"] == case["case_id"]) & (samples["state"] == state)]
+                if rows.empty or rows["psi"].isna().all():
+                    continue
+                if not exact_drawn:
+                    ax.plot(rows["x"], rows["psi_ref"], label="exact", zorder=5, **EXACT_STYLE)
+                    exact_drawn = True
+                status = results.loc[results["case_id"] == case["case_id"], "status"].iloc[0]
+                label = case["solver_label"] + ("" if status == "ok" else f" ({status})")
+                ax.plot(rows["x"], rows["psi"], color=colours[case["solver"]], label=label, alpha=0.85)
+            x = np.linspace(*problem.domain, 400)
+            potential = ax.twinx()
+            potential.fill_between(x, problem.potential(x), color="0.5", alpha=0.12, linewidth=0)
+            potential.set_ylabel("V(x) (hbar^2/2m = 1)", color="0.4")
+            potential.grid(False)
+            ax.set_zorder(potential.get_zorder() + 1)
+            ax.patch.set_visible(False)
+            ax.set_title(f"{problem_label}: state {state}")
+            ax.set_xlabel("x (length units)")
+            ax.set_ylabel("psi(x) (normalized)")
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        if handles:
+            fig.legend(handles, labels, loc="lower center", ncol=min(len(handles), 4), fontsize=8)
+        else:
+            axes[0, 0].text(
+                0.5,
+                0.5,
+                "no wavefunction samples stored in this run",
+                ha="center",
+                transform=axes[0, 0].transAxes,
+            )
+        fig.tight_layout(rect=(0, 0.14, 1, 1))
+        figures[f"wavefunctions_{_slug(problem_label)}"] = fig
+    return figures
+
+
+def pinn_histories(results: pd.DataFrame, histories: pd.DataFrame) -> dict[str, Figure]:
+    """PINN energy of the first trained state versus step and versus wall time, one line per seed."""
+    if histories.empty:
+        return {}
+    labelled = with_labels(results).drop_duplicates("case_id").set_index("case_id")
+    history = histories[histories["case_id"].isin(labelled.index)]
+    history = history[history["state"].astype(str).isin(["0", "all"])]
+    variants = list(dict.fromkeys(labelled.loc[history["case_id"].unique(), "solver_label"]))
+    problem_labels = list(dict.fromkeys(labelled.loc[history["case_id"].unique(), "problem_label"]))
+    colours = solver_colours(list(results["solver"].unique()))
+    figures = {}
+    for axis, column, xlabel in (
+        ("step", "step", "optimizer step"),
+        ("time", "time_s", "wall time in training (s)"),
+    ):
+        fig, axes = new_figure(len(variants), len(problem_labels), width=4.0, height=2.8)
+        for i, variant in enumerate(variants):
+            for j, problem_label in enumerate(problem_labels):
+                ax = axes[i, j]
+                cases = labelled[
+                    (labelled["solver_label"] == variant) & (labelled["problem_label"] == problem_label)
+                ]
+                exact = None
+                finals = []
+                for case_id, case in cases.iterrows():
+                    rows = history[history["case_id"] == case_id]
+                    if rows.empty:
+                        continue
+                    exact = float(
+                        results.loc[
+                            (results["case_id"] == case_id) & (results["state"] == 0), "energy_ref"
+                        ].iloc[0]
+                    )
+                    ok = case["status"] == "ok"
+                    ax.plot(
+                        rows[column],
+                        rows["energy"],
+                        color=colours[case["solver"]],
+                        alpha=0.85,
+                        linestyle="-" if ok else ":",
+                        linewidth=1.4,
+                    )
+                    if not ok:
+                        ax.plot(rows[column].iloc[-1], rows["energy"].iloc[-1], "x", color="crimson")
+                    finals.extend(rows["energy"].iloc[len(rows) // 10 :].tolist())  # past the first 10 %
+                if exact is None:
+                    ax.set_visible(False)
+                    continue
+                ax.axhline(exact, **EXACT_STYLE)
+                seen = np.array([exact, *[f for f in finals if np.isfinite(f)]])
+                low, high = np.percentile(seen, [2, 98])
+                pad = 0.1 * (high - low) + 1e-6 * abs(exact) + 1e-9
+                ax.set_ylim(min(low, exact) - pad, max(high, exact) + pad)
+                ax.set_title(f"{variant}\n{problem_label}", fontsize=8)
+                ax.set_xlabel(xlabel)
+                ax.set_ylabel("energy (hbar^2/2m = 1)")
+        handles = [
+            Line2D([], [], **EXACT_STYLE, label="exact E0"),
+            Line2D([], [], color="0.3", label="seed, ok"),
+            Line2D([], [], color="0.3", linestyle=":", label="seed, not ok (x = end)"),
+        ]
+        fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8)
+        fig.tight_layout(rect=(0, 0.05, 1, 1))
+        figures[f"pinn_energy_vs_{axis}"] = fig
+    return figures
+
+
+def _worst_state(results: pd.DataFrame, metric: str = "rel_error") -> pd.DataFrame:
+    """Per case: the largest ``metric`` over its states (NaN when a state failed), time, status."""
+    labelled = with_labels(results)
+    per_case = labelled.groupby("case_id", sort=False).agg(
+        problem_label=("problem_label", "first"),
+        solver=("solver", "first"),
+        solver_label=("solver_label", "first"),
+        rel_error=(metric, lambda s: s.max() if s.notna().all() else np.nan),
+        wall_time_s=("wall_time_s", "first"),
+        ok=("status", lambda s: bool((s == "ok").all())),
+    )
+    return per_case.reset_index()
+
+
+def accuracy_vs_time(results: pd.DataFrame) -> dict[str, Figure]:
+    """Worst-state relative energy error versus wall time, log-log, every case, Pareto front marked."""
+    per_case = _worst_state(results)
+    problem_labels = list(dict.fromkeys(per_case["problem_label"]))
+    colours = solver_colours(list(results["solver"].unique()))
+    fig, axes = new_figure(1, len(problem_labels), width=4.6, height=3.8)
+    for ax, problem_label in zip(axes[0], problem_labels):
+        cases = per_case[per_case["problem_label"] == problem_label]
+        for _, case in cases.iterrows():
+            if not np.isfinite(case["rel_error"]) or not np.isfinite(case["wall_time_s"]):
+                continue
+            ax.scatter(
+                case["wall_time_s"],
+                max(case["rel_error"], ERROR_FLOOR),
+                color=colours[case["solver"]],
+                marker="o" if case["ok"] else "x",
+                s=30,
+            )
+        front = _pareto(cases[cases["ok"]])
+        if len(front) > 1:
+            ax.step(
+                front["wall_time_s"],
+                front["rel_error"].clip(lower=ERROR_FLOOR),
+                where="post",
+                color="0.2",
+                linewidth=1.0,
+                label="Pareto front (ok cases)",
+            )
+            ax.legend(fontsize=7)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(problem_label)
+        ax.set_xlabel("wall time per solve (s)")
+        ax.set_ylabel("worst relative energy error over states")
+    _solver_legend(fig, colours, per_case["solver"].unique(), extra=[("x", "status not ok")])
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return {"accuracy_vs_time": fig}
+
+
+def _pareto(cases: pd.DataFrame) -> pd.DataFrame:
+    """Cases no other case beats in both time and error, by increasing time."""
+    ordered = cases.dropna(subset=["rel_error", "wall_time_s"]).sort_values("wall_time_s")
+    front, best = [], np.inf
+    for _, case in ordered.iterrows():
+        if case["rel_error"] < best:
+            front.append(case)
+            best = case["rel_error"]
+    return pd.DataFrame(front)
+
+
+def convergence(results: pd.DataFrame) -> dict[str, Figure]:
+    """Ground-state error of fd versus N and of shooting versus its tolerance, with reference slopes."""
+    labelled = with_labels(results)
+    ground = labelled[labelled["state"] == 0].copy()
+    options = ground["solver_options"].map(json.loads)
+    ground["n_points"] = options.map(lambda o: o.get("n_points"))
+    ground["order"] = options.map(lambda o: o.get("order"))
+    ground["tol"] = options.map(lambda o: o.get("tol"))
+    problem_labels = list(dict.fromkeys(ground["problem_label"]))
+    colours = solver_colours(list(results["solver"].unique()))
+    fig, axes = new_figure(2, len(problem_labels), width=4.2, height=3.2)
+    for j, problem_label in enumerate(problem_labels):
+        rows = ground[ground["problem_label"] == problem_label]
+        ax = axes[0, j]
+        fd = rows[rows["solver"] == "fd"]
+        for order, group in fd.groupby("order"):
+            order = int(order)
+            group = group.sort_values("n_points")
+            ax.loglog(
+                group["n_points"],
+                group["rel_error"].clip(lower=ERROR_FLOOR),
+                "o-",
+                color=colours["fd"],
+                alpha=1.0 if order == 2 else 0.6,
+                label=f"fd order {order}",
+            )
+            n0, e0 = group["n_points"].iloc[0], group["rel_error"].iloc[0]
+            slope_n = np.array([n0, group["n_points"].iloc[-1] if len(group) > 1 else 4 * n0], dtype=float)
+            ax.loglog(
+                slope_n,
+                0.3 * e0 * (slope_n / n0) ** (-order),  # offset so the data stay visible
+                color="0.5",
+                linestyle=":",
+                linewidth=1,
+                label=f"N^-{order}",
+            )
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        _note_if_single(ax, fd["n_points"].nunique(), "fd")
+        ax.set_title(f"{problem_label}: fd")
+        ax.set_xlabel("grid points N")
+        ax.set_ylabel("relative error of E0")
+        if not fd.empty:
+            ax.legend(fontsize=7)
+        ax = axes[1, j]
+        shooting = rows[rows["solver"] == "shooting"].sort_values("tol")
+        if not shooting.empty:
+            ax.loglog(
+                shooting["tol"],
+                shooting["rel_error"].clip(lower=ERROR_FLOOR),
+                "o-",
+                color=colours["shooting"],
+                label="shooting",
+            )
+            tol = np.array([shooting["tol"].min(), shooting["tol"].max()], dtype=float)
+            ax.loglog(tol, tol, color="0.5", linestyle=":", linewidth=1, label="error = tol")
+            ax.legend(fontsize=7)
+        _note_if_single(ax, shooting["tol"].nunique(), "shooting")
+        ax.set_title(f"{problem_label}: shooting")
+        ax.set_xlabel("tolerance tol")
+        ax.set_ylabel("relative error of E0")
+    fig.tight_layout()
+    return {"convergence": fig}
+
+
+def _note_if_single(ax, count: int, solver: str) -> None:
+    if count == 0:
+        ax.text(0.5, 0.5, f"no {solver} cases in this run", ha="center", va="center", transform=ax.transAxes)
+    elif count == 1:
+        ax.text(
+            0.5,
+            0.92,
+            "one resolution only: no sweep in this run",
+            ha="center",
+            fontsize=7,
+            transform=ax.transAxes,
+        )
+
+
+def pinn_outcomes(results: pd.DataFrame) -> dict[str, Figure]:
+    """Per PINN variant and problem: worst-state L2 error of psi for every seed, and the fraction ok.
+
+    The L2 error, not the energy error, because ``pinn-fixed`` holds E at the
+    exact value: psi is the only thing every variant learns.
+    """
+    per_case = _worst_state(results, metric="l2_error")
+    pinn = per_case[per_case["solver"].str.startswith("pinn")]
+    if pinn.empty:
+        return {}
+    problem_labels = list(dict.fromkeys(pinn["problem_label"]))
+    variants = list(dict.fromkeys(pinn["solver_label"]))
+    colours = solver_colours(list(results["solver"].unique()))
+    fig, axes = new_figure(1, len(problem_labels), width=max(4.0, 1.3 * len(variants)), height=4.0)
+    for ax, problem_label in zip(axes[0], problem_labels):
+        for k, variant in enumerate(variants):
+            cases = pinn[(pinn["problem_label"] == problem_label) & (pinn["solver_label"] == variant)]
+            if cases.empty:
+                continue
+            errors = cases["rel_error"].fillna(1.0).clip(lower=ERROR_FLOOR)
+            jitter = np.linspace(-0.15, 0.15, len(cases)) if len(cases) > 1 else np.zeros(1)
+            ax.scatter(
+                k + jitter, errors, color=colours[cases["solver"].iloc[0]], marker="o", s=22, alpha=0.8
+            )
+            ax.scatter(
+                (k + jitter)[~cases["ok"].to_numpy()],
+                errors[~cases["ok"].to_numpy()],
+                marker="x",
+                color="crimson",
+                s=30,
+            )
+            ax.annotate(
+                f"{int(cases['ok'].sum())}/{len(cases)} ok",
+                (k, 1.0),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(variants)), variants, rotation=30, ha="right", fontsize=7)
+        ax.set_title(problem_label, pad=16)
+        ax.set_ylabel("worst L2 error of psi (failed = 1)")
+    fig.tight_layout()
+    return {"pinn_outcomes": fig}
+
+
+def _solver_legend(fig, colours, names, extra=()) -> None:
+    handles = [Line2D([], [], marker="o", linestyle="", color=colours[n], label=n) for n in names]
+    handles += [Line2D([], [], marker=m, linestyle="", color="0.3", label=text) for m, text in extra]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=8)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text).strip("_")[:60]

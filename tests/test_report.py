@@ -1,0 +1,127 @@
+"""The report as a reader gets it: files, figures, tables, marked failures, and a real browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from qbench import report, runner, store
+from qbench.cases import Case
+from qbench.cli import main
+from qbench.executors import InProcess
+
+BASELINE = Path(__file__).resolve().parents[1] / "results" / "baseline"
+
+
+@pytest.fixture(scope="module")
+def baseline_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    start = time.perf_counter()
+    written = report.build(store.load(BASELINE), out)
+    return out, written, time.perf_counter() - start
+
+
+def test_report_of_the_baseline_has_every_figure_kind_and_table(baseline_report):
+    out, written, seconds = baseline_report
+    assert seconds < 30
+    assert set(written.figures) == set(report.KINDS)
+    for kind, names in written.figures.items():
+        assert names, f"no {kind} figure"
+        for name in names:
+            assert (out / "figures" / f"{name}.png").stat().st_size > 1000
+            assert (out / "figures" / f"{name}.svg").read_text().lstrip().startswith("<?xml")
+    markdown = (out / "report.md").read_text()
+    for heading in (
+        "## Findings",
+        "## Summary per problem and solver",
+        "## PINN success over seeds",
+        "## Cases not ok",
+        "## Provenance",
+        "## Convergence",
+    ):
+        assert heading in markdown
+    assert "](figures/convergence.png)" in markdown and "| problem" in markdown
+    assert "fastest to 1e-06" in markdown
+
+
+def test_html_is_self_contained(baseline_report):
+    out, _, _ = baseline_report
+    page = (out / "index.html").read_text()
+    assert page.count('src="data:image/png;base64,') >= len(report.KINDS)
+    assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
+    assert "<table" in page and "collapsed" in page  # the failed PINN cases and their message
+
+
+def test_missing_and_failed_cases_are_marked_not_dropped(tmp_path):
+    cases = [
+        Case.resolve("infinite_well", "fd", solver_options={"n_points": 100}, n_states=2),
+        Case.resolve("finite_well", "fd", solver_options={"n_points": 120}, n_states=2),
+        Case.resolve("finite_well", "pinn-trainable", solver_options={"adam_steps": 5}, seed=0, n_states=1),
+    ]
+    run = runner.create(cases, suite={"name": "partial"}, out=tmp_path / "run")
+    runner.execute(run, InProcess(timing_budget_s=0.0))
+    (tmp_path / "run" / "cases" / f"{cases[1].case_id}.json").unlink()  # as if it never finished
+    run.write_tables()
+    report.build(store.load(tmp_path / "run"), tmp_path / "report", formats=("md",))
+    markdown = (tmp_path / "report" / "report.md").read_text()
+    assert "1 of 3 cases of this run have no results" in markdown
+    assert "pinn-trainable" in markdown and "failed" in markdown and "collapsed" in markdown
+    assert "—" in markdown  # the failed case's missing numbers are a marked cell
+
+
+def test_report_command_and_bad_format(tmp_path, capsys):
+    assert main(["report", str(BASELINE), "--out", str(tmp_path / "r"), "--format", "md"]) == 0
+    assert (tmp_path / "r" / "report.md").exists() and not (tmp_path / "r" / "index.html").exists()
+    assert main(["report", str(BASELINE), "--format", "pdf"]) == 2
+    assert "--format takes html and/or md" in capsys.readouterr().err
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHECK = """<script>
+window.addEventListener('load', () => {
+  const images = Array.from(document.images);
+  const decoded = images.filter(img => img.complete && img.naturalWidth > 0).length;
+  document.title = 'IMAGES ' + decoded + '/' + images.length;
+});
+</script></body>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
+def test_page_renders_in_headless_chromium(baseline_report, tmp_path):
+    out, _, _ = baseline_report
+    page = tmp_path / "index.html"
+    page.write_text((out / "index.html").read_text().replace("</body>", CHECK))
+    flags = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=10000",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
+    dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    images = dom.stdout.split("<title>", 1)[1].split("</title>", 1)[0]
+    decoded, total = images.removeprefix("IMAGES ").split("/")
+    assert int(total) >= len(report.KINDS) and decoded == total, images
+    console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line and "ERROR" in line.upper()]
+    assert console == [], console
+    screenshot = Path(os.environ.get("QBENCH_SCREENSHOT", tmp_path / "report.png"))
+    shot = subprocess.run(
+        [*flags, "--window-size=1280,2400", f"--screenshot={screenshot}", (out / "index.html").as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert screenshot.exists() and screenshot.stat().st_size > 10_000, shot.stderr[-2000:]
