@@ -193,7 +193,8 @@ def run_case(case: Case, timing_budget_s: float = TIMING_BUDGET_S, max_repeats: 
 def sample_wavefunctions(solution: Solution, problem: Problem, n_points: int = SAMPLE_POINTS) -> list[dict]:
     """Each state's psi beside the exact one on a uniform grid, sign-aligned, for plots.
 
-    Rows ``{state, x, psi, psi_ref}``; a state the solver could not give is NaN.
+    One entry per state, ``{state, x, psi, psi_ref}`` with lists of values; a
+    state the solver could not give is NaN.
     """
     x = np.linspace(*problem.domain, n_points)
     values = solution.wavefunctions(x)
@@ -201,9 +202,14 @@ def sample_wavefunctions(solution: Solution, problem: Problem, n_points: int = S
     rows = []
     for state in range(solution.n_states):
         sign = -1.0 if np.nansum(values[state] * exact[state]) < 0 else 1.0
-        rows.extend(
-            {"state": state, "x": float(xi), "psi": float(sign * v), "psi_ref": float(r)}
-            for xi, v, r in zip(x, values[state], exact[state])
+        # Arrays, not a row per point: the store expands them into the long table.
+        rows.append(
+            {
+                "state": state,
+                "x": x.tolist(),
+                "psi": (sign * values[state]).tolist(),
+                "psi_ref": exact[state].tolist(),
+            }
         )
     return rows
 

@@ -6,7 +6,7 @@ Layout of a run directory::
     cases/<case_id>.json  one record per finished case (written atomically, the source of truth)
     results.parquet, results.csv      one row per case x state (design.md section 4)
     histories.parquet, histories.csv  PINN training histories, keyed by case_id
-    wavefunctions.parquet, wavefunctions.csv  each state and the exact one on 201 points, for plots
+    wavefunctions.parquet  each state and the exact one on 201 points, for plots
     .writer.lock        held (flock) by the one process writing the run
 
 Each finished case is written to a temporary file and renamed into
@@ -127,9 +127,9 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _dumps(value: Any) -> str:
+def _dumps(value: Any, indent: int | None = 1) -> str:
     # NaN is legal in Python's JSON dialect; keeping it keeps failed states' NaN energies exact.
-    return json.dumps(value, indent=1, allow_nan=True)
+    return json.dumps(value, indent=indent, allow_nan=True)
 
 
 class RunDirectory:
@@ -212,14 +212,15 @@ class RunDirectory:
 
     def write_case(self, record: dict[str, Any]) -> None:
         """Persist one finished case atomically."""
-        write_atomic(self.path / CASES / f"{record['case_id']}.json", _dumps(record))
+        write_atomic(self.path / CASES / f"{record['case_id']}.json", _dumps(record, indent=None))
 
     def write_tables(self) -> RunData:
         """(Re)build the results and histories tables from the case records, Parquet and CSV."""
         data = assemble(self.path, self.provenance)
-        tables = ((RESULTS, data.results), (HISTORIES, data.histories), (WAVEFUNCTIONS, data.wavefunctions))
-        for name, table in tables:
+        for name, table in ((RESULTS, data.results), (HISTORIES, data.histories)):
             _write_table(self.path, name, table)
+        # Plot samples only: Parquet, no CSV (it would be most of a run's size and nobody reads it by eye).
+        _write_table(self.path, WAVEFUNCTIONS, data.wavefunctions, suffixes=(".parquet",))
         return data
 
 
@@ -230,8 +231,9 @@ def _existing_ancestor(path: Path) -> Path:
     return path
 
 
-def _write_table(folder: Path, name: str, table: pd.DataFrame) -> None:
-    for suffix, writer in ((".parquet", _to_parquet), (".csv", _to_csv)):
+def _write_table(folder: Path, name: str, table: pd.DataFrame, suffixes=(".parquet", ".csv")) -> None:
+    writers = {".parquet": _to_parquet, ".csv": _to_csv}
+    for suffix, writer in ((suffix, writers[suffix]) for suffix in suffixes):
         target = folder / f"{name}{suffix}"
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=suffix)
         os.close(handle)
@@ -306,7 +308,19 @@ def assemble(path: Path, provenance: dict[str, Any]) -> RunData:
     histories = pd.DataFrame(history, columns=_ordered(history, HISTORY_COLUMNS))
     if "state" in histories:
         histories["state"] = histories["state"].astype(str)  # "all" (one network for all states) or k
-    samples = [{"run_id": run_id, **row} for record in records for row in record.get("wavefunctions", [])]
+    samples = [
+        {
+            "run_id": run_id,
+            "case_id": entry["case_id"],
+            "state": entry["state"],
+            "x": x,
+            "psi": psi,
+            "psi_ref": ref,
+        }
+        for record in records
+        for entry in record.get("wavefunctions", [])
+        for x, psi, ref in zip(entry["x"], entry["psi"], entry["psi_ref"])
+    ]
     wavefunctions = pd.DataFrame(samples, columns=list(WAVEFUNCTION_COLUMNS))
     return RunData(results, histories, provenance, Path(path), wavefunctions)
 

@@ -39,7 +39,6 @@ def test_run_directory_layout_and_schema(finished_run):
         "histories.parquet",
         "histories.csv",
         "wavefunctions.parquet",
-        "wavefunctions.csv",
     } <= names
     assert not [n for n in names if n.endswith(".tmp")]
     data = store.load(finished_run)
