@@ -75,9 +75,27 @@ def test_missing_and_failed_cases_are_marked_not_dropped(tmp_path):
 
 
 def test_report_command_and_bad_format(tmp_path, capsys):
-    assert main(["report", str(BASELINE), "--out", str(tmp_path / "r"), "--format", "md"]) == 0
+    run = tmp_path / "run"
+    assert (
+        main(
+            [
+                "run",
+                "--problem",
+                "infinite_well",
+                "--solver",
+                "fd:n_points=60",
+                "--states",
+                "1",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
+    assert (run / "report" / "index.html").exists()  # qbench run writes it unless --no-report
+    assert main(["report", str(run), "--out", str(tmp_path / "r"), "--format", "md"]) == 0
     assert (tmp_path / "r" / "report.md").exists() and not (tmp_path / "r" / "index.html").exists()
-    assert main(["report", str(BASELINE), "--format", "pdf"]) == 2
+    assert main(["report", str(run), "--format", "pdf"]) == 2
     assert "--format takes html and/or md" in capsys.readouterr().err
 
 
