@@ -9,6 +9,7 @@ become the ``status`` and ``message`` of the case's rows.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import os
 import signal
@@ -196,9 +197,8 @@ def sample_wavefunctions(solution: Solution, problem: Problem, n_points: int = S
     One entry per state, ``{state, x, psi, psi_ref}`` with lists of values; a
     state the solver could not give is NaN.
     """
-    x = np.linspace(*problem.domain, n_points)
+    x, exact = _exact_samples(problem, solution.n_states, n_points)
     values = solution.wavefunctions(x)
-    exact = problem.reference(solution.n_states).wavefunctions(x)
     rows = []
     for state in range(solution.n_states):
         sign = -1.0 if np.nansum(values[state] * exact[state]) < 0 else 1.0
@@ -217,6 +217,13 @@ def sample_wavefunctions(solution: Solution, problem: Problem, n_points: int = S
 def unfinished_record(case: Case, status: Status, message: str) -> dict:
     """The record of a case that produced nothing (its worker died, say): NaN energies, the reason."""
     return case_record(case, status, message, None, {}, _Measured(), utc_now(), time.perf_counter())
+
+
+@functools.lru_cache(maxsize=64)
+def _exact_samples(problem: Problem, n_states: int, n_points: int) -> tuple[np.ndarray, np.ndarray]:
+    # The same for every solver on a problem; problems hash by their parameters.
+    x = np.linspace(*problem.domain, n_points)
+    return x, problem.reference(n_states).wavefunctions(x)
 
 
 def case_record(

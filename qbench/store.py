@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .cases import Case
@@ -308,20 +309,21 @@ def assemble(path: Path, provenance: dict[str, Any]) -> RunData:
     histories = pd.DataFrame(history, columns=_ordered(history, HISTORY_COLUMNS))
     if "state" in histories:
         histories["state"] = histories["state"].astype(str)  # "all" (one network for all states) or k
-    samples = [
+    entries = [entry for record in records for entry in record.get("wavefunctions", [])]
+    lengths = [len(entry["x"]) for entry in entries]
+    # Whole arrays at once: a row dict or a DataFrame per state would dominate the cost of a run.
+    wavefunctions = pd.DataFrame(
         {
             "run_id": run_id,
-            "case_id": entry["case_id"],
-            "state": entry["state"],
-            "x": x,
-            "psi": psi,
-            "psi_ref": ref,
-        }
-        for record in records
-        for entry in record.get("wavefunctions", [])
-        for x, psi, ref in zip(entry["x"], entry["psi"], entry["psi_ref"])
-    ]
-    wavefunctions = pd.DataFrame(samples, columns=list(WAVEFUNCTION_COLUMNS))
+            "case_id": np.repeat([entry["case_id"] for entry in entries], lengths),
+            "state": np.repeat([entry["state"] for entry in entries], lengths).astype("int64"),
+            **{
+                column: np.concatenate([entry[column] for entry in entries]) if entries else np.array([])
+                for column in ("x", "psi", "psi_ref")
+            },
+        },
+        columns=list(WAVEFUNCTION_COLUMNS),
+    )
     return RunData(results, histories, provenance, Path(path), wavefunctions)
 
 
