@@ -17,29 +17,36 @@ from .specs import UsageError
 from .tables import render, sci, summary_text
 
 
+def _command(commands, name: str, handler, help: str, description: str):
+    """A subcommand that takes one stored run as its first argument."""
+    parser = commands.add_parser(name, help=help, description=description)
+    parser.add_argument("run", metavar="RUN", help="run directory or run id under results/runs")
+    parser.set_defaults(handler=handler)
+    return parser
+
+
 def add_parsers(commands) -> None:
-    show = commands.add_parser(
+    _command(
+        commands,
         "show",
+        command_show,
         help="summarize a stored run per problem x solver",
         description="Per problem x solver configuration: cases ok (the success rate over seeds), "
         "median [min, max] of relative energy error, L2 error and wall time, and peak memory.",
     )
-    show.add_argument("run", metavar="RUN", help="run directory or run id under results/runs")
-    show.set_defaults(handler=command_show)
-
-    report_parser = commands.add_parser(
+    report_parser = _command(
+        commands,
         "report",
+        command_report,
         help="write a run's HTML and Markdown report with figures",
         description="Turn a stored run into a self-contained index.html (figures embedded), report.md and "
         "the figures as PNG and SVG: wavefunctions, PINN training, accuracy versus time, convergence, PINN "
         "outcome over seeds, with the summary, success-rate and provenance tables. Never solves anything.",
     )
-    report_parser.add_argument("run", metavar="RUN", help="run directory or run id under results/runs")
     report_parser.add_argument(
         "--out", type=Path, metavar="DIR", help="output directory (default RUN/report)"
     )
     report_parser.add_argument("--format", default="html,md", help="html, md or html,md (default html,md)")
-    report_parser.set_defaults(handler=command_report)
 
     compare = commands.add_parser(
         "compare",
@@ -69,15 +76,16 @@ def add_parsers(commands) -> None:
     compare.add_argument("--all", action="store_true", help="print every delta, not only the worse ones")
     compare.set_defaults(handler=command_compare)
 
-    reproduce = commands.add_parser(
+    reproduce = _command(
+        commands,
         "reproduce",
+        command_reproduce,
         help="re-run a stored run's cases and check every energy; exit 1 on a mismatch",
         description="Check that the run's stored copies agree (Parquet, CSV, case records), re-run "
         "its recorded cases (each solved once) and compare energies, L2 errors and statuses: deterministic "
         "solvers to 1e-12 relative; seeded solvers bit-identical on CPU when CPU model, torch and "
         "numpy match the recorded ones, else to 1e-6 relative.",
     )
-    reproduce.add_argument("run", metavar="RUN", help="run directory or run id under results/runs")
     reproduce.add_argument(
         "--solver", action="append", metavar="NAME", help="re-run only the cases of this solver (repeatable)"
     )
@@ -87,7 +95,6 @@ def add_parsers(commands) -> None:
         metavar="DIR",
         help="where the re-run is stored (default: a new temporary directory)",
     )
-    reproduce.set_defaults(handler=command_reproduce)
 
 
 def command_report(args: argparse.Namespace) -> int:
