@@ -55,6 +55,21 @@ def with_labels(results: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def per_case(results: pd.DataFrame, metric: str = "rel_error") -> pd.DataFrame:
+    """One row per case: labels, the worst ``metric`` over its states (NaN if any state has none),
+    its wall time, and ``ok`` (every state has status ok)."""
+    labelled = with_labels(results)
+    cases = labelled.groupby("case_id", sort=False).agg(
+        problem_label=("problem_label", "first"),
+        solver=("solver", "first"),
+        solver_label=("solver_label", "first"),
+        worst=(metric, lambda s: s.max() if s.notna().all() else np.nan),
+        wall_time_s=("wall_time_s", "first"),
+        ok=("status", lambda s: bool((s == "ok").all())),
+    )
+    return cases.reset_index()
+
+
 def summarize(results: pd.DataFrame) -> pd.DataFrame:
     """Per problem x solver configuration: spread of errors, time and memory, and the success rate.
 

@@ -10,7 +10,6 @@ from typing import Any
 from tqdm import tqdm
 
 from .. import report, runner, store, suite
-from ..analysis import summarize
 from ..executors import Executor, InProcess, LocalPool
 from .specs import UsageError, parse_seeds, parse_spec
 from .tables import summary_text
@@ -249,7 +248,7 @@ def validate(case) -> None:
 
 
 def _report(data: store.RunData) -> int:
-    print(summary_text(summarize(data.results)))
+    print(summary_text(data.results))
     not_ok = data.results[data.results["status"] != "ok"]
     print(f"\nresults: {data.path}  (qbench show {data.path})")
     if not_ok.empty:

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from .. import report, runner, store
-from ..analysis import Tolerances, compare_runs, reproduction_diff, summarize
+from ..analysis import Tolerances, compare_runs, reproduction_diff
 from ..executors import InProcess
 from ..provenance import environment, fingerprint
 from .run import validate
@@ -129,7 +129,7 @@ def command_show(args: argparse.Namespace) -> int:
         f"machine {env.get('cpu_model')} x{env.get('cpu_count')}  torch {env.get('torch_build')}  "
         f"gpu {env.get('gpu', {}).get('name')}\n"
     )
-    print(summary_text(summarize(data.results)))
+    print(summary_text(data.results))
     return 0
 
 

@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
 from .. import problems
-from ..analysis import with_labels
+from ..analysis import per_case, with_labels
 from .style import EXACT_STYLE, new_figure, solver_colours
 
 ERROR_FLOOR = 1e-17  # errors of exactly 0 (an energy held at the exact value) are drawn here
@@ -150,34 +150,20 @@ def pinn_histories(results: pd.DataFrame, histories: pd.DataFrame) -> dict[str, 
     return figures
 
 
-def _worst_state(results: pd.DataFrame, metric: str = "rel_error") -> pd.DataFrame:
-    """Per case: the largest ``metric`` over its states (NaN when a state failed), time, status."""
-    labelled = with_labels(results)
-    per_case = labelled.groupby("case_id", sort=False).agg(
-        problem_label=("problem_label", "first"),
-        solver=("solver", "first"),
-        solver_label=("solver_label", "first"),
-        rel_error=(metric, lambda s: s.max() if s.notna().all() else np.nan),
-        wall_time_s=("wall_time_s", "first"),
-        ok=("status", lambda s: bool((s == "ok").all())),
-    )
-    return per_case.reset_index()
-
-
 def accuracy_vs_time(results: pd.DataFrame) -> dict[str, Figure]:
     """Worst-state relative energy error versus wall time, log-log, every case, Pareto front marked."""
-    per_case = _worst_state(results)
-    problem_labels = list(dict.fromkeys(per_case["problem_label"]))
+    cases_table = per_case(results)
+    problem_labels = list(dict.fromkeys(cases_table["problem_label"]))
     colours = solver_colours(list(results["solver"].unique()))
     fig, axes = new_figure(1, len(problem_labels), width=4.6, height=3.8)
     for ax, problem_label in zip(axes[0], problem_labels):
-        cases = per_case[per_case["problem_label"] == problem_label]
+        cases = cases_table[cases_table["problem_label"] == problem_label]
         for _, case in cases.iterrows():
-            if not np.isfinite(case["rel_error"]) or not np.isfinite(case["wall_time_s"]):
+            if not np.isfinite(case["worst"]) or not np.isfinite(case["wall_time_s"]):
                 continue
             ax.scatter(
                 case["wall_time_s"],
-                max(case["rel_error"], ERROR_FLOOR),
+                max(case["worst"], ERROR_FLOOR),
                 color=colours[case["solver"]],
                 marker="o" if case["ok"] else "x",
                 s=30,
@@ -186,7 +172,7 @@ def accuracy_vs_time(results: pd.DataFrame) -> dict[str, Figure]:
         if len(front) > 1:
             ax.step(
                 front["wall_time_s"],
-                front["rel_error"].clip(lower=ERROR_FLOOR),
+                front["worst"].clip(lower=ERROR_FLOOR),
                 where="post",
                 color="0.2",
                 linewidth=1.0,
@@ -198,19 +184,19 @@ def accuracy_vs_time(results: pd.DataFrame) -> dict[str, Figure]:
         ax.set_title(problem_label)
         ax.set_xlabel("wall time per solve (s)")
         ax.set_ylabel("worst relative energy error over states")
-    _solver_legend(fig, colours, per_case["solver"].unique(), extra=[("x", "status not ok")])
+    _solver_legend(fig, colours, cases_table["solver"].unique(), extra=[("x", "status not ok")])
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return {"accuracy_vs_time": fig}
 
 
 def _pareto(cases: pd.DataFrame) -> pd.DataFrame:
     """Cases no other case beats in both time and error, by increasing time."""
-    ordered = cases.dropna(subset=["rel_error", "wall_time_s"]).sort_values("wall_time_s")
+    ordered = cases.dropna(subset=["worst", "wall_time_s"]).sort_values("wall_time_s")
     front, best = [], np.inf
     for _, case in ordered.iterrows():
-        if case["rel_error"] < best:
+        if case["worst"] < best:
             front.append(case)
-            best = case["rel_error"]
+            best = case["worst"]
     return pd.DataFrame(front)
 
 
@@ -298,8 +284,8 @@ def pinn_outcomes(results: pd.DataFrame) -> dict[str, Figure]:
     The L2 error, not the energy error, because ``pinn-fixed`` holds E at the
     exact value: psi is the only thing every variant learns.
     """
-    per_case = _worst_state(results, metric="l2_error")
-    pinn = per_case[per_case["solver"].str.startswith("pinn")]
+    cases_table = per_case(results, metric="l2_error")
+    pinn = cases_table[cases_table["solver"].str.startswith("pinn")]
     if pinn.empty:
         return {}
     problem_labels = list(dict.fromkeys(pinn["problem_label"]))
@@ -311,7 +297,7 @@ def pinn_outcomes(results: pd.DataFrame) -> dict[str, Figure]:
             cases = pinn[(pinn["problem_label"] == problem_label) & (pinn["solver_label"] == variant)]
             if cases.empty:
                 continue
-            errors = cases["rel_error"].fillna(1.0).clip(lower=ERROR_FLOOR)
+            errors = cases["worst"].fillna(1.0).clip(lower=ERROR_FLOOR)
             jitter = np.linspace(-0.15, 0.15, len(cases)) if len(cases) > 1 else np.zeros(1)
             ax.scatter(
                 k + jitter, errors, color=colours[cases["solver"].iloc[0]], marker="o", s=22, alpha=0.8

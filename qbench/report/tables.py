@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..analysis import summarize, with_labels
+from ..analysis import per_case, summarize, with_labels
 
 MISSING = "—"  # a cell with no number: the case failed or was never run
 
@@ -123,16 +123,11 @@ def provenance_table(provenance: dict) -> pd.DataFrame:
 def findings(results: pd.DataFrame, targets: tuple[float, ...] = (1e-6, 1e-10)) -> list[str]:
     """Short statements computed from the data: the fastest case to each target error, the most
     accurate solver, and how the PINN variants fared."""
-    labelled = with_labels(results)
-    per_case = labelled.groupby("case_id", sort=False).agg(
-        problem=("problem_label", "first"),
-        solver=("solver_label", "first"),
-        worst=("rel_error", lambda s: s.max() if s.notna().all() else np.nan),
-        time=("wall_time_s", "first"),
-        ok=("status", lambda s: bool((s == "ok").all())),
+    cases_table = per_case(results).rename(
+        columns={"problem_label": "problem", "solver_label": "label", "wall_time_s": "time"}
     )
     lines = []
-    for problem, cases in per_case.groupby("problem", sort=False):
+    for problem, cases in cases_table.groupby("problem", sort=False):
         ok = cases[cases["ok"] & cases["worst"].notna()]
         for target in targets:
             reached = ok[ok["worst"] <= target]
@@ -143,16 +138,16 @@ def findings(results: pd.DataFrame, targets: tuple[float, ...] = (1e-6, 1e-10)) 
             else:
                 best = reached.sort_values("time").iloc[0]
                 lines.append(
-                    f"{problem}: fastest to {target:.0e} in every state: {best['solver']} "
+                    f"{problem}: fastest to {target:.0e} in every state: {best['label']} "
                     f"({best['time']:.2g} s, worst error {best['worst']:.1e})."
                 )
         if not ok.empty:
             best = ok.sort_values("worst").iloc[0]
             lines.append(
-                f"{problem}: most accurate: {best['solver']} (worst relative error {best['worst']:.1e})."
+                f"{problem}: most accurate: {best['label']} (worst relative error {best['worst']:.1e})."
             )
-    pinn = per_case[per_case["solver"].str.startswith("pinn")]
-    for variant, cases in pinn.groupby("solver", sort=False):
+    pinn = cases_table[cases_table["solver"].str.startswith("pinn")]
+    for variant, cases in pinn.groupby("label", sort=False):
         lines.append(
             f"{variant}: {int(cases['ok'].sum())} of {len(cases)} PINN cases ok over problems and seeds."
         )
