@@ -1,4 +1,4 @@
-"""asv: speed and peak memory of the classical solvers (fd over N, shooting)."""
+"""asv: speed and peak memory of the classical solvers (fd and spectral over N, shooting, pyslise)."""
 
 from __future__ import annotations
 
@@ -38,4 +38,38 @@ class Shooting:
         self.solver.solve(self.problem, 3)
 
     def peakmem_solve(self, problem):
+        self.solver.solve(self.problem, 3)
+
+
+class Spectral:
+    """``spectral`` on the finite well, states 0-2, at three resolutions."""
+
+    params = [[50, 100, 200, 400]]
+    param_names = ["n_points"]
+
+    def setup(self, n_points):
+        self.problem = qbench.problems.get("finite_well")
+        self.solver = qbench.solvers.get("spectral", n_points=n_points)
+
+    def time_solve(self, n_points):
+        self.solver.solve(self.problem, 3)
+
+    def peakmem_solve(self, n_points):
+        self.solver.solve(self.problem, 3)
+
+
+class Pyslise:
+    """``pyslise`` (optional ``gold`` extra; skipped where it is not installed) on each canonical problem."""
+
+    params = [PROBLEMS]
+    param_names = ["problem"]
+
+    def setup(self, problem):
+        try:
+            self.solver = qbench.solvers.get("pyslise")
+        except ValueError as exc:  # asv skips a benchmark whose setup raises NotImplementedError
+            raise NotImplementedError(str(exc)) from None
+        self.problem = qbench.problems.get(problem)
+
+    def time_solve(self, problem):
         self.solver.solve(self.problem, 3)

@@ -75,8 +75,9 @@ class Case:
         Raises
         ------
         ValueError
-            Unknown names, bad values, a seed for a solver without one, or a
-            problem the solver cannot take (``Solver.check_problem``).
+            Unknown names, bad values, a seed for a solver without one, more
+            states than the problem's reference covers (``Problem.check_states``),
+            or a problem the solver cannot take (``Solver.check_problem``).
         """
         options = dict(solver_options or {})
         built_problem = problems.get(problem, **dict(problem_params or {}))
@@ -87,6 +88,7 @@ class Case:
         if takes_seed:
             seed = built_solver.options["seed"] if seed is None else check_int("seed", seed, minimum=0)
         n_states = check_int("n_states", n_states, minimum=1)
+        built_problem.check_states(n_states)
         built_solver.check_problem(built_problem, n_states)
         resolved = {k: v for k, v in built_solver.options.items() if k != "seed"}
         case = cls(

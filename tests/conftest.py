@@ -25,3 +25,11 @@ def any_problem(request):
     if request.param in IRREGULAR:
         return qbench.problems.PiecewiseConstant(**IRREGULAR[request.param])
     return qbench.problems.get(request.param)
+
+
+@pytest.fixture(params=[*(n for n in qbench.problems.available() if n != "piecewise_constant"), *IRREGULAR])
+def every_problem(request):
+    """Every registered problem at its defaults, and the irregular piecewise ones."""
+    if request.param in IRREGULAR:
+        return qbench.problems.PiecewiseConstant(**IRREGULAR[request.param])
+    return qbench.problems.get(request.param)

@@ -18,13 +18,15 @@ def test_shipped_suites_load():
         assert len({c.case_id for c in loaded.cases}) == len(loaded.cases)
 
 
-def test_quick_runs_every_registered_solver_on_the_canonical_problems_with_three_states():
+def test_quick_runs_every_solver_without_an_extra_on_the_canonical_problems_with_three_states():
     quick = suite.load("quick")
-    assert {c.solver for c in quick.cases} == set(solvers.available())
+    built_in = [name for name in solvers.available() if not solvers.install_hint(name)]
+    assert {c.solver for c in quick.cases} == set(built_in)
     assert {c.problem for c in quick.cases} == CANONICAL
-    # Short sweeps of the classical solvers (4 fd resolutions, 3 shooting tolerances), one case per PINN.
-    per_problem = {"fd": 4, "shooting": 3}
-    expected = sum(per_problem.get(name, 1) for name in solvers.available())
+    # Short sweeps of the classical solvers (4 fd resolutions, 3 shooting tolerances, 3 spectral
+    # sizes), one case per PINN.
+    per_problem = {"fd": 4, "shooting": 3, "spectral": 3}
+    expected = sum(per_problem.get(name, 1) for name in built_in)
     assert len(quick.cases) == len(CANONICAL) * expected
     assert all(c.n_states == 3 for c in quick.cases)
     assert {c.seed for c in quick.cases if c.seed is not None} == {0}

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
-from hypothesis import strategies as st
 from mpmath import mp
+from strategies import piecewise_problems
 
 from qbench.problems import FiniteWell, PiecewiseConstant, get
 from qbench.quadrature import domain_rule
@@ -197,8 +197,8 @@ def assert_close(energy, exact, what):
 # -- canonical problems ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", CANONICAL)
-def test_canonical_energies_agree_with_50_digit_roots(name):
+@pytest.mark.parametrize("name", [*CANONICAL, "step_well", "kronig_penney"])
+def test_named_piecewise_energies_agree_with_50_digit_roots(name):
     """States 0..4 agree with the 50-digit roots to 1e-12 relative and to rel_error_bound."""
     problem = get(name)
     energies = problem.reference(5).energies
@@ -316,33 +316,6 @@ def test_finite_well_matches_transcendental_equations(params):
 
 
 # -- random piecewise-constant problems -----------------------------------------------------------
-
-MAX_OPACITY = 25.0
-
-
-@st.composite
-def piecewise_problems(draw):
-    """2 to 6 pieces in a box of length 0.5..5, each piece >= 2% of the box, V in [-50, 200].
-
-    Levels localized in wells separated by a barrier of opacity T = integral sqrt(V - E) dx
-    are split by ~exp(-T); beyond T ~ 36 they coincide in float64, so no float reference could
-    list them as strictly increasing. Values are therefore pulled towards min(V) until the total
-    opacity sum(width * sqrt(V - min V)), a bound on T for every state, is at most MAX_OPACITY
-    (draws within the bound are left as they are).
-    """
-    n_pieces = draw(st.integers(2, 6))
-    length = draw(st.floats(0.5, 5.0))
-    left = draw(st.floats(-3.0, 3.0))
-    raw = np.array(draw(st.lists(st.floats(0.01, 1.0), min_size=n_pieces, max_size=n_pieces)))
-    fractions = 0.02 + (1.0 - 0.02 * n_pieces) * raw / raw.sum()
-    edges = left + length * np.concatenate([[0.0], np.cumsum(fractions)])
-    edges[-1] = left + length
-    values = np.array(draw(st.lists(st.floats(-50.0, 200.0), min_size=n_pieces, max_size=n_pieces)))
-    opacity = float(np.sum(np.diff(edges) * np.sqrt(values - values.min())))
-    if opacity > MAX_OPACITY:
-        values = values.min() + (values - values.min()) * (MAX_OPACITY / opacity) ** 2
-    return PiecewiseConstant(edges.tolist(), values.tolist())
-
 
 # Cases hypothesis found while this test was written, kept because they stress it: tails with
 # nodes in forbidden pieces, a wall function that is a step, close pairs of levels.

@@ -27,12 +27,17 @@ def command_list(args: argparse.Namespace) -> int:
     print("\nSolvers (--solver NAME:option=value,...):")
     for name in solvers.available():
         cls = solvers.METHODS[name]
-        print(f"  {name}")
+        hint = solvers.install_hint(name)
+        print(f"  {name}" + (f"  (needs: {hint})" if hint else ""))
         for key, option in cls.options.items():
             setting = f"{key}={option.default!r}"
             print(f"      {setting:<28} {option.doc}")
     print("\nSuites (--suite NAME, or a path to a .toml file):")
     for name in suite.available():
-        loaded = suite.load(name)
+        try:
+            loaded = suite.load(name)
+        except suite.SuiteError as exc:  # a suite whose solver needs an optional extra still gets listed
+            print(f"  {name:<8} unavailable here: {exc}")
+            continue
         print(f"  {name:<8} {len(loaded.cases):>4} cases  {loaded.description}")
     return 0

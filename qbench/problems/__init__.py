@@ -12,7 +12,9 @@ import inspect
 from typing import Any
 
 from .._validation import unknown_name_error
+from .analytic import DoubleWell, HarmonicOscillator, PoschlTeller
 from .base import Problem
+from .layered import KronigPenney, StepWell
 from .piecewise import FiniteBarrier, FiniteWell, InfiniteWell, PiecewiseConstant
 from .reference import Reference
 from .transfer import TransferMatrixSpectrum
@@ -28,7 +30,17 @@ def register(cls: type[Problem]) -> type[Problem]:
     return cls
 
 
-for _cls in (InfiniteWell, FiniteWell, FiniteBarrier, PiecewiseConstant):
+for _cls in (
+    InfiniteWell,
+    FiniteWell,
+    FiniteBarrier,
+    PiecewiseConstant,
+    StepWell,
+    KronigPenney,
+    HarmonicOscillator,
+    PoschlTeller,
+    DoubleWell,
+):
     register(_cls)
 
 
@@ -75,12 +87,17 @@ def _lookup(name: str) -> type[Problem]:
 
 __all__ = [
     "PROBLEMS",
+    "DoubleWell",
     "FiniteBarrier",
     "FiniteWell",
+    "HarmonicOscillator",
     "InfiniteWell",
+    "KronigPenney",
     "PiecewiseConstant",
+    "PoschlTeller",
     "Problem",
     "Reference",
+    "StepWell",
     "TransferMatrixSpectrum",
     "available",
     "get",

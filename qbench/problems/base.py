@@ -23,6 +23,11 @@ class Problem(ABC):
     * ``breakpoints``: sorted interior positions where V jumps (empty if smooth);
     * ``params``: the constructor arguments, enough to rebuild the problem;
     * ``_compute_reference(n_states)``: the exact eigenpairs.
+
+    A problem whose reference covers only some states (an analytic spectrum
+    with finitely many bound states, a quasi-exactly solvable potential, a
+    box that is only wide enough for the lowest levels) overrides
+    ``check_states``, which suites call before any work starts.
     """
 
     name: ClassVar[str]
@@ -55,6 +60,10 @@ class Problem(ABC):
     def _compute_reference(self, n_states: int) -> Reference:
         """Exact eigenpairs of the ``n_states`` lowest states."""
 
+    def check_states(self, n_states: int) -> None:
+        """Raise ``ValueError`` if the reference cannot give ``n_states`` states to its stated accuracy."""
+        check_int("n_states", n_states, minimum=1)
+
     def reference(self, n_states: int) -> Reference:
         """Exact eigenpairs of states ``0 .. n_states - 1``.
 
@@ -69,6 +78,7 @@ class Problem(ABC):
             ``.energies`` of shape ``(n_states,)`` and ``.wavefunctions(x)``.
         """
         n_states = check_int("n_states", n_states, minimum=1)
+        self.check_states(n_states)
         cached = self._reference_cache
         if cached is None or cached.n_states < n_states:
             cached = self._reference_cache = self._compute_reference(n_states)

@@ -44,6 +44,14 @@ def wavefunctions(results: pd.DataFrame, samples: pd.DataFrame) -> dict[str, Fig
         n_states = int(results[results["case_id"].isin(cases["case_id"])]["n_states"].max())
         fig, axes = new_figure(1, n_states, width=4.0)
         problem = _problem(cases.iloc[0])
+        x = np.linspace(*problem.domain, 400)
+        v = problem.potential(x)
+        levels = results.loc[results["case_id"].isin(cases["case_id"]), "energy_ref"].dropna()
+        # Walls of a smooth potential can rise 1000x above the states; show V up to a few times
+        # the highest level above min V, so the well's shape stays visible.
+        v_top = float(v.max())
+        if len(levels) and levels.max() > v.min():
+            v_top = min(v_top, float(v.min() + 3.0 * (levels.max() - v.min())))
         for state in range(n_states):
             ax = axes[0, state]
             exact_drawn = False
@@ -57,10 +65,10 @@ def wavefunctions(results: pd.DataFrame, samples: pd.DataFrame) -> dict[str, Fig
                 status = results.loc[results["case_id"] == case["case_id"], "status"].iloc[0]
                 label = case["solver_label"] + ("" if status == "ok" else f" ({status})")
                 ax.plot(rows["x"], rows["psi"], color=colours[case["solver"]], label=label, alpha=0.85)
-            x = np.linspace(*problem.domain, 400)
             potential = ax.twinx()
-            potential.fill_between(x, problem.potential(x), color="0.5", alpha=0.12, linewidth=0)
-            potential.set_ylabel("V(x) (hbar^2/2m = 1)", color="0.4")
+            potential.fill_between(x, np.minimum(v, v_top), color="0.5", alpha=0.12, linewidth=0)
+            clipped = " (clipped)" if v_top < v.max() else ""
+            potential.set_ylabel(f"V(x) (hbar^2/2m = 1){clipped}", color="0.4")
             potential.grid(False)
             ax.set_zorder(potential.get_zorder() + 1)
             ax.patch.set_visible(False)

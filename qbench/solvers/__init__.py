@@ -14,8 +14,10 @@ from typing import Any
 from .._validation import unknown_name_error
 from .base import Option, Solution, Solver, Status
 from .fd import FiniteDifference
+from .matslise import Pyslise
 from .pinn import Pinn, PinnFixed, PinnTrainable
 from .shooting import Shooting
+from .spectral import Spectral
 
 METHODS: dict[str, type[Solver]] = {}
 
@@ -30,13 +32,21 @@ def register(cls: type[Solver]) -> type[Solver]:
     return cls
 
 
-for _cls in (FiniteDifference, Shooting, Pinn, PinnFixed, PinnTrainable):
+for _cls in (FiniteDifference, Shooting, Spectral, Pyslise, Pinn, PinnFixed, PinnTrainable):
     register(_cls)
 
 
 def available() -> list[str]:
     """Names of the registered solvers, sorted."""
     return sorted(METHODS)
+
+
+def install_hint(name: str) -> str | None:
+    """How to install the optional extra a registered solver needs, or None if it needs none."""
+    try:
+        return getattr(METHODS[name], "install_hint", None)
+    except (KeyError, TypeError):
+        raise unknown_name_error("solver", name, METHODS) from None
 
 
 def get(name: str, **options: Any) -> Solver:
@@ -59,11 +69,14 @@ __all__ = [
     "METHODS",
     "FiniteDifference",
     "Option",
+    "Pyslise",
     "Shooting",
     "Solution",
     "Solver",
+    "Spectral",
     "Status",
     "available",
     "get",
+    "install_hint",
     "register",
 ]

@@ -59,25 +59,30 @@ def build_grid(edges: np.ndarray, counts: list[int]) -> PiecewiseGrid:
     return PiecewiseGrid(np.concatenate([*parts, edges[-1:]]), tuple(pieces))
 
 
-def grid_with_intervals(problem: Problem, n_intervals: int) -> PiecewiseGrid:
-    """Exactly ``n_intervals`` intervals, apportioned to pieces by their width.
+def apportion(total: int, widths: np.ndarray, minimum: int = 1) -> np.ndarray:
+    """Split ``total`` points among pieces in proportion to their ``widths``, each >= ``minimum``.
 
-    Largest-remainder apportionment keeps every piece's spacing within one
-    interval of the nominal ``length / n_intervals``; each piece gets >= 1.
+    Largest-remainder apportionment keeps every piece's share within one of
+    its quota ``total * width / sum(widths)``, except where the minimum binds.
     """
-    edges = panel_edges(problem.domain, problem.breakpoints)
-    widths = np.diff(edges)
-    if n_intervals < len(widths):
-        raise ValueError(f"need at least {len(widths)} intervals, one per piece; got {n_intervals}")
-    quotas = n_intervals * widths / widths.sum()
-    counts = np.maximum(1, np.floor(quotas)).astype(int)
+    widths = np.asarray(widths, dtype=float)
+    if total < minimum * len(widths):
+        raise ValueError(f"need at least {minimum * len(widths)} points, {minimum} per piece; got {total}")
+    quotas = total * widths / widths.sum()
+    counts = np.maximum(minimum, np.floor(quotas)).astype(int)
     remainders = quotas - np.floor(quotas)
-    # Give leftover intervals to the largest remainders; take surplus from the widest pieces.
-    while counts.sum() < n_intervals:
+    # Give leftover points to the largest remainders; take surplus from the pieces with most to spare.
+    while counts.sum() < total:
         j = int(np.argmax(remainders))
         counts[j] += 1
         remainders[j] = -np.inf
-    while counts.sum() > n_intervals:
-        j = int(np.argmax(np.where(counts > 1, widths / counts, -np.inf)))
+    while counts.sum() > total:
+        j = int(np.argmax(np.where(counts > minimum, widths / counts, -np.inf)))
         counts[j] -= 1
-    return build_grid(edges, counts.tolist())
+    return counts
+
+
+def grid_with_intervals(problem: Problem, n_intervals: int) -> PiecewiseGrid:
+    """Exactly ``n_intervals`` intervals, apportioned to pieces by their width (``apportion``)."""
+    edges = panel_edges(problem.domain, problem.breakpoints)
+    return build_grid(edges, apportion(n_intervals, np.diff(edges)).tolist())

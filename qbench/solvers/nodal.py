@@ -11,6 +11,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 
 from ..problems import Problem
+from ..problems.reference import rising_signs
 from ..quadrature import gauss_legendre_rule
 from .grid import PiecewiseGrid
 
@@ -30,7 +31,7 @@ class NodalStates:
         Nodal values, shape ``(n_states, len(grid.nodes))``, zero at the walls.
 
     The states are normalized to unit L2 norm (integrals of the spline squared
-    are exact with 4 Gauss points per interval) and signed so that psi'(x0) > 0.
+    are exact with 4 Gauss points per interval) and signed to rise from the left wall (``rising_signs``).
     """
 
     def __init__(self, problem: Problem, grid: PiecewiseGrid, energies: np.ndarray, values: np.ndarray):
@@ -49,8 +50,7 @@ class NodalStates:
             )
         nodes, weights = gauss_legendre_rule(grid.nodes, 1, order=4)
         norms = np.sqrt((self._raw(nodes) ** 2) @ weights)
-        signs = np.where(values[:, 1] < 0, -1.0, 1.0)
-        self._scale = signs / norms
+        self._scale = rising_signs(values) / norms
 
     def _raw(self, x: np.ndarray) -> np.ndarray:
         out = np.zeros((self._splines[0].c.shape[-1], len(x)))
