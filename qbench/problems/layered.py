@@ -73,7 +73,7 @@ class KronigPenney(PiecewiseConstant):
     the outer wells. The lowest ``n_wells`` states form the chain's first
     band, below a wide gap: with the defaults, states 0-2 lie within 12% of
     each other and states 3 and 4 (mostly in the two outer wells, which the
-    hard walls squeeze) are 3.6e-4 relative apart. A solver must resolve
+    hard walls squeeze) are 3.7e-4 relative apart. A solver must resolve
     close levels, not only well-separated ones.
 
     Parameters
