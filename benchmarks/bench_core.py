@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
+import timeit
 
 import numpy as np
 
@@ -33,13 +33,8 @@ def irregular_problems(seed: int = 2026, count: int = 4) -> dict[str, qbench.pro
 
 
 def median_time(func, repeats: int) -> float:
-    func()  # warm-up: imports, caches
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """Median seconds of ``repeats`` calls (the first call's one-off costs land in one sample only)."""
+    return statistics.median(timeit.repeat(func, number=1, repeat=repeats))
 
 
 def fd_convergence(problems, sizes, order):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
+import timeit
 
 import qbench
 from qbench.metrics import rel_energy_error, wavefunction_l2_error
@@ -22,13 +22,8 @@ NEW = ("step_well", "kronig_penney", "harmonic_oscillator", "poschl_teller", "do
 
 
 def median_time(func, repeats: int) -> float:
-    func()  # warm-up: imports, caches
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """Median seconds of ``repeats`` calls (the first call's one-off costs land in one sample only)."""
+    return statistics.median(timeit.repeat(func, number=1, repeat=repeats))
 
 
 def graded(problem, solver, n_states, repeats):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._validation import check_int, check_nonnegative, check_positive, check_real
-from .piecewise import PiecewiseConstant
+from .piecewise import PiecewiseConstant, check_well_in_box
 
 
 class StepWell(PiecewiseConstant):
@@ -42,15 +42,10 @@ class StepWell(PiecewiseConstant):
         V_right: float = 15.0,
         box_half_width: float = 3.0,
     ):
-        self.half_width = check_positive("half_width", half_width)
+        self.half_width, self.box_half_width = check_well_in_box(half_width, box_half_width)
         self.step = check_real("step", step)
         self.V_left = check_real("V_left", V_left)
         self.V_right = check_real("V_right", V_right)
-        self.box_half_width = check_positive("box_half_width", box_half_width)
-        if self.half_width >= self.box_half_width:
-            raise ValueError(
-                f"half_width must be < box_half_width={self.box_half_width!r}, got {self.half_width!r}"
-            )
         a, b = self.half_width, self.box_half_width
         super().__init__([-b, -a, 0.0, a, b], [self.V_left, 0.0, self.step, self.V_right])
 

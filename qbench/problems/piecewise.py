@@ -92,6 +92,15 @@ class PiecewiseConstant(Problem):
         return Reference(energies, evaluate, method="transfer-matrix", rel_error_bound=1e-13)
 
 
+def check_well_in_box(half_width: float, box_half_width: float) -> tuple[float, float]:
+    """Validate a well of ``half_width`` centred in walls at +-``box_half_width``."""
+    half_width = check_positive("half_width", half_width)
+    box_half_width = check_positive("box_half_width", box_half_width)
+    if half_width >= box_half_width:
+        raise ValueError(f"half_width must be < box_half_width={box_half_width!r}, got {half_width!r}")
+    return half_width, box_half_width
+
+
 class InfiniteWell(PiecewiseConstant):
     """Infinite square well: V = 0 on ``[0, length]``.
 
@@ -142,13 +151,8 @@ class FiniteWell(PiecewiseConstant):
     name = "finite_well"
 
     def __init__(self, half_width: float = 1.0, V0: float = 20.0, box_half_width: float = 3.0):
-        self.half_width = check_positive("half_width", half_width)
+        self.half_width, self.box_half_width = check_well_in_box(half_width, box_half_width)
         self.V0 = check_nonnegative("V0", V0)
-        self.box_half_width = check_positive("box_half_width", box_half_width)
-        if self.half_width >= self.box_half_width:
-            raise ValueError(
-                f"half_width must be < box_half_width={self.box_half_width!r}, got {self.half_width!r}"
-            )
         a, b = self.half_width, self.box_half_width
         super().__init__([-b, -a, a, b], [self.V0, 0.0, self.V0])
 
