@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .cases import Case, canonical_json
 from .memory import CpuPeak, GpuPeak
@@ -32,6 +33,7 @@ from .solvers import Solution, Solver, Status
 
 TIMING_BUDGET_S = 0.2
 MAX_REPEATS = 25
+BLAS_THREADS = 1  # per case, whichever executor runs it
 SAMPLE_POINTS = 201  # wavefunction samples per state kept for the report
 
 
@@ -160,6 +162,13 @@ def run_case(case: Case, timing_budget_s: float = TIMING_BUDGET_S, max_repeats: 
         ``started_at``/``finished_at`` (UTC ISO), ``host``, ``pid`` and
         ``wavefunctions`` (each state and the exact one sampled for plots).
     """
+    # One BLAS thread per case: the same rounding in this process, a worker pool or a Dask worker
+    # (Dask's nanny sets OMP_NUM_THREADS=1), and no oversubscription when cases run side by side.
+    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+        return _run_case(case, timing_budget_s, max_repeats)
+
+
+def _run_case(case: Case, timing_budget_s: float, max_repeats: int) -> dict:
     started_at, started = utc_now(), time.perf_counter()
     problem, solver = case.build()
     cpu, gpu = CpuPeak(), GpuPeak()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .harness import BLAS_THREADS
 from .memory import CPU_MEASURE
 
 _PACKAGES = ("torch", "numpy", "scipy", "pandas", "pyarrow")
@@ -105,9 +106,11 @@ def environment() -> dict[str, Any]:
             "torch_deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
             "cudnn_deterministic": torch.backends.cudnn.deterministic,
             "torch_threads": torch.get_num_threads(),
+            "blas_threads_per_case": BLAS_THREADS,
             "environment": {name: os.environ.get(name) for name in _ENVIRONMENT},
             "note": "PINN solvers seed torch, numpy and random from the case seed and train on "
-            "`threads` torch threads (option, default 1); classical solvers are deterministic.",
+            "`threads` torch threads (option, default 1); every case runs with one BLAS thread, so "
+            "classical solvers give the same rounding in any executor.",
         },
         "cpu_memory_measure": CPU_MEASURE,
         "gpu_memory_measure": "torch.cuda.max_memory_allocated per case (NaN when the case ran on CPU)",

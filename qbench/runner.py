@@ -103,6 +103,7 @@ def execute(
                 }
             )
         run.provenance["status"] = "running"
+        executor.start()  # no-op if the caller started it; a cluster connects, so describe() lists workers
         run.provenance["executor"] = executor.describe()
         run.save_provenance()
         if on_start:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..executors import ExecutorError
+from ..executors import ExecutorError, ExecutorSetupError
 from .specs import UsageError, parse_seeds, parse_spec, parse_value
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     try:
         return args.handler(args)
-    except (UsageError, ValueError) as exc:
+    except (UsageError, ValueError, ExecutorSetupError) as exc:
         print(f"qbench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ExecutorError as exc:

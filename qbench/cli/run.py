@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from tqdm import tqdm
 
 from .. import report, runner, store, suite
-from ..executors import Executor, InProcess, LocalPool
+from ..executors import DaskCluster, Executor, ExecutorError, InProcess, LocalPool
 from .specs import UsageError, parse_seeds, parse_spec
 from .tables import summary_text
 
@@ -63,9 +64,28 @@ def add_parsers(commands) -> None:
     parser.add_argument(
         "--jobs",
         type=int,
-        default=1,
         metavar="N",
-        help="run cases in N local worker processes (default 1: in this process)",
+        help="local: run cases in N worker processes (default 1: in this process); "
+        "dask without --scheduler: the LocalCluster's workers (default: one per CPU)",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="where cases run: this machine (default), or a Dask cluster (needs qbench[dask])",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --executor dask: a running scheduler, e.g. tcp://10.0.0.5:8786 "
+        "(default: start a LocalCluster on this machine for the run)",
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        metavar="N",
+        help="with --executor dask: resubmit a case whose worker died up to N times, then record it "
+        "failed (default 1)",
     )
     parser.add_argument(
         "--out",
@@ -126,9 +146,21 @@ def select_suite(args: argparse.Namespace) -> suite.Suite:
     return suite.load(args.suite or suite.DEFAULT_SUITE, overrides=overrides)
 
 
-def make_executor(jobs: int, **settings: Any) -> Executor:
-    if jobs < 1:
-        raise UsageError(f"--jobs must be >= 1, got {jobs}")
+def make_executor(args: argparse.Namespace, **settings: Any) -> Executor:
+    """The executor that --executor/--jobs/--scheduler/--retries describe (validated, not started)."""
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
+    if args.executor == "dask":
+        if args.scheduler is not None and args.jobs is not None:
+            raise UsageError("--jobs sizes the LocalCluster qbench starts; with --scheduler, its workers run")
+        retries = 1 if args.retries is None else args.retries
+        if retries < 0:
+            raise UsageError(f"--retries must be >= 0, got {retries}")
+        return DaskCluster(scheduler=args.scheduler, n_workers=args.jobs, retries=retries, **settings)
+    for option in ("scheduler", "retries"):
+        if getattr(args, option) is not None:
+            raise UsageError(f"--{option} needs --executor dask")
+    jobs = args.jobs or 1
     return InProcess(**settings) if jobs == 1 else LocalPool(jobs, **settings)
 
 
@@ -187,7 +219,11 @@ class Progress:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    executor = make_executor(args.jobs)
+    executor = make_executor(args)
+    if args.executor == "dask":
+        # Its client logs tracebacks on a lost connection; qbench reports what happened in one line.
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    run = None
     if args.resume:
         given = [
             f"--{k}"
@@ -207,35 +243,44 @@ def command_run(args: argparse.Namespace) -> int:
             validate(case)
     else:
         chosen = select_suite(args)
-        run = runner.create(
-            chosen.cases,
-            suite={"name": chosen.name, "source": chosen.source, "description": chosen.description},
-            out=args.out,
-            command_line=args.command_line,
-            settings={"jobs": args.jobs, "overrides": _overrides(args)},
-        )
-    print(f"qbench run {run.provenance['run_id']}: {len(run.cases)} cases -> {run.path}", file=sys.stderr)
-    bars = Progress()
-    try:
-        data = runner.execute(
-            run,
-            executor,
-            on_start=bars.start,
-            on_case=bars.case,
-            on_step=bars.step,
-            command_line=args.command_line,
-        )
-    except KeyboardInterrupt:
-        bars.close()
-        done = len(run.finished_ids())
-        print(
-            f"qbench: interrupted; {done} of {len(run.cases)} cases are kept in {run.path}; "
-            f"finish with: qbench run --resume {run.path}",
-            file=sys.stderr,
-        )
-        return 130
-    finally:
-        bars.close()
+    # Started before anything is written: an unreachable scheduler or mismatched workers exit 2.
+    with executor:
+        if run is None:
+            run = runner.create(
+                chosen.cases,
+                suite={"name": chosen.name, "source": chosen.source, "description": chosen.description},
+                out=args.out,
+                command_line=args.command_line,
+                settings={
+                    "jobs": args.jobs,
+                    "executor": args.executor,
+                    "scheduler": args.scheduler,
+                    "overrides": _overrides(args),
+                },
+            )
+        print(f"qbench run {run.provenance['run_id']}: {len(run.cases)} cases -> {run.path}", file=sys.stderr)
+        bars = Progress()
+        try:
+            data = runner.execute(
+                run,
+                executor,
+                on_start=bars.start,
+                on_case=bars.case,
+                on_step=bars.step,
+                command_line=args.command_line,
+            )
+        except (KeyboardInterrupt, ExecutorError) as exc:
+            bars.close()
+            done = len(run.finished_ids())
+            reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+            print(
+                f"qbench: {reason}; {done} of {len(run.cases)} cases are kept in {run.path}; "
+                f"finish with: qbench run --resume {run.path}",
+                file=sys.stderr,
+            )
+            return 130 if isinstance(exc, KeyboardInterrupt) else 1
+        finally:
+            bars.close()
     if not args.no_report:
         written = report.build(data, run.path / "report")
         print(f"report: {written.folder / 'index.html'}", file=sys.stderr)

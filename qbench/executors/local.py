@@ -1,52 +1,18 @@
-"""Executors: where a run's cases are executed. Each yields case records as cases finish.
-
-* :class:`InProcess` (``--jobs 1``): one case after another in this process,
-  progress of the steps inside a case included;
-* :class:`LocalPool` (``--jobs N``): N worker processes on this machine,
-  started with ``spawn`` (safe with CUDA and with torch's threads).
-
-Both run the same :func:`qbench.harness.run_case`, which seeds every random
-thing from the case, so a case gives the same numbers whichever executor ran
-it. Executors never write: the runner persists what they yield.
-"""
+"""The executors of one machine: in this process (``--jobs 1``) or a local worker pool (``--jobs N``)."""
 
 from __future__ import annotations
 
 import multiprocessing
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from . import progress
-from .cases import Case
-from .harness import MAX_REPEATS, TIMING_BUDGET_S, run_case, unfinished_record
-from .solvers import Status
-
-
-class ExecutorError(RuntimeError):
-    """The executor itself broke (not a case): the run stops, finished cases are kept."""
-
-
-class Executor(ABC):
-    """Runs cases and yields their records in the order they finish."""
-
-    name: str
-
-    def __init__(self, timing_budget_s: float = TIMING_BUDGET_S, max_repeats: int = MAX_REPEATS):
-        self.timing_budget_s = timing_budget_s
-        self.max_repeats = max_repeats
-
-    @abstractmethod
-    def run(
-        self, cases: Iterable[Case], on_step: Callable[[int, int], None] | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """Yield one record per case; ``on_step(done, total)`` gets progress inside a case where visible."""
-
-    def describe(self) -> dict[str, Any]:
-        """What provenance records about this executor."""
-        return {"name": self.name, "timing_budget_s": self.timing_budget_s, "max_repeats": self.max_repeats}
+from .. import progress
+from ..cases import Case
+from ..harness import run_case, unfinished_record
+from ..solvers import Status
+from .base import Executor
 
 
 class InProcess(Executor):
