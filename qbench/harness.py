@@ -8,6 +8,7 @@ become the ``status`` and ``message`` of the case's rows.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as _dt
 import functools
 import math
@@ -118,18 +119,27 @@ def grade(solution: Solution, problem: Problem) -> list[dict[str, Any]]:
 def deadline(seconds: float) -> Iterator[None]:
     """Raise :class:`CaseTimeout` in the block after ``seconds`` of wall time.
 
-    Uses ``SIGALRM``, so it works in the main thread of a POSIX process (the
-    in-process run and every worker process); elsewhere the block runs
-    unlimited and solvers' own time limits are the only guard. Python handles
-    the signal between bytecodes, so a long call into C finishes first.
+    In the main thread of a POSIX process (the in-process run, every local
+    worker process) it uses ``SIGALRM``. Elsewhere, as in a Dask worker, whose
+    tasks run in a thread of the worker process, a timer thread raises the
+    exception asynchronously in the calling thread. Either way Python raises
+    it between bytecodes, so a long call into C finishes first.
     """
-    usable = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
-    if not usable or not math.isfinite(seconds):
+    if not math.isfinite(seconds):
         yield
         return
+    if hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread():
+        with _alarm(seconds):
+            yield
+    else:
+        with _timer_thread(seconds):
+            yield
 
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
     def expire(signum, frame):
-        raise CaseTimeout(f"case exceeded its timeout of {seconds:g} s")
+        raise CaseTimeout(_timeout_message(seconds))
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -138,6 +148,36 @@ def deadline(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def _timer_thread(seconds: float) -> Iterator[None]:
+    target = ctypes.c_ulong(threading.get_ident())
+    lock, state = threading.Lock(), {"active": True, "fired": False}
+
+    def expire():
+        with lock:  # never inject once the block has ended
+            if state["active"]:
+                state["fired"] = True
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(target, ctypes.py_object(CaseTimeout))
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except CaseTimeout as exc:  # raised as a bare class: give it the message
+        raise CaseTimeout(_timeout_message(seconds)) from exc
+    finally:
+        with lock:
+            state["active"] = False
+        timer.cancel()
+        if state["fired"]:  # injected but not yet raised: drop it rather than raise it outside the block
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(target, None)
+
+
+def _timeout_message(seconds: float) -> str:
+    return f"case exceeded its timeout of {seconds:g} s"
 
 
 @dataclass
@@ -182,7 +222,7 @@ def _run_case(case: Case, timing_budget_s: float, max_repeats: int) -> dict:
             )
         status, message = solution.status, solution.message
     except CaseTimeout as exc:
-        status, message = Status.TIMEOUT, str(exc)
+        status, message = Status.TIMEOUT, str(exc) or _timeout_message(case.timeout_s)
     except Exception as exc:
         status, message = Status.FAILED, f"{type(exc).__name__}: {exc}"
     measured.peak_cpu_mb = cpu.peak_mb()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 
 import numpy as np
@@ -124,6 +125,28 @@ def test_deadline_interrupts_and_cleans_up():
     with deadline(1.0):
         pass
     time.sleep(1.1)  # the alarm was cancelled: nothing fires after the block
+
+
+def test_deadline_holds_outside_the_main_thread():
+    """Dask runs tasks in worker threads, where SIGALRM is unavailable: a timer thread raises there."""
+    outcome = {}
+
+    def busy():
+        try:
+            with deadline(0.1):
+                while True:  # pure Python: interruptible between bytecodes
+                    pass
+        except CaseTimeout as exc:
+            outcome["timeout"] = str(exc)
+        with deadline(0.5):
+            pass
+        time.sleep(0.7)  # the timer was cancelled: nothing is raised after the block
+        outcome["after"] = True
+
+    worker = threading.Thread(target=busy)
+    worker.start()
+    worker.join(timeout=10)
+    assert outcome == {"timeout": "case exceeded its timeout of 0.1 s", "after": True}
 
 
 def test_time_solve_repeats_fast_solves_and_solves_once_with_zero_budget():
