@@ -143,11 +143,18 @@ class DaskCluster(Executor):
                 self.address, timeout=self.connect_timeout_s, set_as_default=False
             )
             self._client.wait_for_workers(1, timeout=self.connect_timeout_s)
-            self._workers = self._client.run(worker_versions)
         except (OSError, TimeoutError, distributed.TimeoutError) as exc:
             self.close()
             raise ExecutorSetupError(
                 f"cannot use the Dask scheduler at {self.address}: {type(exc).__name__}: {exc}"
+            ) from None
+        try:
+            self._workers = self._client.run(worker_versions)
+        except Exception as exc:  # e.g. a worker without qbench cannot unpickle the function
+            self.close()
+            raise ExecutorSetupError(
+                f"a Dask worker could not report its versions (is qbench installed there?): "
+                f"{type(exc).__name__}: {exc}"
             ) from None
         here = worker_versions()
         mismatched = [
