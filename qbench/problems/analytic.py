@@ -53,6 +53,7 @@ class BoxedAnalytic(Problem):
     def __init__(self, box_half_width: float):
         super().__init__()
         self.box_half_width = check_positive("box_half_width", box_half_width)
+        self._scales = np.empty(0)  # normalization and sign of each state, computed once
 
     @property
     def domain(self) -> tuple[float, float]:
@@ -77,10 +78,13 @@ class BoxedAnalytic(Problem):
         return scale[:, None] * self._free_states(n_states, x)
 
     def _normalization(self, n_states: int) -> np.ndarray:
-        # The tails beyond the box hold less than the box error itself, so the box integral normalizes.
-        x, w = gauss_legendre_rule(np.linspace(*self.domain, 257), 1, order=20)
-        values = self._free_states(n_states, x)
-        return rising_signs(values) / np.sqrt((values**2) @ w)
+        # Every wavefunction evaluation needs these; a state's scale does not depend on n_states.
+        if len(self._scales) < n_states:
+            # The tails beyond the box hold less than the box error itself, so the box integral normalizes.
+            x, w = gauss_legendre_rule(np.linspace(*self.domain, 257), 1, order=20)
+            values = self._free_states(n_states, x)
+            self._scales = rising_signs(values) / np.sqrt((values**2) @ w)
+        return self._scales[:n_states]
 
     def _wall_terms(self, n_states: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Free states at the two walls, kappa there (NaN where E >= V), and the walls."""
