@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from .._validation import unknown_name_error
-from .base import Option, Solution, Solver, Status
+from .base import FAMILIES, Option, Solution, Solver, Status
 from .fd import FiniteDifference
 from .matslise import Pyslise
-from .pinn import Pinn, PinnFixed, PinnTrainable
+from .pinn import NNGalerkin, PinnFixed, PinnTrainable
 from .shooting import Shooting
 from .spectral import Spectral
 
@@ -28,11 +28,15 @@ def register(cls: type[Solver]) -> type[Solver]:
         raise TypeError(f"register expects a Solver subclass, got {cls!r}")
     if not isinstance(getattr(cls, "name", None), str) or not cls.name:
         raise TypeError(f"{cls.__name__} needs a non-empty class attribute 'name'")
+    if getattr(cls, "family", None) not in FAMILIES:
+        raise TypeError(
+            f"{cls.__name__}.family must be one of {', '.join(FAMILIES)}, got {getattr(cls, 'family', None)!r}"
+        )
     METHODS[cls.name] = cls
     return cls
 
 
-for _cls in (FiniteDifference, Shooting, Spectral, Pyslise, Pinn, PinnFixed, PinnTrainable):
+for _cls in (FiniteDifference, Shooting, Spectral, Pyslise, NNGalerkin, PinnFixed, PinnTrainable):
     register(_cls)
 
 
@@ -45,6 +49,14 @@ def install_hint(name: str) -> str | None:
     """How to install the optional extra a registered solver needs, or None if it needs none."""
     try:
         return getattr(METHODS[name], "install_hint", None)
+    except (KeyError, TypeError):
+        raise unknown_name_error("solver", name, METHODS) from None
+
+
+def family(name: str) -> str:
+    """The family of a registered solver (one of :data:`FAMILIES`)."""
+    try:
+        return METHODS[name].family
     except (KeyError, TypeError):
         raise unknown_name_error("solver", name, METHODS) from None
 
@@ -66,6 +78,7 @@ def get(name: str, **options: Any) -> Solver:
 
 
 __all__ = [
+    "FAMILIES",
     "METHODS",
     "FiniteDifference",
     "Option",
@@ -76,6 +89,7 @@ __all__ = [
     "Spectral",
     "Status",
     "available",
+    "family",
     "get",
     "install_hint",
     "register",

@@ -23,6 +23,13 @@ class Status(str, enum.Enum):
     TIMEOUT = "timeout"
 
 
+#: What a method is, for grouping tables, figures, findings and asv benchmarks:
+#: ``classical`` (grids, shooting, spectral collocation), ``pinn`` (a network trained on the
+#: residual of the equation), ``neural-variational`` (a network trained on an energy functional,
+#: Ritz or Galerkin) and ``reference`` (gold-standard solvers used to cross-check references).
+FAMILIES = ("classical", "pinn", "neural-variational", "reference")
+
+
 @dataclass(frozen=True)
 class Option:
     """One constructor option of a solver.
@@ -58,6 +65,13 @@ class Solution:
         ``ok`` unless the solver knows its answer is not to be trusted.
     message : str
         Why, when ``status`` is not ``ok``.
+    state_status : list of Status, optional
+        One status per state, when the solver can tell states apart (a PINN
+        whose state 1 collapsed while state 0 was learned). ``None`` means
+        every state shares ``status``. When given, ``status`` should be ``ok``
+        only if every entry is.
+    state_messages : list of str, optional
+        Why each state is not ``ok`` ("" where it is); same length as ``state_status``.
     """
 
     energies: np.ndarray
@@ -65,6 +79,26 @@ class Solution:
     info: dict[str, Any] = field(default_factory=dict)
     status: Status = Status.OK
     message: str = ""
+    state_status: list[Status] | None = None
+    state_messages: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.state_status is not None:
+            self.state_status = [Status(s) for s in self.state_status]
+            if len(self.state_status) != len(self.energies):
+                raise ValueError(
+                    f"state_status has {len(self.state_status)} entries for {len(self.energies)} states"
+                )
+            if self.state_messages is None:
+                self.state_messages = ["" for _ in self.state_status]
+            if len(self.state_messages) != len(self.state_status):
+                raise ValueError("state_messages must have one entry per state")
+
+    def statuses(self) -> list[tuple[Status, str]]:
+        """``(status, message)`` of each state: its own where the solver gave one, else the case's."""
+        if self.state_status is None:
+            return [(self.status, self.message)] * self.n_states
+        return list(zip(self.state_status, self.state_messages))
 
     @property
     def n_states(self) -> int:
@@ -82,6 +116,8 @@ class Solver(ABC):
     A subclass provides:
 
     * ``name`` (class attribute): the registry name;
+    * ``family`` (class attribute): one of :data:`FAMILIES`, what kind of method it is
+      (``classical`` unless set);
     * ``options`` (class attribute): ``{option_name: Option}``; the constructor
       accepts exactly these keywords, validates each and stores it both in
       ``self.options`` and as an attribute;
@@ -97,6 +133,7 @@ class Solver(ABC):
     """
 
     name: ClassVar[str]
+    family: ClassVar[str] = "classical"
     options: ClassVar[dict[str, Option]] = {}
 
     def __init__(self, **options: Any):

@@ -55,6 +55,7 @@ class Pyslise(Solver):
     """
 
     name = "pyslise"
+    family = "reference"
     #: Shown by ``qbench list``: the solver needs an optional extra.
     install_hint = INSTALL_HINT
     options = {

@@ -1,5 +1,5 @@
 """Physics-informed neural network solvers (torch)."""
 
-from .solver import PINN, Pinn, PinnFixed, PinnTrainable
+from .solver import PINN, NNGalerkin, PinnFixed, PinnTrainable
 
-__all__ = ["PINN", "Pinn", "PinnFixed", "PinnTrainable"]
+__all__ = ["NNGalerkin", "PINN", "PinnFixed", "PinnTrainable"]

@@ -58,7 +58,7 @@ def overlap_penalty(psi, weights, previous: list[torch.Tensor]) -> torch.Tensor:
 
 def galerkin_basis(network, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Basis values and x-derivatives, ``(n, width + 1)``: envelope * (hidden units, 1)."""
-    h, dh = network.hidden_features(x)
+    h, dh = network.hidden_features(x, order=1)
     envelope, denvelope = network._envelope(x)
     ones = torch.ones_like(h[:, :1])
     features = torch.cat([h, ones], dim=1)

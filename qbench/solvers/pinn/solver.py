@@ -308,10 +308,7 @@ class PINN(Solver):
 
         def objective():
             x, w, v, previous = training_set.tensors()
-            if order == 1:
-                values = network.value_and_derivative(x)
-            else:
-                values = objectives.derivatives(network, x, order)
+            values = network.derivatives(x, order)
             psi, dpsi = values[0], values[1]
             rayleigh = objectives.rayleigh_quotient(psi, dpsi, v, w)
             if self.energy == "ritz":
@@ -430,6 +427,7 @@ class PinnFixed(PINN):
     """The reference paper's fixed-energy PINN: E held at the exact E_k."""
 
     name = "pinn-fixed"
+    family = "pinn"
     options = _preset(**_PAPER)
 
 
@@ -437,10 +435,13 @@ class PinnTrainable(PINN):
     """The reference paper's trainable-energy PINN: E a parameter started at min V + ((k+1) pi / L)^2."""
 
     name = "pinn-trainable"
+    family = "pinn"
     options = _preset(**{**_PAPER, "energy": "trainable"})
 
 
-class Pinn(PINN):
-    """The recommended PINN (``benchmarks/bench_pinn.py`` holds the measurements behind it)."""
+class NNGalerkin(PINN):
+    """Neural-network Galerkin: the network's last hidden layer is a basis, the output layer the
+    exact Ritz-Galerkin solution in it; a variational method, not a residual PINN."""
 
-    name = "pinn"
+    name = "nn-galerkin"
+    family = "neural-variational"

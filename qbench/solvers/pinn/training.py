@@ -27,7 +27,7 @@ class TrainingRecord:
 
 
 def train(
-    parameters: list[torch.nn.Parameter],
+    parameters: list[torch.nn.Parameter] | list[dict],
     objective: Callable[[], tuple[torch.Tensor, torch.Tensor]],
     *,
     adam_steps: int,
@@ -40,12 +40,18 @@ def train(
 ) -> TrainingRecord:
     """Minimize ``objective() -> (loss, energy)`` over ``parameters``.
 
+    ``parameters`` is a list of tensors or of torch parameter groups
+    (``{"params": [...], "lr": ...}``), so a trainable energy can have its own
+    Adam learning rate; L-BFGS, which has no per-group options, takes them all.
+
     A non-finite loss stops training with status ``diverged``; running past
     ``time_limit_s`` (0 = no limit) stops it with status ``timeout``. Neither
     raises: the caller still gets the record and the parameters as they are.
     """
     record = TrainingRecord()
     start = time.perf_counter()
+    groups = parameters if parameters and isinstance(parameters[0], dict) else [{"params": parameters}]
+    flat = [p for group in groups for p in group["params"]]
 
     def log(phase: str, loss: torch.Tensor, energy: torch.Tensor) -> None:
         record.history.append(
@@ -66,7 +72,7 @@ def train(
         return None
 
     if adam_steps:
-        optimizer = torch.optim.Adam(parameters, lr=learning_rate)
+        optimizer = torch.optim.Adam(groups, lr=learning_rate)
         for step in range(adam_steps):
             if before_step:
                 before_step(step)
@@ -87,7 +93,7 @@ def train(
 
     if lbfgs_iterations:
         optimizer = torch.optim.LBFGS(
-            parameters,
+            flat,
             lr=1.0,
             max_iter=LBFGS_CHUNK,
             max_eval=LBFGS_CHUNK * LBFGS_EVALS_PER_ITERATION,
