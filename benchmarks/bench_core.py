@@ -12,6 +12,8 @@ import statistics
 import timeit
 
 import numpy as np
+import scipy.sparse
+import scipy.sparse.linalg
 
 import qbench
 from qbench.metrics import rel_energy_error
@@ -71,6 +73,65 @@ def fd_speed(repeats):
             error = rel_energy_error(solver.solve(problem, 1).energies, exact)[0]
             ms = 1e3 * median_time(lambda solver=solver, problem=problem: solver.solve(problem, 1), repeats)
             print(f"| {name} | {order} | {error:.2e} | {ms:.2f} |")
+
+
+def uniform_grid_energy(problem, n_points: int, sampling: str) -> float:
+    """Ground state of the three-point stencil on a uniform grid that ignores where V jumps.
+
+    ``sampling="nodal"`` takes V at the nodes; ``"cell"`` averages V exactly over each
+    node's cell (the same finite-volume V the ``fd`` solver uses, but with the jump
+    somewhere inside a cell). A baseline for the node-aligned grid of ``fd``, built
+    here because qbench ships no solver that ignores the jumps.
+    """
+    x0, x1 = problem.domain
+    nodes = np.linspace(x0, x1, n_points + 2)
+    h = nodes[1] - nodes[0]
+    inner = nodes[1:-1]
+    if sampling == "nodal":
+        potential = problem.potential(inner)
+    else:  # exact average of the piecewise-constant V over [x - h/2, x + h/2]
+        left, right = inner - h / 2, inner + h / 2
+        edges, values = np.asarray(problem.edges), np.asarray(problem.values)
+        overlap = np.clip(
+            np.minimum(right[:, None], edges[None, 1:]) - np.maximum(left[:, None], edges[None, :-1]), 0, None
+        )
+        # Cells at the walls reach past the box; V beyond a wall is taken as the edge piece's value.
+        overlap[:, 0] += np.clip(edges[0] - left, 0, None)
+        overlap[:, -1] += np.clip(right - edges[-1], 0, None)
+        potential = overlap @ values / h
+    matrix = scipy.sparse.diags(
+        [np.full(n_points - 1, -1 / h**2), 2 / h**2 + potential, np.full(n_points - 1, -1 / h**2)],
+        [-1, 0, 1],
+        format="csc",
+    )
+    energies = scipy.sparse.linalg.eigsh(matrix, k=1, sigma=float(np.min(potential)) - 1.0)[0]
+    return float(np.sort(energies)[0])
+
+
+def node_aligned_versus_uniform(names, sizes):
+    print("\n### fd order 2, ground state: node-aligned grid (qbench fd) vs uniform grids blind to jumps\n")
+    print("| problem | grid | " + " | ".join(f"N={n}" for n in sizes) + " | ratios |")
+    print("|---|---|" + "---|" * (len(sizes) + 1))
+    for name in names:
+        problem = qbench.problems.get(name)
+        exact = problem.reference(1).energies[0]
+        rows = {
+            "node-aligned (fd)": [
+                qbench.solvers.get("fd", n_points=n).solve(problem, 1).energies[0] for n in sizes
+            ],
+            "uniform, nodal V": [uniform_grid_energy(problem, n, "nodal") for n in sizes],
+            "uniform, cell-averaged V": [uniform_grid_energy(problem, n, "cell") for n in sizes],
+        }
+        for label, energies in rows.items():
+            errors = [abs(e - exact) / abs(exact) for e in energies]
+            ratios = [a / b for a, b in zip(errors[:-1], errors[1:])]
+            print(
+                f"| {name} | {label} | "
+                + " | ".join(f"{e:.1e}" for e in errors)
+                + " | "
+                + ", ".join(f"{r:.2f}" for r in ratios)
+                + " |"
+            )
 
 
 def shooting_table(problems, repeats):
@@ -135,6 +196,7 @@ def main() -> None:
     fd_convergence(problems, [250, 500, 1000, 2000, 4000], order=2)
     fd_convergence({"infinite_well": qbench.problems.InfiniteWell()}, [25, 50, 100, 200], order=4)
     fd_convergence(problems, [50, 100, 200, 400], order=4)
+    node_aligned_versus_uniform(["finite_well", "finite_barrier"], [250, 500, 1000, 2000, 4000])
     fd_speed(repeats)
     shooting_table(problems, repeats)
     reference_cross_check()

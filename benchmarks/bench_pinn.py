@@ -4,7 +4,8 @@ Run with ``python benchmarks/bench_pinn.py`` (``--seeds 3`` for a shorter run,
 ``--csv FILE`` to keep every row). It prints, per variant and problem: median
 and worst relative ground-state error, median L2 error, fraction of seeds that
 reach 1e-3, that land on the right state, that collapse or diverge, and the
-median wall time of one training. Then the excited states of ``pinn``.
+median wall time of one training. Then the excited states of ``nn-galerkin``.
+(The reference paper's presets are tuned and reported by ``bench_paper_pinn.py``.)
 
 asv imports every module here; this one defines no asv benchmark, and all the
 work happens under ``if __name__ == "__main__":``.
@@ -36,10 +37,9 @@ PROBLEMS = {
 # name -> (registered solver, options); every variant gets the same 2000 Adam steps
 # unless it is one of the paper's presets, which keep the paper's own budget.
 VARIANTS = {
-    "pinn: galerkin + kink inputs": ("pinn", {}),
-    "galerkin + plain inputs": ("pinn", {"kink_features": False}),
-    "ritz (Rayleigh-quotient loss)": ("pinn", {"energy": "ritz"}),
-    "residual + E from Rayleigh quotient": ("pinn", {"energy": "rayleigh"}),
+    "nn-galerkin: galerkin + kink inputs": ("nn-galerkin", {}),
+    "galerkin + plain inputs": ("nn-galerkin", {"kink_features": False}),
+    "ritz (Rayleigh-quotient loss)": ("nn-galerkin", {"energy": "ritz"}),
     "pinn-fixed (paper)": ("pinn-fixed", {}),
     "pinn-trainable (paper)": ("pinn-trainable", {}),
 }
@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0 .. N-1 (default 10)")
     parser.add_argument("--csv", help="also write every row here")
     parser.add_argument("--variants", help="comma-separated subset of the variant names")
-    parser.add_argument("--no-excited", action="store_true", help="skip the n_states=3 runs of pinn")
+    parser.add_argument("--no-excited", action="store_true", help="skip the n_states=3 runs of nn-galerkin")
     args = parser.parse_args()
     chosen = VARIANTS if not args.variants else {k: VARIANTS[k] for k in args.variants.split(",")}
     rows = []
@@ -106,9 +106,10 @@ def main() -> None:
             print(f"done: {variant} / {problem_name}", flush=True)
     for problem_name in () if args.no_excited else ("infinite_well", "finite_well", "finite_barrier"):
         for seed in range(args.seeds):
-            for row in run("pinn", {}, PROBLEMS[problem_name](), 3, seed):
-                rows.append({"variant": "pinn n_states=3", "problem": problem_name, "seed": seed, **row})
-        print(f"done: pinn n_states=3 / {problem_name}", flush=True)
+            for row in run("nn-galerkin", {}, PROBLEMS[problem_name](), 3, seed):
+                variant = "nn-galerkin n_states=3"
+                rows.append({"variant": variant, "problem": problem_name, "seed": seed, **row})
+        print(f"done: nn-galerkin n_states=3 / {problem_name}", flush=True)
     table = pd.DataFrame(rows)
     if args.csv:
         table.to_csv(args.csv, index=False)

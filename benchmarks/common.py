@@ -39,9 +39,40 @@ def _quick_solver_options() -> dict[str, dict[str, Any]]:
     return options
 
 
+#: The family of each solver (``qbench.solvers.family``), known here without importing qbench;
+#: a name missing from it is asked of qbench (slower), and ``tests/test_asv.py`` checks it.
+FAMILY = {
+    "fd": "classical",
+    "shooting": "classical",
+    "spectral": "classical",
+    "pyslise": "reference",
+    "nn-galerkin": "neural-variational",
+    "pinn": "pinn",
+    "pinn-fixed": "pinn",
+    "pinn-trainable": "pinn",
+}
+
+
+def family(solver: str) -> str:
+    """The family of a solver: from :data:`FAMILY`, else from qbench's registry."""
+    if solver not in FAMILY:
+        import qbench
+
+        FAMILY[solver] = qbench.solvers.family(solver)
+    return FAMILY[solver]
+
+
 SOLVER_OPTIONS = _quick_solver_options()
 SOLVERS = list(SOLVER_OPTIONS)
-PINN_SOLVERS = [name for name in SOLVERS if name.startswith("pinn")]
+
+
+def solvers_of(*families: str) -> list[str]:
+    """The quick suite's solvers of these families, in suite order."""
+    return [name for name in SOLVERS if family(name) in families]
+
+
+#: Solvers trained from a seed (families ``pinn`` and ``neural-variational``).
+TRAINED_SOLVERS = solvers_of("pinn", "neural-variational")
 
 
 def case(problem: str, solver: str, **overrides: Any):

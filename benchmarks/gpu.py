@@ -1,16 +1,15 @@
-"""asv: PINN training on CUDA (skipped on machines without a GPU)."""
+"""asv: training on CUDA, one class per trained family (skipped on machines without a GPU)."""
 
 from __future__ import annotations
 
 import torch
 
-from .common import PINN_SOLVERS, PROBLEMS, graded_row
+from .common import PROBLEMS, graded_row, solvers_of
 
 
-class CudaTraining:
+class _CudaTraining:
     """Peak GPU memory and wall time of one training on ``cuda`` (ground state, seed 0)."""
 
-    params = [PROBLEMS, PINN_SOLVERS]
     param_names = ["problem", "solver"]
     timeout = 600
 
@@ -28,3 +27,19 @@ class CudaTraining:
         return self.row["wall_time_s"]
 
     track_wall_time.unit = "seconds"
+
+
+if solvers_of("pinn"):
+
+    class PinnTraining(_CudaTraining):
+        """Family ``pinn``."""
+
+        params = [PROBLEMS, solvers_of("pinn")]
+
+
+if solvers_of("neural-variational"):
+
+    class NeuralVariationalTraining(_CudaTraining):
+        """Family ``neural-variational``."""
+
+        params = [PROBLEMS, solvers_of("neural-variational")]

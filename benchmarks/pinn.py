@@ -1,52 +1,32 @@
-"""asv: speed and peak memory of PINN training (one optimizer step, a short training)."""
+"""asv: speed and peak memory of training the family ``pinn`` (networks trained on the residual).
+
+The family ``neural-variational`` (nn-galerkin) has its own module, ``neural_variational.py``.
+"""
 
 from __future__ import annotations
 
-import numpy as np
-import torch
-
 import qbench
-from qbench.solvers.pinn import objectives
-from qbench.solvers.pinn.network import TrialFunction
 
-from .common import PINN_SOLVERS, PROBLEMS
+#: 100 optimizer steps of each solver, Adam only: the residual ``pinn`` splits them between its
+#: Rayleigh warm-up and its residual phase, with no L-BFGS (its defaults train for minutes).
+SHORT = {"pinn": {"warm_steps": 50, "warm_lbfgs_iterations": 0, "adam_steps": 50, "lbfgs_iterations": 0}}
 
 
-class OptimizerStep:
-    """One Adam step of the ``pinn`` solver's Galerkin loss (default width, 512 Gauss points, 3 states)."""
-
-    params = [PROBLEMS]
-    param_names = ["problem"]
-
-    def setup(self, problem):
-        torch.manual_seed(0)
-        torch.set_num_threads(1)  # as the solver trains (option threads=1)
-        defaults = qbench.solvers.get("pinn")
-        built = qbench.problems.get(problem)
-        self.network = TrialFunction(
-            built.domain, built.breakpoints, defaults.width, defaults.depth, defaults.activation
-        ).double()
-        x, w = objectives.rule(built, "gauss", defaults.n_points, True, np.random.default_rng(0))
-        self.tensors = [torch.as_tensor(a, dtype=torch.float64) for a in (x, w, built.potential(x))]
-        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=defaults.learning_rate)
-
-    def time_adam_step(self, problem):
-        self.optimizer.zero_grad(set_to_none=True)
-        loss, _ = objectives.ritz_sum(self.network, *self.tensors, 3)
-        loss.backward()
-        self.optimizer.step()
+def short_options(solver: str) -> dict:
+    return SHORT.get(solver, {"adam_steps": 100})
 
 
 class ShortTraining:
-    """A whole ``solve()`` with 100 Adam steps, ground state, seed 0, on the finite well."""
+    """A whole ``solve()`` with 100 Adam steps (``SHORT``), ground state, seed 0, on the finite well,
+    for every registered solver of the family."""
 
-    params = [PINN_SOLVERS]
+    params = [[n for n in qbench.solvers.available() if qbench.solvers.family(n) == "pinn"]]
     param_names = ["solver"]
     timeout = 120
 
     def setup(self, solver):
         self.problem = qbench.problems.get("finite_well")
-        self.solver = qbench.solvers.get(solver, adam_steps=100, seed=0)
+        self.solver = qbench.solvers.get(solver, seed=0, **short_options(solver))
 
     def time_training(self, solver):
         self.solver.solve(self.problem, 1)

@@ -6,7 +6,9 @@ DataFrames; nothing solves, prints or exits.
 
 from __future__ import annotations
 
+import functools
 import inspect
+import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -35,74 +37,136 @@ def _non_defaults(params: str, defaults: dict[str, object]) -> str:
     return " ".join(changed)
 
 
+@functools.lru_cache(maxsize=4096)
 def problem_label(name: str, params: str) -> str:
     """``finite_well`` or ``finite_well V0=50.0``: the name and the parameters that differ from defaults."""
     defaults = problems.parameters(name) if name in problems.PROBLEMS else {}
     return " ".join(filter(None, [name, _non_defaults(params, defaults)]))
 
 
+@functools.lru_cache(maxsize=4096)
 def solver_label(name: str, options: str) -> str:
     """``fd`` or ``fd n_points=2000``: the name and the options that differ from its defaults."""
     spec = solvers.METHODS[name].options if name in solvers.METHODS else {}
     return " ".join(filter(None, [name, _non_defaults(options, {k: o.default for k, o in spec.items()})]))
 
 
-def with_labels(results: pd.DataFrame) -> pd.DataFrame:
-    """``results`` with ``problem_label`` and ``solver_label`` columns."""
+def with_family(results: pd.DataFrame) -> pd.DataFrame:
+    """``results`` with a ``family`` and a ``case_status`` column, filled in where a table lacks them.
+
+    Tables of this qbench have both; a hand-made or older table gets the family from the solver
+    registry (``unknown`` for an unregistered name) and the state's status as the case's.
+    """
+    if "family" in results and "case_status" in results:
+        return results
     out = results.copy()
+    if "family" not in out:
+        out["family"] = [
+            solvers.METHODS[n].family if n in solvers.METHODS else "unknown" for n in out["solver"]
+        ]
+    if "case_status" not in out:
+        statuses = out.groupby("case_id", sort=False)["status"].agg(_case_status)
+        out["case_status"] = out["case_id"].map(statuses)
+    return out
+
+
+def _case_status(statuses: pd.Series) -> str:
+    bad = statuses[statuses != "ok"]
+    return "ok" if bad.empty else str(bad.iloc[0])
+
+
+def family_rank(family: str) -> int:
+    """Order of a family in tables and figures: :data:`qbench.solvers.FAMILIES`, unknown ones last."""
+    return solvers.FAMILIES.index(family) if family in solvers.FAMILIES else len(solvers.FAMILIES)
+
+
+def with_labels(results: pd.DataFrame) -> pd.DataFrame:
+    """``results`` with ``problem_label``, ``solver_label`` and ``family`` columns."""
+    out = with_family(results).copy()
     out["problem_label"] = [problem_label(n, p) for n, p in zip(out["problem"], out["problem_params"])]
     out["solver_label"] = [solver_label(n, o) for n, o in zip(out["solver"], out["solver_options"])]
     return out
 
 
 def per_case(results: pd.DataFrame, metric: str = "rel_error") -> pd.DataFrame:
-    """One row per case: labels, the worst ``metric`` over its states (NaN if any state has none),
-    its wall time, and ``ok`` (every state has status ok)."""
+    """One row per case: labels, family, seed, the worst ``metric`` over its states (NaN if any state
+    has none), its wall time, ``states_ok`` (how many states are ok), ``n_states`` and ``ok`` (the
+    case is ok: every state ok)."""
     labelled = with_labels(results)
+    labelled["_state_ok"] = labelled["status"] == "ok"
+    labelled["_case_ok"] = labelled["case_status"] == "ok"
     cases = labelled.groupby("case_id", sort=False).agg(
         problem_label=("problem_label", "first"),
         solver=("solver", "first"),
+        family=("family", "first"),
         solver_label=("solver_label", "first"),
+        solver_options=("solver_options", "first"),
+        seed=("seed", "first"),
         worst=(metric, lambda s: s.max() if s.notna().all() else np.nan),
         wall_time_s=("wall_time_s", "first"),
-        ok=("status", lambda s: bool((s == "ok").all())),
+        states_ok=("_state_ok", "sum"),
+        n_states=("state", "size"),
+        all_states_ok=("_state_ok", "all"),
+        case_ok=("_case_ok", "all"),
     )
-    return cases.reset_index()
+    cases["ok"] = cases["all_states_ok"] & cases["case_ok"]
+    cases["states_ok"] = cases["states_ok"].astype(int)
+    return cases.drop(columns=["all_states_ok", "case_ok"]).reset_index()
+
+
+def memory_column(results: pd.DataFrame) -> str:
+    """The headline CPU memory column: ``cpu_mem_increase_mb`` (hand-made old tables: ``peak_cpu_mem_mb``)."""
+    return "cpu_mem_increase_mb" if "cpu_mem_increase_mb" in results else "peak_cpu_mem_mb"
 
 
 def summarize(results: pd.DataFrame) -> pd.DataFrame:
-    """Per problem x solver configuration: spread of errors, time and memory, and the success rate.
+    """Per problem x family x solver configuration: errors, time, memory and the success rates.
 
-    A case succeeds when every one of its states has status ``ok``; over
-    seeds this is the success rate of a PINN variant. Error statistics are
-    over every graded state of every case (NaN energies of failed states are
-    left out of them and counted in ``ok_cases`` instead); time and memory are
-    per case.
+    A case succeeds when every one of its states has status ``ok`` (``ok_cases``,
+    ``success_rate``); ``ok_by_state`` counts, for each state k, the cases whose state k is ok,
+    so a PINN that learns state 0 in every seed but never all three states shows as such. Error
+    statistics are over every graded state of every case (NaN energies of failed states are left
+    out of them and counted as not ok instead); time and memory are per case, memory as the
+    increase of the peak RSS over the case's start (``cpu_mem_increase_mb``) beside the absolute
+    peak (``peak_rss_mb``).
     """
     if results.empty:
         return pd.DataFrame()
     labelled = with_labels(results)
+    labelled["_ok"] = (labelled["status"] == "ok") & (labelled["case_status"] == "ok")
+    mem = memory_column(labelled)
     rows = []
-    for (problem, solver), group in labelled.groupby(["problem_label", "solver_label"], sort=False):
-        per_case = group.groupby("case_id", sort=False)
-        first = per_case.first()
-        ok = per_case["status"].agg(lambda s: bool((s == "ok").all()))
+    groups = labelled.groupby(["problem_label", "family", "solver_label"], sort=False)
+    for (problem, family, solver), group in groups:
+        per_case_rows = group.groupby("case_id", sort=False)
+        first = per_case_rows.first()
+        ok = per_case_rows["_ok"].all()
+        by_state = group.groupby("state")["status"].agg(lambda s: int((s == "ok").sum()))
         rows.append(
             {
                 "problem": problem,
+                "family": family,
                 "solver": solver,
                 "cases": len(first),
                 "ok_cases": int(ok.sum()),
                 "success_rate": float(ok.mean()),
+                "ok_by_state": [int(v) for v in by_state.sort_index()],
                 "states": int(group["state"].nunique()),
                 **_spread(group["rel_error"], "rel_error"),
                 **_spread(group["l2_error"], "l2_error"),
                 **_spread(first["wall_time_s"], "wall_time_s"),
-                "peak_cpu_mem_mb": float(first["peak_cpu_mem_mb"].median()),
+                "cpu_mem_increase_mb": float(first[mem].median()),
+                "peak_rss_mb": float(first["peak_rss_mb"].median()) if "peak_rss_mb" in first else math.nan,
                 "peak_gpu_mem_mb": float(first["peak_gpu_mem_mb"].median()),
             }
         )
-    return pd.DataFrame(rows)
+    summary = pd.DataFrame(rows)
+    problem_order = {p: i for i, p in enumerate(dict.fromkeys(summary["problem"]))}
+    order = sorted(
+        range(len(summary)),
+        key=lambda i: (problem_order[summary["problem"][i]], family_rank(summary["family"][i]), i),
+    )
+    return summary.iloc[order].reset_index(drop=True)
 
 
 def _spread(values: pd.Series, name: str) -> dict[str, float]:
@@ -112,28 +176,155 @@ def _spread(values: pd.Series, name: str) -> dict[str, float]:
     return {f"{name}_median": finite.median(), f"{name}_min": finite.min(), f"{name}_max": finite.max()}
 
 
+#: Error thresholds of the report's verdict: the time each family needs to reach them.
+THRESHOLDS = (1e-6, 1e-10)
+
+
+def energy_is_held(options: str | dict) -> bool:
+    """True for a configuration whose energy is held at the exact value (``energy="fixed"``):
+    its energy error is zero by construction, not a result, so the verdict leaves it out."""
+    values = json.loads(options) if isinstance(options, str) else dict(options)
+    return values.get("energy") == "fixed"
+
+
+def verdict(results: pd.DataFrame, thresholds: tuple[float, ...] = THRESHOLDS) -> pd.DataFrame:
+    """Per problem x family: the best accuracy reached and the time to reach each threshold.
+
+    Accuracy is a case's worst relative energy error over its states, over cases that are ok
+    (every state ok). For each threshold t, ``time_<t>`` is the wall time of the fastest such case
+    whose worst error is <= t (NaN when none is), ``solver_<t>`` its label, and ``ratio_<t>``
+    that time over the classical family's ``time_<t>`` on the same problem (NaN when either
+    never reaches t). Configurations whose energy is held at the exact value (``energy_is_held``)
+    are left out and counted in ``held_energy_cases``.
+    """
+    columns = ["problem", "family", "cases", "ok_cases", "held_energy_cases", "best_error", "best_solver"]
+    for t in thresholds:
+        columns += [f"time_{t:g}", f"solver_{t:g}", f"ratio_{t:g}"]
+    if results.empty:
+        return pd.DataFrame(columns=columns)
+    cases = per_case(results)
+    cases["held"] = cases["solver_options"].map(energy_is_held)
+    rows = []
+    for problem, by_problem in cases.groupby("problem_label", sort=False):
+        classical: dict[float, float] = {}
+        families = sorted(by_problem["family"].unique(), key=family_rank)
+        for family in families:
+            group = by_problem[by_problem["family"] == family]
+            ranked = group[~group["held"] & group["ok"] & group["worst"].notna()]
+            row = {
+                "problem": problem,
+                "family": family,
+                "cases": len(group),
+                "ok_cases": int(group["ok"].sum()),
+                "held_energy_cases": int(group["held"].sum()),
+                "best_error": math.nan,
+                "best_solver": None,
+            }
+            if not ranked.empty:
+                best = ranked.sort_values(["worst", "wall_time_s"], kind="stable").iloc[0]
+                row["best_error"], row["best_solver"] = float(best["worst"]), best["solver_label"]
+            for t in thresholds:
+                reached = ranked[ranked["worst"] <= t].sort_values("wall_time_s", kind="stable")
+                time_ = float(reached["wall_time_s"].iloc[0]) if not reached.empty else math.nan
+                row[f"time_{t:g}"] = time_
+                row[f"solver_{t:g}"] = reached["solver_label"].iloc[0] if not reached.empty else None
+                if family == "classical":
+                    classical[t] = time_
+                row[f"ratio_{t:g}"] = time_ / classical.get(t, math.nan) if classical.get(t) else math.nan
+            rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
+#: At most this many heatmaps per problem and solver (the largest grids first).
+MAX_GRIDS = 6
+
+
+def sensitivity_grids(results: pd.DataFrame, metric: str = "rel_error") -> list[dict]:
+    """Two-knob sweeps to draw as heatmaps, found in the data.
+
+    For each problem and solver, the cases are split into configuration families: cases that
+    agree on every option but two. A family whose two options, x and y, each take two values or
+    more and cover their whole cross product (every x with every y) is a grid:
+    ``{problem, solver, family, x, y, fixed, ok_fraction, median_error, cases}``. ``fixed`` holds
+    the values of the solver's other options that vary elsewhere in the problem's cases (empty when
+    nothing else varies); the two tables are indexed by y's values (rows) and x's (columns, the
+    option with more values): the fraction of cases (seeds) whose every state is ok, and the median
+    over cases of the worst ``metric`` over states (over graded cases; NaN where none was graded).
+    Numeric values are sorted; others keep the order they first appear in (the suite's).
+    """
+    if results.empty:
+        return []
+    cases = per_case(results, metric=metric)
+    grids = []
+    for (problem, solver), group in cases.groupby(["problem_label", "solver"], sort=False):
+        options = pd.DataFrame([json.loads(o) for o in group["solver_options"]], index=group.index)
+        options = options.drop(columns=["seed"], errors="ignore").map(_hashable)
+        varying = [c for c in options.columns if options[c].nunique(dropna=False) > 1]
+        found = []
+        for a, b in itertools.combinations(varying, 2):
+            others = [c for c in varying if c not in (a, b)]
+            subsets = options.groupby(others, sort=False, dropna=False) if others else [((), options)]
+            for values, subset in subsets:
+                pairs = set(zip(subset[a], subset[b]))
+                n_a, n_b = subset[a].nunique(dropna=False), subset[b].nunique(dropna=False)
+                if n_a < 2 or n_b < 2 or len(pairs) != n_a * n_b:
+                    continue
+                x, y = (a, b) if n_a >= n_b else (b, a)
+                values = values if isinstance(values, tuple) else (values,)
+                found.append(_grid(group.loc[subset.index], subset, x, y, dict(zip(others, values))))
+        found.sort(key=lambda grid: -grid["ok_fraction"].size)
+        for grid in found[:MAX_GRIDS]:
+            grids.append({"problem": problem, "solver": solver, "family": group["family"].iloc[0], **grid})
+    return grids
+
+
+def _grid(cases: pd.DataFrame, options: pd.DataFrame, x: str, y: str, fixed: dict) -> dict:
+    frame = cases.assign(_x=options[x], _y=options[y])
+    columns, rows = _value_order(options[x]), _value_order(options[y])
+    cells = frame.groupby(["_y", "_x"], sort=False)
+    ok = cells["ok"].mean().unstack("_x").reindex(index=rows, columns=columns)
+    error = cells["worst"].median().unstack("_x").reindex(index=rows, columns=columns)
+    for table in (ok, error):
+        table.index.name, table.columns.name = y, x
+    return {"x": x, "y": y, "fixed": fixed, "ok_fraction": ok, "median_error": error, "cases": len(cases)}
+
+
+def _value_order(values: pd.Series) -> list:
+    unique = list(dict.fromkeys(values))
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in unique):
+        return sorted(unique)
+    return unique
+
+
+def _hashable(value):
+    return json.dumps(value) if isinstance(value, (list, dict)) else value
+
+
 @dataclass(frozen=True)
 class Tolerances:
     """When ``compare`` calls a metric worse: ``new > old * (1 + rtol) + atol``.
 
     Accuracy metrics (``rel_error``, ``l2_error``) use ``rtol`` and ``atol``
     (the floor keeps round-off-level errors, say 1e-14 vs 3e-14, from counting);
-    wall time uses ``time_rtol`` and peak CPU memory ``mem_rtol`` (``None``:
-    reported, never counted as worse).
+    wall time uses ``time_rtol``, and the case's CPU memory (``cpu_mem_increase_mb``, the increase
+    of the peak RSS over the case's start) ``mem_rtol`` with a floor of ``mem_atol`` MB (a few
+    pages of allocator noise in a case that allocates almost nothing do not count); ``None``:
+    reported, never counted as worse. The absolute peak RSS is reported, never counted.
     """
 
     rtol: float = 0.1
     atol: float = 1e-12
     time_rtol: float | None = None
     mem_rtol: float | None = None
+    mem_atol: float = 1.0
 
 
 def compare_runs(a: pd.DataFrame, b: pd.DataFrame, tolerances: Tolerances = Tolerances()) -> pd.DataFrame:
     """Per case x state x metric: A's value, B's, the ratio, and whether B is worse beyond tolerance.
 
     Rows of A missing from B come back with metric ``missing`` and ``worse``
-    True; a status that went from ok to anything else is metric ``status``,
-    worse True.
+    True; a state whose status went from ok to anything else is metric
+    ``status``, worse True (each state is compared on its own status).
     """
     keys = ["case_id", "state"]
     merged = with_labels(a).merge(b, on=keys, how="left", suffixes=("_a", "_b"), indicator=True)
@@ -141,8 +332,10 @@ def compare_runs(a: pd.DataFrame, b: pd.DataFrame, tolerances: Tolerances = Tole
         "rel_error": (tolerances.rtol, tolerances.atol),
         "l2_error": (tolerances.rtol, tolerances.atol),
         "wall_time_s": (tolerances.time_rtol, 0.0),
-        "peak_cpu_mem_mb": (tolerances.mem_rtol, 0.0),
+        "cpu_mem_increase_mb": (tolerances.mem_rtol, tolerances.mem_atol),
+        "peak_rss_mb": (None, 0.0),
     }
+    checks = {m: c for m, c in checks.items() if f"{m}_a" in merged and f"{m}_b" in merged}
     rows = []
     for _, row in merged.iterrows():
         base = {
@@ -187,6 +380,8 @@ def _worse(old: float, new: float, rtol: float, atol: float) -> bool:
 def reproduction_diff(recorded: pd.DataFrame, rerun: pd.DataFrame, same_machine: bool) -> pd.DataFrame:
     """Recorded versus re-run energy, L2 error and status, one row per case x state, with ``match``.
 
+    The status is the state's own and the case's: both must match.
+
     The energy is compared relative to itself, the L2 error of the
     wavefunction absolutely (it is measured in units of the normalized psi, so
     an absolute difference is already relative; and for a fixed-energy PINN
@@ -195,8 +390,9 @@ def reproduction_diff(recorded: pd.DataFrame, rerun: pd.DataFrame, same_machine:
     CPU when ``same_machine`` (same CPU model, torch and numpy), else agree to
     :data:`SEEDED_RTOL_ELSEWHERE`; GPU cases always use the latter.
     """
+    recorded, rerun = with_family(recorded), with_family(rerun)
     merged = with_labels(recorded).merge(
-        rerun[["case_id", "state", "energy", "l2_error", "status"]],
+        rerun[["case_id", "state", "energy", "l2_error", "status", "case_status"]],
         on=["case_id", "state"],
         how="left",
         suffixes=("_recorded", "_now"),
@@ -213,7 +409,10 @@ def reproduction_diff(recorded: pd.DataFrame, rerun: pd.DataFrame, same_machine:
         old, new = float(row["energy_recorded"]), float(row["energy_now"])
         rel_diff = _difference(old, new, scale=max(abs(old), np.finfo(float).tiny))
         l2_diff = _difference(float(row["l2_error_recorded"]), float(row["l2_error_now"]), scale=1.0)
-        same_status = row["status_recorded"] == row["status_now"]
+        same_status = (
+            row["status_recorded"] == row["status_now"]
+            and row["case_status_recorded"] == row["case_status_now"]
+        )
         rows.append(
             {
                 "case_id": row["case_id"],

@@ -4,6 +4,10 @@ The harness owns timing, memory and grading so that every solver is measured
 the same way; solvers never grade themselves. :func:`run_case` never raises
 for a solver's sake: an exception, a timeout or a solver's own verdict all
 become the ``status`` and ``message`` of the case's rows.
+
+Each state row carries its own ``status`` and ``message`` (the solver's verdict on that state,
+:meth:`Solution.statuses`) beside the case's ``case_status`` and ``case_message``; the case is
+``ok`` only if every state is. An exception or a timeout gives every state the case's status.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from .cases import Case, canonical_json
 from .memory import CpuPeak, GpuPeak
 from .metrics import abs_energy_error, rel_energy_error, wavefunction_l2_error
 from .problems import Problem
-from .solvers import Solution, Solver, Status
+from .solvers import METHODS, Solution, Solver, Status
 
 TIMING_BUDGET_S = 0.2
 MAX_REPEATS = 25
@@ -185,9 +189,14 @@ class _Measured:
     """What the harness measured around the solves of one case."""
 
     timing: Timing = Timing(math.nan, math.nan, math.nan, 0, 0.0)
-    peak_cpu_mb: float = math.nan
-    cpu_at_start_mb: float = math.nan
+    peak_cpu_mb: float = math.nan  # absolute peak RSS of the process during the case
+    cpu_at_start_mb: float = math.nan  # RSS when the case started
     peak_gpu_mb: float = math.nan
+
+    @property
+    def cpu_increase_mb(self) -> float:
+        """What the case itself added to the process's resident set at its peak (NaN where unknown)."""
+        return self.peak_cpu_mb - self.cpu_at_start_mb
 
 
 def run_case(case: Case, timing_budget_s: float = TIMING_BUDGET_S, max_repeats: int = MAX_REPEATS) -> dict:
@@ -215,12 +224,14 @@ def _run_case(case: Case, timing_budget_s: float, max_repeats: int) -> dict:
     measured = _Measured(cpu_at_start_mb=cpu.start())
     gpu.start()
     solution: Solution | None = None
+    states: list[tuple[Status, str]] | None = None
     try:
         with deadline(case.timeout_s):
             solution, measured.timing = time_solve(
                 solver, problem, case.n_states, timing_budget_s, max_repeats
             )
         status, message = solution.status, solution.message
+        states = solution.statuses()
     except CaseTimeout as exc:
         status, message = Status.TIMEOUT, str(exc) or _timeout_message(case.timeout_s)
     except Exception as exc:
@@ -235,7 +246,8 @@ def _run_case(case: Case, timing_budget_s: float, max_repeats: int) -> dict:
             samples = sample_wavefunctions(solution, problem)
         except Exception as exc:
             status, message = Status.FAILED, f"grading failed: {type(exc).__name__}: {exc}"
-    record = case_record(case, status, message, graded, info, measured, started_at, started)
+            states = None
+    record = case_record(case, status, message, graded, info, measured, started_at, started, states)
     record["wavefunctions"] = [{"case_id": case.case_id, **row} for row in samples]
     return record
 
@@ -275,6 +287,25 @@ def _exact_samples(problem: Problem, n_states: int, n_points: int) -> tuple[np.n
     return x, problem.reference(n_states).wavefunctions(x)
 
 
+def case_status(status: Status, message: str, states: list[tuple[Status, str]]) -> tuple[Status, str]:
+    """The case's verdict: the solver's own, but never ``ok`` while a state is not.
+
+    A solver that says ``ok`` for the case but not for some state gets the first such state's
+    status, and a message that names the states that are not ok.
+    """
+    status = Status(status)
+    bad = [(k, Status(s), m) for k, (s, m) in enumerate(states) if Status(s) != Status.OK]
+    if status != Status.OK or not bad:
+        return status, message
+    return bad[0][1], "; ".join(f"state {k}: {s.value}" + (f" ({m})" if m else "") for k, s, m in bad)
+
+
+def solver_family(name: str) -> str:
+    """The family of a registered solver; ``unknown`` for a name this process has not registered."""
+    cls = METHODS.get(name)
+    return cls.family if cls is not None else "unknown"
+
+
 def case_record(
     case: Case,
     status: Status,
@@ -284,8 +315,13 @@ def case_record(
     measured: _Measured,
     started_at: str,
     started: float,
+    states: list[tuple[Status, str]] | None = None,
 ) -> dict:
-    """Assemble the persisted record; ``graded=None`` gives NaN energies beside the exact ones."""
+    """Assemble the persisted record; ``graded=None`` gives NaN energies beside the exact ones.
+
+    ``states`` is each state's ``(status, message)``; ``None`` (an exception, a timeout, a case
+    that never ran) gives every state the case's status and message.
+    """
     if graded is None:
         reference = case.build()[0].reference(case.n_states).energies
         graded = [
@@ -301,11 +337,15 @@ def case_record(
         ]
     history = info.pop("history", [])
     timing = measured.timing
+    if states is None or len(states) != len(graded):
+        states = [(Status(status), message)] * len(graded)
+    status, message = case_status(status, message, states)
     common = {
         "case_id": case.case_id,
         "problem": case.problem,
         "problem_params": canonical_json(case.problem_params),
         "solver": case.solver,
+        "family": solver_family(case.solver),
         "solver_options": canonical_json(case.solver_options),
         "seed": case.seed,
         "device": str(info.get("device", "cpu")),
@@ -316,12 +356,13 @@ def case_record(
         "wall_time_min_s": timing.min_s,
         "wall_time_max_s": timing.max_s,
         "repeats": timing.repeats,
-        "peak_cpu_mem_mb": measured.peak_cpu_mb,
+        "cpu_mem_increase_mb": measured.cpu_increase_mb,
+        "peak_rss_mb": measured.peak_cpu_mb,
         "cpu_mem_at_start_mb": measured.cpu_at_start_mb,
         "peak_gpu_mem_mb": measured.peak_gpu_mb,
         "iterations": float(info.get("iterations", math.nan)),
-        "status": Status(status).value,
-        "message": message,
+        "case_status": Status(status).value,
+        "case_message": message,
         "case_time_s": time.perf_counter() - started,
         "solve_time_total_s": timing.total_s,
         "solver_info": canonical_json(_plain(info)),
@@ -329,7 +370,10 @@ def case_record(
     return {
         "case_id": case.case_id,
         "case": case.to_dict(),
-        "rows": [{**common, **row, **measurements} for row in graded],
+        "rows": [
+            {**common, **row, **measurements, "status": Status(s).value, "message": m}
+            for row, (s, m) in zip(graded, states)
+        ],
         "history": [{"case_id": case.case_id, **_plain(row)} for row in history],
         "started_at": started_at,
         "finished_at": utc_now(),

@@ -2,11 +2,13 @@
 
 CPU: on Linux the kernel's high-water mark of the resident set (``VmHWM``) is
 reset before each case by writing ``5`` to ``/proc/self/clear_refs``, so the
-figure is the peak RSS *while that case ran* in a process that may have run
-others before. Where that reset is unavailable, the process's lifetime peak
-(``ru_maxrss``) is reported and the measure's name says so. The figure includes
-the interpreter and imported libraries (torch alone is a few hundred MB); the
-RSS at the start of the case is recorded beside it.
+peak RSS is the peak *while that case ran* in a process that may have run
+others before. The headline figure of a case (``cpu_mem_increase_mb`` in the
+results) is that peak minus the RSS at the case's start: what the case itself
+added, without the interpreter and the libraries already loaded (torch alone is
+a few hundred MB). The absolute peak is kept beside it (``peak_rss_mb``). Where
+the reset is unavailable, the process's lifetime peak (``ru_maxrss``) is the
+absolute figure, the increase is unknown (NaN), and the measure's name says so.
 
 GPU: ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats``,
 i.e. tensors allocated by PyTorch's caching allocator (not the CUDA context).
@@ -41,9 +43,11 @@ def _can_reset() -> bool:
 
 CAN_RESET_PEAK = _can_reset()
 CPU_MEASURE = (
-    "peak RSS of the process while the case ran (Linux VmHWM, reset per case via /proc/self/clear_refs)"
+    "increase of the peak RSS over the RSS at the case's start (Linux VmHWM, reset per case via "
+    "/proc/self/clear_refs); peak_rss_mb is the absolute peak"
     if CAN_RESET_PEAK
-    else "peak RSS of the process since it started (ru_maxrss; not reset per case on this platform)"
+    else "peak RSS of the process since it started (ru_maxrss; not reset per case on this platform, "
+    "so the per-case increase is not measured)"
 )
 
 

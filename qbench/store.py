@@ -41,13 +41,16 @@ RESULTS = "results"
 HISTORIES = "histories"
 DEFAULT_ROOT = Path("results") / "runs"
 
-#: The results columns of design.md section 4, in order; more follow them.
+#: The results columns, in order; more follow them. ``status``/``message`` are the state's own,
+#: ``case_status``/``case_message`` the case's (ok only if every state is); ``cpu_mem_increase_mb``
+#: is the peak RSS during the case minus the RSS at its start, ``peak_rss_mb`` the absolute peak.
 SCHEMA = (
     "run_id",
     "case_id",
     "problem",
     "problem_params",
     "solver",
+    "family",
     "solver_options",
     "seed",
     "device",
@@ -58,13 +61,16 @@ SCHEMA = (
     "rel_error",
     "l2_error",
     "wall_time_s",
-    "peak_cpu_mem_mb",
+    "cpu_mem_increase_mb",
     "peak_gpu_mem_mb",
     "iterations",
     "status",
     "message",
+    "case_status",
+    "case_message",
 )
 EXTRA_COLUMNS = (
+    "peak_rss_mb",
     "n_states",
     "wall_time_min_s",
     "wall_time_max_s",
@@ -303,7 +309,7 @@ def assemble(path: Path, provenance: dict[str, Any]) -> RunData:
     """Build the tables from the case records on disk (finished cases only)."""
     records = read_records(path, provenance)
     run_id = provenance["run_id"]
-    rows = [{"run_id": run_id, **row} for record in records for row in record["rows"]]
+    rows = [{"run_id": run_id, **upgrade_row(row)} for record in records for row in record["rows"]]
     history = [{"run_id": run_id, **row} for record in records for row in record["history"]]
     results = _typed(pd.DataFrame(rows, columns=_ordered(rows, (*SCHEMA, *EXTRA_COLUMNS))))
     histories = pd.DataFrame(history, columns=_ordered(history, HISTORY_COLUMNS))
@@ -325,6 +331,42 @@ def assemble(path: Path, provenance: dict[str, Any]) -> RunData:
         columns=list(WAVEFUNCTION_COLUMNS),
     )
     return RunData(results, histories, provenance, Path(path), wavefunctions)
+
+
+def upgrade_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A results row of an older qbench in today's columns (a row of this one comes back unchanged).
+
+    Older runs had no ``family``, one status per case (``status``/``message`` on every row) and
+    ``peak_cpu_mem_mb`` (the absolute peak RSS) as their memory figure.
+    """
+    if "case_status" in row and "family" in row and "cpu_mem_increase_mb" in row:
+        return row
+    row = dict(row)
+    if "family" not in row:
+        cls = _solver_class(row.get("solver"))
+        row["family"] = cls.family if cls is not None else "unknown"
+    row.setdefault("case_status", row.get("status"))
+    row.setdefault("case_message", row.get("message"))
+    if "peak_cpu_mem_mb" in row:
+        row.setdefault("peak_rss_mb", row.pop("peak_cpu_mem_mb"))
+    start = row.get("cpu_mem_at_start_mb", math.nan)
+    peak = row.get("peak_rss_mb", math.nan)
+    row.setdefault("cpu_mem_increase_mb", float(peak) - float(start))
+    return row
+
+
+def _solver_class(name: Any):
+    from .solvers import METHODS  # the store itself does not need solvers; only old runs do
+
+    return METHODS.get(name) if isinstance(name, str) else None
+
+
+def _upgrade_table(results: pd.DataFrame) -> pd.DataFrame:
+    """A results table read from an older run's Parquet, in today's columns."""
+    if {"family", "case_status", "cpu_mem_increase_mb"} <= set(results.columns):
+        return results
+    rows = [upgrade_row(row) for row in results.to_dict("records")]
+    return _typed(pd.DataFrame(rows, columns=_ordered(rows, (*SCHEMA, *EXTRA_COLUMNS))))
 
 
 def _ordered(rows: list[dict[str, Any]], first: tuple[str, ...]) -> list[str]:
@@ -355,7 +397,11 @@ def load(run: str | os.PathLike, root: Path = DEFAULT_ROOT) -> RunData:
     tables = [path / f"{name}.parquet" for name in (RESULTS, HISTORIES, WAVEFUNCTIONS)]
     if provenance.get("status") in ("complete", "interrupted") and all(t.exists() for t in tables):
         return RunData(
-            *(pd.read_parquet(t) for t in tables[:2]), provenance, path, pd.read_parquet(tables[2])
+            _upgrade_table(pd.read_parquet(tables[0])),
+            pd.read_parquet(tables[1]),
+            provenance,
+            path,
+            pd.read_parquet(tables[2]),
         )
     return assemble(path, provenance)
 
@@ -371,9 +417,9 @@ def consistency_problems(run: RunData) -> list[str]:
     parquet_file, csv_file = path / f"{RESULTS}.parquet", path / f"{RESULTS}.csv"
     copies = {"case records": records}
     if parquet_file.exists():
-        copies["results.parquet"] = pd.read_parquet(parquet_file)
+        copies["results.parquet"] = _upgrade_table(pd.read_parquet(parquet_file))
     if csv_file.exists():
-        copies["results.csv"] = pd.read_csv(csv_file, keep_default_na=False, na_values=[""])
+        copies["results.csv"] = _upgrade_table(pd.read_csv(csv_file, keep_default_na=False, na_values=[""]))
     numeric = ("energy", "energy_ref", "abs_error", "rel_error", "l2_error")
     for name, copy in copies.items():
         if name == "case records":
@@ -381,9 +427,9 @@ def consistency_problems(run: RunData) -> list[str]:
         if len(copy) != len(records) or list(copy["case_id"]) != list(records["case_id"]):
             problems.append(f"{name} has {len(copy)} rows, the case records {len(records)}")
             continue
-        for column in (*numeric, "status"):
+        for column in (*numeric, "status", "case_status"):
             for index, (a, b) in enumerate(zip(copy[column], records[column])):
-                same = a == b or (column != "status" and _both_nan(a, b))
+                same = a == b or (column not in ("status", "case_status") and _both_nan(a, b))
                 if not same:
                     problems.append(
                         f"{name} row {index} ({records['case_id'][index]} state {records['state'][index]}) "

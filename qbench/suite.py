@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from . import solvers
+from ._validation import unknown_name_error
 from .cases import DEFAULT_TIMEOUT_S, Case, solver_takes
 
 if sys.version_info >= (3, 11):
@@ -82,12 +83,18 @@ def parse_seeds(value: Any, where: str = "seeds") -> list[int]:
     return list(value)
 
 
-def load(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Suite:
+def load(
+    name_or_path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    families: tuple[str, ...] | None = None,
+) -> Suite:
     """Load a shipped suite by name, or any suite file by path.
 
     ``overrides`` replaces settings of every block: ``n_states``, ``seeds``,
     ``timeout_s``, and ``solver_options`` (a dict applied to each solver that
-    has the option, e.g. ``{"device": "cuda"}``).
+    has the option, e.g. ``{"device": "cuda"}``). ``families`` keeps only the
+    solvers of those families (``qbench.solvers.FAMILIES``); the others are
+    neither built nor validated.
 
     Raises
     ------
@@ -100,13 +107,22 @@ def load(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> S
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SuiteError(f"suite {source}: malformed TOML: {exc}") from None
-    return from_dict(data, name=name, source=source, overrides=overrides)
+    return from_dict(data, name=name, source=source, overrides=overrides, families=families)
 
 
 def from_dict(
-    data: dict[str, Any], name: str, source: str = "<dict>", overrides: dict[str, Any] | None = None
+    data: dict[str, Any],
+    name: str,
+    source: str = "<dict>",
+    overrides: dict[str, Any] | None = None,
+    families: tuple[str, ...] | None = None,
 ) -> Suite:
-    """Build a suite from parsed TOML (see the module docstring for the layout) and ``overrides``."""
+    """Build a suite from parsed TOML (see the module docstring for the layout) and ``overrides``,
+    keeping only the solvers of ``families`` when given."""
+    if families is not None:
+        unknown = sorted(set(families) - set(solvers.FAMILIES))
+        if unknown:
+            raise SuiteError(f"unknown family {', '.join(unknown)}; allowed: {', '.join(solvers.FAMILIES)}")
     _check_keys(data, _TOP_KEYS, f"suite {source}")
     blocks = data.get("block")
     if not isinstance(blocks, list) or not blocks:
@@ -122,10 +138,12 @@ def from_dict(
     seen: set[str] = set()
     for index, block in enumerate(blocks):
         where = f"suite {source}, block {index + 1}"
-        for case in _expand_block(block, defaults, where, forced_options):
+        for case in _expand_block(block, defaults, where, forced_options, families):
             if case.case_id not in seen:  # two blocks naming the same computation run it once
                 seen.add(case.case_id)
                 cases.append(case)
+    if families is not None and not cases:
+        raise SuiteError(f"suite {source} has no solver of family {', '.join(families)}")
     return Suite(name, source, str(data.get("description", "")), tuple(cases))
 
 
@@ -135,10 +153,13 @@ def cross_product(
     *,
     name: str = "custom",
     overrides: dict[str, Any] | None = None,
+    families: tuple[str, ...] | None = None,
 ) -> Suite:
     """A one-block suite from problem and solver entries (strings or tables, as in a suite file)."""
     block = {"problems": problem_specs, "solvers": solver_specs}
-    return from_dict({"block": [block]}, name=name, source="command line", overrides=overrides)
+    return from_dict(
+        {"block": [block]}, name=name, source="command line", overrides=overrides, families=families
+    )
 
 
 def block_entries(name: str, key: str) -> list[Any]:
@@ -197,7 +218,11 @@ def _combinations(fixed: dict[str, Any], sweep: dict[str, list[Any]]) -> list[di
 
 
 def _expand_block(
-    block: Any, defaults: dict[str, Any], where: str, forced_options: dict[str, Any]
+    block: Any,
+    defaults: dict[str, Any],
+    where: str,
+    forced_options: dict[str, Any],
+    families: tuple[str, ...] | None = None,
 ) -> list[Case]:
     _check_keys(block, _BLOCK_KEYS, where)
     settings = {**defaults, **{k: block[k] for k in ("n_states", "seeds", "timeout_s") if k in block}}
@@ -207,6 +232,13 @@ def _expand_block(
             raise SuiteError(f"{where}: '{key}' must be a non-empty list")
     problem_entries = [_entry(spec, "params", where) for spec in block["problems"]]
     solver_entries = [_entry(spec, "options", where) for spec in block["solvers"]]
+    if families is not None:
+        for solver_name, _, _ in solver_entries:
+            if solver_name not in solvers.METHODS:  # a typo fails whatever the filter
+                raise SuiteError(f"{where}: {unknown_name_error('solver', solver_name, solvers.METHODS)}")
+        solver_entries = [e for e in solver_entries if solvers.family(e[0]) in families]
+        if not solver_entries:
+            return []
     cases = []
     try:
         for problem_name, params, params_sweep in problem_entries:

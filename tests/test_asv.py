@@ -86,6 +86,32 @@ def test_benchmark_settings_follow_the_quick_suite():
         assert (solver, common.case("finite_well", solver).solver_options) in quick
 
 
+def test_benchmarks_know_each_solver_family_without_importing_qbench():
+    import qbench
+
+    for name in qbench.solvers.available():
+        assert common.FAMILY.get(name) == qbench.solvers.family(name), name
+    assert common.TRAINED_SOLVERS == common.solvers_of("pinn", "neural-variational")
+
+
+def test_benchmark_classes_are_grouped_by_family():
+    from benchmarks import accuracy, gpu, neural_variational, pinn
+
+    classes = {"classical": "Classical", "pinn": "Pinn", "neural-variational": "NeuralVariational"}
+    for family, name in classes.items():
+        if common.solvers_of(family):
+            tracks = getattr(accuracy, name)
+            assert tracks.params == [common.PROBLEMS, common.solvers_of(family)]
+            assert tracks.setup_cache is not accuracy._Tracks.__dict__.get("setup_cache")
+    import qbench
+
+    for module, family in ((pinn, "pinn"), (neural_variational, "neural-variational")):
+        (solvers,) = module.ShortTraining.params
+        assert solvers and {qbench.solvers.family(s) for s in solvers} == {family}
+    on_cuda = [getattr(gpu, n, None) for n in ("PinnTraining", "NeuralVariationalTraining")]
+    assert {s for cls in on_cuda if cls is not None for s in cls.params[1]} == set(common.TRAINED_SOLVERS)
+
+
 def test_asv_tracks_hold_the_errors_the_harness_reports(asv_sandbox):
     sandbox, env = asv_sandbox
     head = _git_head()
@@ -101,7 +127,7 @@ def test_asv_tracks_hold_the_errors_the_harness_reports(asv_sandbox):
         "--machine",
         "qbench-test",
         "--bench",
-        r"accuracy\.track_error",  # the other tracks read the same cache; CI runs them (.ci/run)
+        r"accuracy\.Classical\.track_(rel|l2)_error",  # the other families train; CI runs them (.ci/run)
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (results_file,) = [
@@ -110,22 +136,19 @@ def test_asv_tracks_hold_the_errors_the_harness_reports(asv_sandbox):
     stored = json.loads(results_file.read_text())
     assert stored["commit_hash"] == head
     columns = stored["result_columns"]
-    entry = dict(zip(columns, stored["results"]["accuracy.track_error"]))
-    problems, solvers, metrics = entry["params"]
-    values = iter(entry["result"])
     rows = {}
-    for problem in problems:
-        for solver in solvers:
-            key = (problem.strip("'"), solver.strip("'"))
-            rows[key] = rows.get(key) or common.graded_row(*key)
-            for metric in metrics:
+    for metric in ("rel_error", "l2_error"):
+        entry = dict(zip(columns, stored["results"][f"accuracy.Classical.track_{metric}"]))
+        problems, solvers = entry["params"]
+        values = iter(entry["result"])
+        for problem in problems:
+            for solver in solvers:
+                key = (problem.strip("'"), solver.strip("'"))
+                rows[key] = rows.get(key) or common.graded_row(*key)
                 recorded = next(values)
                 assert recorded is not None, f"{key} {metric} failed in asv"
-                assert recorded == pytest.approx(rows[key][metric.strip("'")], rel=1e-12, abs=0), (
-                    key,
-                    metric,
-                )
-    assert len(rows) == len(common.PROBLEMS) * len(common.SOLVERS)
+                assert recorded == pytest.approx(rows[key][metric], rel=1e-12, abs=0), (key, metric)
+    assert len(rows) == len(common.PROBLEMS) * len(common.solvers_of("classical"))
 
 
 def test_asv_publish_renders_the_committed_results(tmp_path):

@@ -10,7 +10,7 @@ import sys
 import pandas as pd
 import pytest
 
-from qbench import store
+from qbench import solvers, store
 from qbench.cli import main, parse_seeds, parse_spec
 from qbench.cli.specs import UsageError
 
@@ -71,23 +71,53 @@ def test_run_defaults_to_results_runs_under_the_working_directory(tmp_path, monk
     assert main(["show", run.name]) == 0  # a run id is found under results/runs
 
 
-def test_failed_cases_make_the_exit_code_1_and_are_listed(tmp_path, capsys):
-    code = main(
-        [
-            "run",
-            "--problem",
-            "finite_well",
-            "--solver",
-            "pinn-trainable:adam_steps=5",
-            "--states",
-            "1",
-            "--out",
-            str(tmp_path / "r"),
-        ]
-    )
+@pytest.fixture
+def collapsing_solver():
+    """A solver whose answer is a result with status failed (as a PINN that collapsed), whatever PINNs do."""
+
+    class Collapses(solvers.Solver):
+        name = "test-collapses"
+
+        def _solve(self, problem, n_states):
+            reference = problem.reference(n_states)
+            return solvers.Solution(
+                reference.energies * 0, reference.wavefunctions, status="failed", message="psi collapsed"
+            )
+
+    solvers.register(Collapses)
+    yield Collapses.name
+    solvers.METHODS.pop(Collapses.name)
+
+
+def test_failed_cases_are_results_exit_0_and_listed_and_strict_makes_them_exit_1(
+    collapsing_solver, tmp_path, capsys
+):
+    argv = ["run", "--problem", "finite_well", "--solver", collapsing_solver, "--states", "1"]
+    code = main([*argv, "--no-report", "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err
-    assert code == 1 and "collapsed" in err and "1 of 1 cases not ok" in err
-    assert store.load(tmp_path / "r").results["status"].tolist() == ["failed"]
+    assert code == 0 and "collapsed" in err and "1 of 1 cases not ok" in err and "--strict" in err
+    results = store.load(tmp_path / "r").results
+    assert results["status"].tolist() == ["failed"] and results["case_status"].tolist() == ["failed"]
+    assert main([*argv, "--no-report", "--strict", "--out", str(tmp_path / "s")]) == 1
+    assert "1 of 1 cases not ok" in capsys.readouterr().err
+    # --strict with every case ok is 0; resuming a complete run answers with the run's own verdict.
+    assert main(["run", "--resume", str(tmp_path / "s"), "--strict"]) == 1
+    assert main(["run", "--resume", str(tmp_path / "r")]) == 0
+
+
+def test_family_keeps_only_the_solvers_of_those_families(tmp_path, capsys):
+    out = tmp_path / "classical"
+    argv = ["run", "--problem", "infinite_well", "--solver", "fd:n_points=60", "--solver"]
+    argv += ["pinn-fixed:adam_steps=2", "--states", "1", "--no-report", "--family", "classical"]
+    assert main([*argv, "--out", str(out)]) == 0
+    data = store.load(out)
+    assert set(data.results["solver"]) == {"fd"} and data.provenance["settings"]["families"] == ["classical"]
+    capsys.readouterr()
+    assert main([*argv, "--family", "reference", "--out", str(tmp_path / "none")]) == 0  # fd still there
+    assert main(["list", "--family", "pinn", "--family", "neural-variational"]) == 0
+    listed = capsys.readouterr().out.split("Suites")[0]
+    assert "pinn-fixed [pinn]" in listed and "nn-galerkin [neural-variational]" in listed
+    assert "  fd" not in listed and "shooting" not in listed
 
 
 @pytest.mark.parametrize(
@@ -108,6 +138,13 @@ def test_failed_cases_make_the_exit_code_1_and_are_listed(tmp_path, capsys):
         (["run", "--suite", "quick", "--solver", "fd"], "either --suite or --problem/--solver"),
         (["run", "--resume", "no-such-run"], "not found"),
         (["run", "--resume", ".", "--suite", "quick"], "drop --suite"),
+        (["run", "--resume", ".", "--family", "pinn"], "drop --family"),
+        (
+            ["run", "--family", "pinn", "--family", "quantum"],
+            "--family quantum: unknown family; allowed: classical, pinn, neural-variational, reference",
+        ),
+        (["list", "--family", "classic"], "--family classic: unknown family; allowed: classical"),
+        (["run", "--solver", "fd", "--family", "reference"], "has no solver of family reference"),
         (["show", "no-such-run"], "not found"),
         (["reproduce", "no-such-run"], "not found"),
         (["compare", "no-such-run", "other"], "not found"),
@@ -120,6 +157,33 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(argv, message, tmp_path
     assert captured.out == ""
     assert message in captured.err and captured.err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+
+
+SWEEP_SUITE = '[[block]]\nproblems = ["infinite_well"]\nsolvers = [{{ name = "fd", sweep = {sweep} }}]\n'
+
+
+@pytest.mark.parametrize(
+    ("sweep", "message"),
+    [
+        ("{ n_points = [100, 3] }", "n_points must be >= 5"),  # a value out of range
+        ("{ n_points = 100 }", "must map names to non-empty lists"),  # not a list
+        ("{ n_points = [] }", "must map names to non-empty lists"),
+        ("[100, 200]", "must map names to non-empty lists"),  # not a table
+        ("{ n_points = [100, 200], bogus = [1] }", "unknown option(s) bogus"),
+        ("{ n_points = [100, \n 200 }", "malformed TOML"),  # a grid the TOML parser rejects
+    ],
+)
+def test_a_bad_sweep_in_a_suite_file_is_one_line_exit_2_and_writes_nothing(
+    sweep, message, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    suite_file = tmp_path / "sweep.toml"
+    suite_file.write_text(SWEEP_SUITE.format(sweep=sweep))
+    assert main(["run", "--suite", str(suite_file), "--out", str(tmp_path / "run")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith("qbench: error: suite ") and message in captured.err, captured.err
+    assert [p.name for p in tmp_path.iterdir()] == ["sweep.toml"]
 
 
 def test_bad_suite_file_and_bad_output_directories_exit_2(tmp_path, small_run, capsys):
@@ -174,6 +238,18 @@ def test_reproduce_fails_when_a_recorded_energy_moved(small_run, tmp_path, capsy
     assert main(["reproduce", str(edited)]) == 1
     captured = capsys.readouterr()
     assert "1 of 4 states moved" in captured.err and "False" in captured.out
+
+
+def test_reproduce_compares_the_status_of_each_state(small_run, tmp_path, capsys):
+    edited = tmp_path / "edited_status"
+    shutil.copytree(small_run, edited)
+    record_file = next((edited / "cases").glob("*.json"))
+    record = json.loads(record_file.read_text())
+    record["rows"][1]["status"] = "failed"  # one state, consistently in every copy
+    record_file.write_text(json.dumps(record))
+    store.RunDirectory.open(edited).write_tables()
+    assert main(["reproduce", str(edited)]) == 1
+    assert "1 of 4 states moved" in capsys.readouterr().err
 
 
 def test_reproduce_fails_on_a_hand_edited_table(small_run, tmp_path, capsys):

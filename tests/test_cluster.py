@@ -31,7 +31,7 @@ from qbench.store import SCHEMA
 # Workers cannot import this test module: send its worker functions by value.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
-MEASURED = {"run_id", "wall_time_s", "peak_cpu_mem_mb", "peak_gpu_mem_mb"}
+MEASURED = {"run_id", "wall_time_s", "cpu_mem_increase_mb", "peak_gpu_mem_mb"}
 COMPUTED = [column for column in SCHEMA if column not in MEASURED]
 BIN = Path(sys.executable).parent
 
@@ -43,12 +43,12 @@ def small_suite() -> list[Case]:
         for solver, options in (("fd", {"n_points": 300}), ("shooting", {}), ("spectral", {"n_points": 80}))
     ]
     pinns = [
-        Case.resolve("finite_well", "pinn", solver_options={"adam_steps": 60}, seed=seed, n_states=2)
+        Case.resolve("finite_well", "nn-galerkin", solver_options={"adam_steps": 60}, seed=seed, n_states=2)
         for seed in (0, 1)
     ]
     # Too long for its timeout: the deadline must hold in a Dask worker's task thread too.
     too_long = Case.resolve(
-        "finite_well", "pinn", solver_options={"adam_steps": 10**6}, seed=0, n_states=1, timeout_s=1.0
+        "finite_well", "nn-galerkin", solver_options={"adam_steps": 10**6}, seed=0, n_states=1, timeout_s=1.0
     )
     return [*classical, *pinns, too_long]
 
@@ -169,7 +169,8 @@ def test_losing_the_scheduler_keeps_finished_cases_and_resume_finishes_on_a_new_
     out = tmp_path / "run"
     address, processes = start_scheduler_and_worker(tmp_path / "first")
     command = [sys.executable, "-m", "qbench", "run", "--no-report", "--executor", "dask"]
-    cases = ["--problem", "finite_well", "--solver", "pinn:adam_steps=100", "--seeds", "8", "--states", "1"]
+    cases = ["--problem", "finite_well", "--solver", "nn-galerkin:adam_steps=100"]
+    cases += ["--seeds", "8", "--states", "1"]
     try:
         run = subprocess.Popen(
             [*command, "--scheduler", address, *cases, "--out", str(out)],

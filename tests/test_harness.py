@@ -70,7 +70,11 @@ def test_classical_case_rows_are_graded_against_the_exact_reference(problem, sol
         assert row["wall_time_min_s"] <= row["wall_time_s"] <= row["wall_time_max_s"]
         assert row["repeats"] >= 1
         assert math.isnan(row["peak_gpu_mem_mb"]) and row["device"] == "cpu"
-        assert row["peak_cpu_mem_mb"] > 0
+        assert row["peak_rss_mb"] > 0 and row["family"] == "classical"
+        assert row["case_status"] == "ok" and row["case_message"] == ""
+        if CAN_RESET_PEAK:  # the case's own memory: a few MB at most for a classical solve, never the process
+            assert row["cpu_mem_increase_mb"] == row["peak_rss_mb"] - row["cpu_mem_at_start_mb"]
+            assert 0 <= row["cpu_mem_increase_mb"] < 0.5 * row["peak_rss_mb"]
         assert json.loads(row["problem_params"]) == case.problem_params
     assert record["history"] == []
 
@@ -100,13 +104,15 @@ def test_peak_cpu_memory_sees_a_large_allocation_inside_the_case():
         row = run_case(Case.resolve("infinite_well", "test-allocates", n_states=1), 0.0)["rows"][0]
     finally:
         solvers.METHODS.pop(Allocates.name)
-    assert row["peak_cpu_mem_mb"] - row["cpu_mem_at_start_mb"] >= 35
+    assert row["cpu_mem_increase_mb"] >= 35
+    assert row["peak_rss_mb"] - row["cpu_mem_at_start_mb"] == row["cpu_mem_increase_mb"]
 
 
 def test_a_solver_that_raises_gives_failed_rows_with_the_message(exploding_solver):
     record = run_case(Case.resolve("finite_well", "test-explodes", n_states=2))
     for row in record["rows"]:
         assert row["status"] == "failed" and "RuntimeError: boom" in row["message"]
+        assert row["case_status"] == "failed" and row["case_message"] == row["message"]
         assert math.isnan(row["energy"]) and math.isfinite(row["energy_ref"])
 
 
@@ -116,6 +122,53 @@ def test_a_case_past_its_timeout_is_recorded_as_timeout(slow_solver):
     assert time.perf_counter() - start < 5
     row = record["rows"][0]
     assert row["status"] == "timeout" and "0.3 s" in row["message"]
+    assert row["case_status"] == "timeout"
+
+
+def _state_solver(name, status, state_status, state_messages=None):
+    class PerState(Solver):
+        def _solve(self, problem, n_states):
+            reference = problem.reference(n_states)
+            return Solution(
+                reference.energies,
+                reference.wavefunctions,
+                status=status,
+                message="state 1 collapsed" if status != Status.OK else "",
+                state_status=state_status,
+                state_messages=state_messages,
+            )
+
+    PerState.name = name
+    return PerState
+
+
+@pytest.mark.parametrize(
+    ("status", "expected_case", "expected_message"),
+    [
+        (Status.FAILED, "failed", "state 1 collapsed"),  # the solver's own verdict on the case
+        (Status.OK, "failed", "state 1: failed (psi shrank)"),  # ok for the case, a state not: not ok
+    ],
+)
+def test_each_state_carries_its_own_status_and_the_case_is_ok_only_if_every_state_is(
+    status, expected_case, expected_message
+):
+    cls = _state_solver("test-per-state", status, [Status.OK, Status.FAILED], ["", "psi shrank"])
+    solvers.register(cls)
+    try:
+        rows = run_case(Case.resolve("infinite_well", "test-per-state", n_states=2), 0.0)["rows"]
+    finally:
+        solvers.METHODS.pop(cls.name)
+    assert [(r["status"], r["message"]) for r in rows] == [("ok", ""), ("failed", "psi shrank")]
+    assert {r["case_status"] for r in rows} == {expected_case}
+    assert {r["case_message"] for r in rows} == {expected_message}
+    assert rows[0]["rel_error"] < 1e-12  # the ok state is graded as any other
+
+
+def test_family_of_the_solver_is_in_every_row():
+    row = run_case(
+        Case.resolve("infinite_well", "pinn-fixed", solver_options={"adam_steps": 2}, seed=0, n_states=1), 0.0
+    )["rows"][0]
+    assert row["family"] == "pinn"
 
 
 def test_deadline_interrupts_and_cleans_up():
@@ -174,7 +227,7 @@ def test_the_first_of_repeated_solves_is_a_warm_up_and_not_reported():
 
 def test_pinn_case_records_history_iterations_and_progress():
     case = Case.resolve(
-        "infinite_well", "pinn", solver_options={"adam_steps": 20, "log_every": 5}, seed=1, n_states=2
+        "infinite_well", "nn-galerkin", solver_options={"adam_steps": 20, "log_every": 5}, seed=1, n_states=2
     )
     reports = []
     with progress.listening(lambda done, total: reports.append((done, total))):

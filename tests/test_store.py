@@ -17,7 +17,7 @@ from qbench.store import SCHEMA, RunDirectory, StoreError
 def _cases():
     return [
         Case.resolve("infinite_well", "fd", solver_options={"n_points": 100}, n_states=2),
-        Case.resolve("finite_well", "pinn", solver_options={"adam_steps": 10}, seed=0, n_states=2),
+        Case.resolve("finite_well", "nn-galerkin", solver_options={"adam_steps": 10}, seed=0, n_states=2),
     ]
 
 
@@ -50,6 +50,8 @@ def test_run_directory_layout_and_schema(finished_run):
     assert data.provenance["status"] == "complete"
     assert len(data.wavefunctions) == 2 * 2 * 201 and set(data.wavefunctions["state"]) == {0, 1}
     assert [c.case_id for c in data.cases] == [c.case_id for c in _cases()]
+    assert data.results["family"].tolist() == ["classical"] * 2 + ["neural-variational"] * 2
+    assert {"case_status", "case_message", "cpu_mem_increase_mb", "peak_rss_mb"} <= set(data.results.columns)
 
 
 def test_parquet_csv_and_case_records_agree_bit_for_bit(finished_run):
@@ -132,3 +134,42 @@ def test_missing_runs_and_directories_without_provenance(tmp_path):
         store.load(tmp_path / "nowhere")
     with pytest.raises(StoreError, match=r"no provenance\.json"):
         store.load(tmp_path)
+
+
+def test_a_run_of_an_older_qbench_loads_in_todays_columns(finished_run, tmp_path):
+    """Older runs: no family, one status per case, the absolute peak RSS as peak_cpu_mem_mb."""
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "cases").mkdir()
+    (old / "provenance.json").write_text((finished_run / "provenance.json").read_text())
+    for file in (finished_run / "cases").glob("*.json"):
+        record = json.loads(file.read_text())
+        for row in record["rows"]:
+            row["peak_cpu_mem_mb"] = row.pop("peak_rss_mb")
+            for column in ("family", "case_status", "case_message", "cpu_mem_increase_mb"):
+                row.pop(column)
+        (old / "cases" / file.name).write_text(json.dumps(record))
+    RunDirectory.open(old).write_tables()
+    new, upgraded = store.load(finished_run).results, store.load(old).results
+    assert upgraded["family"].tolist() == new["family"].tolist()
+    assert upgraded["case_status"].tolist() == upgraded["status"].tolist()
+    assert upgraded["peak_rss_mb"].tolist() == new["peak_rss_mb"].tolist()
+    assert upgraded["cpu_mem_increase_mb"].tolist() == pytest.approx(new["cpu_mem_increase_mb"].tolist())
+    assert "peak_cpu_mem_mb" not in upgraded
+    assert store.consistency_problems(store.load(old)) == []
+
+
+def test_an_edited_case_status_is_a_consistency_problem(finished_run, tmp_path):
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for item in finished_run.iterdir():
+        if item.is_file():
+            (copy / item.name).write_bytes(item.read_bytes())
+    (copy / "cases").mkdir()
+    for file in (finished_run / "cases").glob("*.json"):
+        (copy / "cases" / file.name).write_text(file.read_text())
+    csv = pd.read_csv(copy / "results.csv")
+    csv.loc[0, "case_status"] = "failed"
+    csv.to_csv(copy / "results.csv", index=False)
+    problems = store.consistency_problems(store.load(copy))
+    assert len(problems) == 1 and "case_status" in problems[0] and problems[0].startswith("results.csv")

@@ -62,15 +62,15 @@ n_states = 2
 [[block]]
 problems = ["infinite_well", { name = "finite_well", params = { V0 = 30.0 } }]
 solvers = [{ name = "fd", sweep = { n_points = [100, 200] } },
-           { name = "pinn", options = { adam_steps = 5 } }]
+           { name = "nn-galerkin", options = { adam_steps = 5 } }]
 seeds = "3-4"
 """
     )
     loaded = suite.load(path)
     assert loaded.name == "mine"
-    # 2 problems x (2 fd resolutions + pinn x 2 seeds)
+    # 2 problems x (2 fd resolutions + nn-galerkin x 2 seeds)
     assert len(loaded.cases) == 2 * (2 + 2)
-    assert {c.seed for c in loaded.cases if c.solver == "pinn"} == {3, 4}
+    assert {c.seed for c in loaded.cases if c.solver == "nn-galerkin"} == {3, 4}
     assert {c.problem_params.get("V0") for c in loaded.cases if c.problem == "finite_well"} == {30.0}
     assert all(c.n_states == 2 for c in loaded.cases)
 
@@ -104,6 +104,24 @@ def test_overrides_replace_settings_of_every_block():
             '[[block]]\nproblems = ["finite_well"]\nsolvers = [{ name = "fd", sweep = { n_points = 5 } }]\n',
             "non-empty lists",
         ),
+        (  # one value of a sweep out of range
+            '[[block]]\nproblems = ["finite_well"]\n'
+            'solvers = [{ name = "fd", sweep = { n_points = [100, 2] } }]\n',
+            "block 1: n_points must be >= 5",
+        ),
+        (
+            '[[block]]\nproblems = ["finite_well"]\nsolvers = [{ name = "fd", sweep = { n_points = [] } }]\n',
+            "non-empty lists",
+        ),
+        (
+            '[[block]]\nproblems = ["finite_well"]\nsolvers = [{ name = "fd", sweep = [1, 2] }]\n',
+            "non-empty lists",
+        ),
+        (
+            '[[block]]\nproblems = [{ name = "finite_well", sweep = { V0 = [10.0, "deep"] } }]\n'
+            'solvers = ["fd"]\n',
+            "V0 must be a finite real number",
+        ),
     ],
 )
 def test_bad_suites_name_file_and_entry(tmp_path, text, message):
@@ -117,3 +135,27 @@ def test_bad_suites_name_file_and_entry(tmp_path, text, message):
 def test_unknown_suite_name_lists_the_shipped_ones():
     with pytest.raises(SuiteError, match="unknown suite 'nope'; available: full, paper, quick"):
         suite.load("nope")
+
+
+FAMILY_SUITE = """
+[[block]]
+problems = ["infinite_well"]
+solvers = [{ name = "fd", options = { n_points = 100 } }, "shooting",
+           { name = "nn-galerkin", options = { adam_steps = 5 } },
+           { name = "pinn-fixed", options = { adam_steps = 5 } }]
+"""
+
+
+def test_families_keep_only_the_solvers_of_those_families(tmp_path):
+    path = tmp_path / "families.toml"
+    path.write_text(FAMILY_SUITE)
+    assert {c.solver for c in suite.load(path, families=("classical",)).cases} == {"fd", "shooting"}
+    both = suite.load(path, families=("pinn", "neural-variational")).cases
+    assert {c.solver for c in both} == {"nn-galerkin", "pinn-fixed"}
+    with pytest.raises(SuiteError, match="has no solver of family reference"):
+        suite.load(path, families=("reference",))
+    with pytest.raises(SuiteError, match="unknown family nope; allowed: classical, pinn"):
+        suite.load(path, families=("nope",))
+    path.write_text(FAMILY_SUITE.replace('"shooting"', '"shootin"'))
+    with pytest.raises(SuiteError, match="unknown solver 'shootin'"):  # a typo fails whatever the filter
+        suite.load(path, families=("pinn",))

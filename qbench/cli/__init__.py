@@ -1,9 +1,10 @@
 """The ``qbench`` command line: run, list, show, compare, reproduce.
 
 The only package that prints or exits: everything below it returns data or
-raises. Exit codes: 0 success; 1 a case not ok (run), a regression (compare)
-or a mismatch (reproduce); 2 bad input, with one line on stderr and nothing
-written; 130 interrupted (finished cases kept).
+raises. Exit codes: 0 success (for ``run``: every case ran and was recorded,
+whatever its status); 1 a case not ok (``run --strict``), a lost Dask scheduler
+(run), a regression (compare) or a mismatch (reproduce); 2 bad input, with one
+line on stderr and nothing written; 130 interrupted (finished cases kept).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qbench",
         description="PINNs and classical eigensolvers on the 1D Schrödinger equation, side by side.",
-        epilog="Exit codes: 0 ok; 1 a case not ok / a regression / a mismatch; 2 bad input; 130 interrupted.",
+        epilog="Exit codes: 0 ok (run: every case ran and was recorded, whatever its status); 1 a case "
+        "not ok (run --strict), a lost scheduler, a regression or a mismatch; 2 bad input; 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"qbench {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -46,14 +48,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except (UsageError, ValueError, ExecutorSetupError) as exc:
-        print(f"qbench: error: {exc}", file=sys.stderr)
+        print(f"qbench: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except ExecutorError as exc:
-        print(f"qbench: {exc}", file=sys.stderr)
+        print(f"qbench: {_one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("qbench: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line (a TOML parser's or a library's may span several)."""
+    return " ".join(str(exc).split())
 
 
 __all__ = ["UsageError", "main", "parse_seeds", "parse_spec", "parse_value"]

@@ -10,7 +10,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .. import report, runner, store, suite
+from .. import report, runner, solvers, store, suite
+from ..analysis import solver_label
 from ..executors import DaskCluster, Executor, ExecutorError, InProcess, LocalPool
 from .specs import UsageError, parse_seeds, parse_spec
 from .tables import summary_text
@@ -27,7 +28,10 @@ def add_parsers(commands) -> None:
             "reference and store one row per case x state under results/runs/<run_id>/ (Parquet, CSV, "
             "provenance.json). Each finished case is on disk before the next starts; an interrupted "
             "run is finished with --resume. --problem/--solver instead of --suite run their cross "
-            "product (problems default to the three canonical ones, solvers to those of the quick suite)."
+            "product (problems default to the three canonical ones, solvers to those of the quick suite). "
+            "Exit status 0 when every case ran and was recorded, whatever its status (a PINN that fails "
+            "is a result); 1 with --strict if a case is not ok, or when a Dask scheduler is lost; 2 bad "
+            "input (nothing written); 130 interrupted."
         ),
     )
     parser.add_argument(
@@ -46,6 +50,12 @@ def add_parsers(commands) -> None:
         action="append",
         metavar="NAME[:k=v,...]",
         help="solver with options, e.g. fd:n_points=2000,order=4 (repeatable)",
+    )
+    parser.add_argument(
+        "--family",
+        action="append",
+        metavar="NAME",
+        help=f"keep only the solvers of this family ({', '.join(solvers.FAMILIES)}; repeatable)",
     )
     parser.add_argument(
         "--seeds",
@@ -103,7 +113,24 @@ def add_parsers(commands) -> None:
         action="store_true",
         help="do not write the HTML/Markdown report into RUN/report at the end",
     )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 if any case is not ok (default: exit 0 once every case ran and was recorded)",
+    )
     parser.set_defaults(handler=command_run)
+
+
+def parse_families(given: list[str] | None) -> tuple[str, ...] | None:
+    """``--family`` values, checked against :data:`qbench.solvers.FAMILIES`; ``None`` when not given."""
+    if not given:
+        return None
+    unknown = [f for f in given if f not in solvers.FAMILIES]
+    if unknown:
+        raise UsageError(
+            f"--family {', '.join(unknown)}: unknown family; allowed: {', '.join(solvers.FAMILIES)}"
+        )
+    return tuple(dict.fromkeys(given))
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -129,21 +156,22 @@ def _as_entry(spec: str, field: str) -> Any:
 
 
 def select_suite(args: argparse.Namespace) -> suite.Suite:
-    """The suite that --suite / --problem / --solver and the overrides describe (validated)."""
+    """The suite that --suite / --problem / --solver, --family and the overrides describe (validated)."""
     overrides = _overrides(args)
+    families = parse_families(getattr(args, "family", None))
     if args.problem or args.solver:
         if args.suite:
             raise UsageError("give either --suite or --problem/--solver, not both")
         problems = (
             [_as_entry(s, "params") for s in args.problem] if args.problem else list(CANONICAL_PROBLEMS)
         )
-        solvers = (
+        solver_entries = (
             [_as_entry(s, "options") for s in args.solver]
             if args.solver
             else suite.block_entries(suite.DEFAULT_SUITE, "solvers")
         )
-        return suite.cross_product(problems, solvers, overrides=overrides)
-    return suite.load(args.suite or suite.DEFAULT_SUITE, overrides=overrides)
+        return suite.cross_product(problems, solver_entries, overrides=overrides, families=families)
+    return suite.load(args.suite or suite.DEFAULT_SUITE, overrides=overrides, families=families)
 
 
 def make_executor(args: argparse.Namespace, **settings: Any) -> Executor:
@@ -209,7 +237,9 @@ class Progress:
             self.steps = None
         if self.cases is not None:
             row = record["rows"][0]
-            self.cases.set_postfix_str(f"{row['problem']} / {row['solver']}: {row['status']}")
+            self.cases.set_postfix_str(
+                f"{row['problem']} / {row['solver']}: {row.get('case_status', row['status'])}"
+            )
             self.cases.update(1)
 
     def close(self) -> None:
@@ -227,7 +257,7 @@ def command_run(args: argparse.Namespace) -> int:
     if args.resume:
         given = [
             f"--{k}"
-            for k in ("suite", "problem", "solver", "seeds", "states", "device", "timeout", "out")
+            for k in ("suite", "problem", "solver", "family", "seeds", "states", "device", "timeout", "out")
             if getattr(args, k) is not None
         ]
         if given:
@@ -238,7 +268,7 @@ def command_run(args: argparse.Namespace) -> int:
             and not set(c.case_id for c in run.cases) - run.finished_ids()
         ):
             print(f"run {run.provenance['run_id']} is already complete: {run.path}", file=sys.stderr)
-            return _report(store.load(run.path))
+            return _report(store.load(run.path), args.strict)
         for case in run.cases:  # the recorded cases must still build with this qbench
             validate(case)
     else:
@@ -256,6 +286,7 @@ def command_run(args: argparse.Namespace) -> int:
                     "executor": args.executor,
                     "scheduler": args.scheduler,
                     "overrides": _overrides(args),
+                    "families": list(parse_families(args.family) or []),
                 },
             )
         print(f"qbench run {run.provenance['run_id']}: {len(run.cases)} cases -> {run.path}", file=sys.stderr)
@@ -284,7 +315,7 @@ def command_run(args: argparse.Namespace) -> int:
     if not args.no_report:
         written = report.build(data, run.path / "report")
         print(f"report: {written.folder / 'index.html'}", file=sys.stderr)
-    return _report(data)
+    return _report(data, args.strict)
 
 
 def validate(case) -> None:
@@ -292,21 +323,25 @@ def validate(case) -> None:
     solver.check_problem(problem, case.n_states)
 
 
-def _report(data: store.RunData) -> int:
+def _report(data: store.RunData, strict: bool = False) -> int:
+    """Print the summary and the cases not ok; exit 0 (every case was recorded), or 1 with ``strict``
+    when a case is not ok."""
     print(summary_text(data.results))
-    not_ok = data.results[data.results["status"] != "ok"]
+    results = data.results
+    not_ok = results[(results["case_status"] != "ok") | (results["status"] != "ok")]
     print(f"\nresults: {data.path}  (qbench show {data.path})")
     if not_ok.empty:
         return 0
     cases = not_ok.drop_duplicates("case_id")
     print(
-        f"{len(cases)} of {data.results['case_id'].nunique()} cases not ok (recorded with their status "
-        "and message):",
+        f"{len(cases)} of {results['case_id'].nunique()} cases not ok (recorded with their status "
+        "and message" + ("" if strict else "; exit status 0: --strict makes it 1") + "):",
         file=sys.stderr,
     )
     for _, row in cases.iterrows():
+        label = solver_label(row["solver"], row["solver_options"])
         print(
-            f"  {row['problem']} / {row['solver']} seed={row['seed']}: {row['status']}: {row['message']}",
+            f"  {row['problem']} / {label} seed={row['seed']}: {row['case_status']}: {row['case_message']}",
             file=sys.stderr,
         )
-    return 1
+    return 1 if strict else 0

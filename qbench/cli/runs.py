@@ -31,8 +31,9 @@ def add_parsers(commands) -> None:
         "show",
         command_show,
         help="summarize a stored run per problem x solver",
-        description="Per problem x solver configuration: cases ok (the success rate over seeds), "
-        "median [min, max] of relative energy error, L2 error and wall time, and peak memory.",
+        description="Per problem x family x solver configuration: cases ok (every state, and state by "
+        "state over seeds), median [min, max] of relative energy error, L2 error and wall time, the "
+        "case's CPU memory increase, peak RSS and peak GPU memory.",
     )
     report_parser = _command(
         commands,
@@ -40,8 +41,10 @@ def add_parsers(commands) -> None:
         command_report,
         help="write a run's HTML and Markdown report with figures",
         description="Turn a stored run into a self-contained index.html (figures embedded), report.md and "
-        "the figures as PNG and SVG: wavefunctions, PINN training, accuracy versus time, convergence, PINN "
-        "outcome over seeds, with the summary, success-rate and provenance tables. Never solves anything.",
+        "the figures as PNG and SVG. It leads with the verdict per problem and solver family (best "
+        "accuracy, time to 1e-6 and 1e-10, ratio to the classical solvers), then accuracy versus time, "
+        "sensitivity heatmaps of two-option sweeps, then the details: findings, summary, success over "
+        "seeds, cases not ok, wavefunctions, training, convergence, provenance. Never solves anything.",
     )
     report_parser.add_argument(
         "--out", type=Path, metavar="DIR", help="output directory (default RUN/report)"
@@ -53,8 +56,8 @@ def add_parsers(commands) -> None:
         help="per-case deltas between two runs; exit 1 if B got worse",
         description="Match the cases of RUN_A and RUN_B by case id and state and compare their "
         "metrics. A metric is worse when B > A (1 + rtol) + atol. Exit 1 when any accuracy metric "
-        "got worse, a status went from ok to anything else, or a case of A is missing from B; wall "
-        "time and memory count only with --time-rtol / --mem-rtol.",
+        "got worse, a state's status went from ok to anything else, or a case of A is missing from B; "
+        "wall time and memory count only with --time-rtol / --mem-rtol.",
     )
     compare.add_argument("run_a", metavar="RUN_A")
     compare.add_argument("run_b", metavar="RUN_B")
@@ -71,7 +74,10 @@ def add_parsers(commands) -> None:
         "--time-rtol", type=float, help="relative tolerance of wall time (default: not checked)"
     )
     compare.add_argument(
-        "--mem-rtol", type=float, help="relative tolerance of peak CPU memory (default: not checked)"
+        "--mem-rtol",
+        type=float,
+        help="relative tolerance of the case's CPU memory, the increase of its peak RSS over its start "
+        "(cpu_mem_increase_mb; changes under 1 MB never count) (default: not checked)",
     )
     compare.add_argument("--all", action="store_true", help="print every delta, not only the worse ones")
     compare.set_defaults(handler=command_compare)
@@ -82,7 +88,8 @@ def add_parsers(commands) -> None:
         command_reproduce,
         help="re-run a stored run's cases and check every energy; exit 1 on a mismatch",
         description="Check that the run's stored copies agree (Parquet, CSV, case records), re-run "
-        "its recorded cases (each solved once) and compare energies, L2 errors and statuses: deterministic "
+        "its recorded cases (each solved once) and compare energies, L2 errors and statuses (each state's "
+        "and the case's): deterministic "
         "solvers to 1e-12 relative; seeded solvers bit-identical on CPU when CPU model, torch and "
         "numpy match the recorded ones, else to 1e-6 relative.",
     )

@@ -1,7 +1,11 @@
 """``qbench report``: a stored run as a self-contained HTML page and a Markdown file, with figures.
 
 Everything is generated from the run's tables (``qbench.store.load``); the
-report never solves. Layout of the output directory::
+report never solves. It leads with the verdict (per problem and solver family:
+the best accuracy reached, the time to reach 1e-6 and 1e-10, and how that
+compares with the classical solvers), then the accuracy-versus-time figure,
+then sensitivity heatmaps of two-option sweeps, then the details. Layout of
+the output directory::
 
     index.html          self-contained: figures embedded as PNG data URIs, no network
     report.md           the same tables, figures linked from figures/
@@ -23,8 +27,21 @@ from . import figures, tables
 
 FORMATS = ("html", "md")
 
-#: Figure kinds in report order: title and what the reader should look at.
+#: Figure kinds: title and what the reader should look at.
 KINDS = {
+    "accuracy_vs_time": (
+        "Accuracy versus cost",
+        "Worst relative energy error over the states of each case versus "
+        "its wall time; colour: solver, marker: family (x: status not ok); the line is the Pareto "
+        "front of the ok cases, dotted lines the verdict's thresholds 1e-6 and 1e-10. "
+        "An error of exactly 0 (pinn-fixed holds E at the exact value) is drawn at 1e-17.",
+    ),
+    "sensitivity": (
+        "Sensitivity",
+        "For a solver whose cases on a problem vary exactly two options: the fraction of seeds "
+        "whose every state is ok, and the median over seeds of the worst relative energy error "
+        "(— where no seed was graded).",
+    ),
     "wavefunctions": (
         "Wavefunctions",
         "Each solver's states over the exact ones (dashed); the potential is shaded.",
@@ -34,20 +51,14 @@ KINDS = {
         "Energy of the first trained state per seed versus step and wall time; dashed: "
         "exact E0; dotted lines ending in x: runs whose status is not ok.",
     ),
-    "accuracy_vs_time": (
-        "Accuracy versus cost",
-        "Worst relative energy error over the states of each case versus "
-        "its wall time; x: status not ok; the line is the Pareto front of the ok cases. "
-        "An error of exactly 0 (pinn-fixed holds E at the exact value) is drawn at 1e-17.",
-    ),
     "convergence": (
         "Convergence",
         "fd error versus grid size and shooting error versus tolerance, with reference slopes (dotted).",
     ),
     "pinn_outcomes": (
-        "PINN outcome over seeds",
-        "Worst L2 error of psi over the states of each seed (x: not ok; a failed "
-        "state counts as 1) and the fraction of seeds ok.",
+        "Trained solvers: outcome over seeds",
+        "Families pinn and neural-variational: worst L2 error of psi over the states of each seed "
+        "(x: not ok; a failed state counts as 1) and the fraction of seeds ok.",
     ),
 }
 
@@ -74,9 +85,10 @@ def build(run: RunData, out: Path, formats: tuple[str, ...] = FORMATS) -> Report
     report = Report(out)
     results = run.results
     drawn = {
+        "accuracy_vs_time": figures.accuracy_vs_time(results) if not results.empty else {},
+        "sensitivity": figures.sensitivity(results) if not results.empty else {},
         "wavefunctions": figures.wavefunctions(results, run.wavefunctions) if not results.empty else {},
         "pinn_energy": figures.pinn_histories(results, run.histories) if not results.empty else {},
-        "accuracy_vs_time": figures.accuracy_vs_time(results) if not results.empty else {},
         "convergence": figures.convergence(results) if not results.empty else {},
         "pinn_outcomes": figures.pinn_outcomes(results) if not results.empty else {},
     }
@@ -102,46 +114,65 @@ def build(run: RunData, out: Path, formats: tuple[str, ...] = FORMATS) -> Report
 
 
 def _sections(run: RunData) -> list[tuple[str, object]]:
+    """The report in order: ``(title, body)`` for a section of text and tables, ``(kind, None)``
+    for a kind of figure. A body is a list of sentences, a table, ``None`` (none), or a tuple of
+    these."""
     results = run.results
-    not_ok = tables.not_ok_table(results) if not results.empty else None
+    empty = results.empty
     total = len(run.provenance.get("cases", []))
-    finished = results["case_id"].nunique() if not results.empty else 0
+    finished = results["case_id"].nunique() if not empty else 0
     notes = []
     if finished < total:
         notes.append(
             f"{total - finished} of {total} cases of this run have no results (not run or not finished); "
             "they are missing from every table and figure."
         )
+    verdict = (tables.verdict_lines(results) + notes, tables.verdict_table(results)) if not empty else None
     return [
-        (
-            "Findings",
-            tables.findings(results) + notes if not results.empty else notes or ["No finished cases."],
-        ),
-        ("Summary per problem and solver", tables.summary_table(results) if not results.empty else None),
-        ("PINN success over seeds", tables.pinn_success_table(results) if not results.empty else None),
-        ("Cases not ok", not_ok),
+        ("Verdict", verdict if verdict else notes or ["No finished cases."]),
+        ("accuracy_vs_time", None),
+        ("sensitivity", None),
+        ("Findings", tables.findings(results) if not empty else None),
+        ("Summary per problem and solver", tables.summary_table(results) if not empty else None),
+        ("Success over seeds", tables.success_table(results) if not empty else None),
+        ("Cases not ok", tables.not_ok_table(results) if not empty else None),
+        ("wavefunctions", None),
+        ("pinn_energy", None),
+        ("convergence", None),
+        ("pinn_outcomes", None),
         ("Provenance", tables.provenance_table(run.provenance)),
     ]
+
+
+def _parts(body) -> list:
+    return list(body) if isinstance(body, tuple) else [body]
+
+
+def _is_empty(body) -> bool:
+    return body is None or (hasattr(body, "empty") and body.empty) or (isinstance(body, list) and not body)
 
 
 def _markdown(run: RunData, sections, drawn) -> str:
     lines = [f"# qbench report: {run.run_id}", ""]
     for title, body in sections:
+        if title in KINDS:
+            heading, caption = KINDS[title]
+            lines += [f"## {heading}", "", caption, ""]
+            if not drawn.get(title):
+                lines += ["(nothing to draw in this run)", ""]
+            for name in drawn.get(title, []):
+                lines += [f"![{name}](figures/{name}.png)  ", f"[SVG](figures/{name}.svg)", ""]
+            continue
         lines += [f"## {title}", ""]
-        lines += _markdown_body(body)
-        lines.append("")
-    for kind, names in drawn.items():
-        title, caption = KINDS[kind]
-        lines += [f"## {title}", "", caption, ""]
-        if not names:
-            lines += ["(nothing to draw in this run)", ""]
-        for name in names:
-            lines += [f"![{name}](figures/{name}.png)  ", f"[SVG](figures/{name}.svg)", ""]
+        parts = [p for p in _parts(body) if not _is_empty(p)]
+        for part in parts or [None]:
+            lines += _markdown_body(part)
+            lines.append("")
     return "\n".join(lines) + "\n"
 
 
 def _markdown_body(body) -> list[str]:
-    if body is None or (hasattr(body, "empty") and body.empty):
+    if _is_empty(body):
         return ["(none)"]
     if isinstance(body, list):
         return [f"- {line}" for line in body]
@@ -161,23 +192,26 @@ def _html(run: RunData, sections, drawn, figure_dir: Path) -> str:
         f"<h1>qbench report: {html.escape(run.run_id)}</h1>",
     ]
     for title, body in sections:
+        if title in KINDS:
+            heading, caption = KINDS[title]
+            parts.append(f"<h2>{html.escape(heading)}</h2><p>{html.escape(caption)}</p>")
+            if not drawn.get(title):
+                parts.append("<p>(nothing to draw in this run)</p>")
+            for name in drawn.get(title, []):
+                data = base64.b64encode((figure_dir / f"{name}.png").read_bytes()).decode("ascii")
+                parts.append(
+                    f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
+                    f"<figcaption>{html.escape(name)}</figcaption></figure>"
+                )
+            continue
         parts.append(f"<h2>{html.escape(title)}</h2>")
-        if body is None or (hasattr(body, "empty") and body.empty):
+        pieces = [p for p in _parts(body) if not _is_empty(p)]
+        if not pieces:
             parts.append("<p>(none)</p>")
-        elif isinstance(body, list):
-            parts.append("<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in body) + "</ul>")
-        else:
-            parts.append(body.to_html(index=False, escape=True, border=0))
-    for kind, names in drawn.items():
-        title, caption = KINDS[kind]
-        parts.append(f"<h2>{html.escape(title)}</h2><p>{html.escape(caption)}</p>")
-        if not names:
-            parts.append("<p>(nothing to draw in this run)</p>")
-        for name in names:
-            data = base64.b64encode((figure_dir / f"{name}.png").read_bytes()).decode("ascii")
-            parts.append(
-                f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
-                f"<figcaption>{html.escape(name)}</figcaption></figure>"
-            )
+        for piece in pieces:
+            if isinstance(piece, list):
+                parts.append("<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in piece) + "</ul>")
+            else:
+                parts.append(piece.to_html(index=False, escape=True, border=0))
     parts.append("</body></html>")
     return os.linesep.join(parts) + os.linesep

@@ -16,8 +16,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
 from .. import problems
-from ..analysis import per_case, with_labels
-from .style import EXACT_STYLE, new_figure, solver_colours
+from ..analysis import THRESHOLDS, family_rank, per_case, sensitivity_grids, with_labels
+from .style import EXACT_STYLE, FAMILY_MARKERS, new_figure, solver_colours
 
 ERROR_FLOOR = 1e-17  # errors of exactly 0 (an energy held at the exact value) are drawn here
 
@@ -62,7 +62,10 @@ def wavefunctions(results: pd.DataFrame, samples: pd.DataFrame) -> dict[str, Fig
                 if not exact_drawn:
                     ax.plot(rows["x"], rows["psi_ref"], label="exact", zorder=5, **EXACT_STYLE)
                     exact_drawn = True
-                status = results.loc[results["case_id"] == case["case_id"], "status"].iloc[0]
+                # The state's own status: a PINN may learn state 0 and lose state 1.
+                status = results.loc[
+                    (results["case_id"] == case["case_id"]) & (results["state"] == state), "status"
+                ].iloc[0]
                 label = case["solver_label"] + ("" if status == "ok" else f" ({status})")
                 ax.plot(rows["x"], rows["psi"], color=colours[case["solver"]], label=label, alpha=0.85)
             potential = ax.twinx()
@@ -95,10 +98,12 @@ def pinn_histories(results: pd.DataFrame, histories: pd.DataFrame) -> dict[str, 
     """PINN energy of the first trained state versus step and versus wall time, one line per seed."""
     if histories.empty:
         return {}
-    labelled = with_labels(results).drop_duplicates("case_id").set_index("case_id")
+    labelled = per_case(results).set_index("case_id")
     history = histories[histories["case_id"].isin(labelled.index)]
     history = history[history["state"].astype(str).isin(["0", "all"])]
-    variants = list(dict.fromkeys(labelled.loc[history["case_id"].unique(), "solver_label"]))
+    trained = labelled.loc[history["case_id"].unique()]
+    trained = trained.iloc[sorted(range(len(trained)), key=lambda i: family_rank(trained["family"].iloc[i]))]
+    variants = list(dict.fromkeys(trained["solver_label"]))
     problem_labels = list(dict.fromkeys(labelled.loc[history["case_id"].unique(), "problem_label"]))
     colours = solver_colours(list(results["solver"].unique()))
     figures = {}
@@ -124,7 +129,7 @@ def pinn_histories(results: pd.DataFrame, histories: pd.DataFrame) -> dict[str, 
                             (results["case_id"] == case_id) & (results["state"] == 0), "energy_ref"
                         ].iloc[0]
                     )
-                    ok = case["status"] == "ok"
+                    ok = bool(case["ok"])
                     ax.plot(
                         rows[column],
                         rows["energy"],
@@ -144,7 +149,7 @@ def pinn_histories(results: pd.DataFrame, histories: pd.DataFrame) -> dict[str, 
                 low, high = np.percentile(seen, [2, 98])
                 pad = 0.1 * (high - low) + 1e-6 * abs(exact) + 1e-9
                 ax.set_ylim(min(low, exact) - pad, max(high, exact) + pad)
-                ax.set_title(f"{variant}\n{problem_label}", fontsize=8)
+                ax.set_title(f"{_wrap(variant, 60)} ({cases['family'].iloc[0]})\n{problem_label}", fontsize=8)
                 ax.set_xlabel(xlabel)
                 ax.set_ylabel("energy (hbar^2/2m = 1)")
         handles = [
@@ -159,7 +164,10 @@ def pinn_histories(results: pd.DataFrame, histories: pd.DataFrame) -> dict[str, 
 
 
 def accuracy_vs_time(results: pd.DataFrame) -> dict[str, Figure]:
-    """Worst-state relative energy error versus wall time, log-log, every case, Pareto front marked."""
+    """Worst-state relative energy error versus wall time, log-log, every case, Pareto front marked.
+
+    Colour: the solver; marker: its family (x: the case is not ok); dotted: the verdict's thresholds.
+    """
     cases_table = per_case(results)
     problem_labels = list(dict.fromkeys(cases_table["problem_label"]))
     colours = solver_colours(list(results["solver"].unique()))
@@ -173,9 +181,11 @@ def accuracy_vs_time(results: pd.DataFrame) -> dict[str, Figure]:
                 case["wall_time_s"],
                 max(case["worst"], ERROR_FLOOR),
                 color=colours[case["solver"]],
-                marker="o" if case["ok"] else "x",
+                marker=FAMILY_MARKERS.get(case["family"], "o") if case["ok"] else "x",
                 s=30,
             )
+        for threshold in THRESHOLDS:
+            ax.axhline(threshold, color="0.6", linestyle=":", linewidth=0.8)
         front = _pareto(cases[cases["ok"]])
         if len(front) > 1:
             ax.step(
@@ -192,8 +202,8 @@ def accuracy_vs_time(results: pd.DataFrame) -> dict[str, Figure]:
         ax.set_title(problem_label)
         ax.set_xlabel("wall time per solve (s)")
         ax.set_ylabel("worst relative energy error over states")
-    _solver_legend(fig, colours, cases_table["solver"].unique(), extra=[("x", "status not ok")])
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    _solver_legend(fig, colours, cases_table, extra=[("x", "status not ok")])
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return {"accuracy_vs_time": fig}
 
 
@@ -286,20 +296,29 @@ def _note_if_single(ax, count: int, solver: str) -> None:
         )
 
 
+#: Families trained from a seed: their outcome over seeds is drawn.
+TRAINED = ("pinn", "neural-variational")
+
+
 def pinn_outcomes(results: pd.DataFrame) -> dict[str, Figure]:
-    """Per PINN variant and problem: worst-state L2 error of psi for every seed, and the fraction ok.
+    """Per trained variant (families ``pinn`` and ``neural-variational``) and problem: worst-state L2
+    error of psi for every seed, and the fraction ok.
 
     The L2 error, not the energy error, because ``pinn-fixed`` holds E at the
     exact value: psi is the only thing every variant learns.
     """
     cases_table = per_case(results, metric="l2_error")
-    pinn = cases_table[cases_table["solver"].str.startswith("pinn")]
+    pinn = cases_table[cases_table["family"].isin(TRAINED)]
     if pinn.empty:
         return {}
     problem_labels = list(dict.fromkeys(pinn["problem_label"]))
-    variants = list(dict.fromkeys(pinn["solver_label"]))
+    ordered = pinn.drop_duplicates("solver_label")
+    variants = sorted(
+        ordered["solver_label"], key=lambda v: family_rank(ordered.set_index("solver_label").loc[v, "family"])
+    )
+    families = ordered.set_index("solver_label")["family"]
     colours = solver_colours(list(results["solver"].unique()))
-    fig, axes = new_figure(1, len(problem_labels), width=max(4.0, 1.3 * len(variants)), height=4.0)
+    fig, axes = new_figure(1, len(problem_labels), width=max(4.0, 1.6 * len(variants)), height=4.6)
     for ax, problem_label in zip(axes[0], problem_labels):
         for k, variant in enumerate(variants):
             cases = pinn[(pinn["problem_label"] == problem_label) & (pinn["solver_label"] == variant)]
@@ -326,17 +345,81 @@ def pinn_outcomes(results: pd.DataFrame) -> dict[str, Figure]:
                 fontsize=8,
             )
         ax.set_yscale("log")
-        ax.set_xticks(range(len(variants)), variants, rotation=30, ha="right", fontsize=7)
+        ax.set_xticks(range(len(variants)), [f"{_wrap(v)}\n({families[v]})" for v in variants], fontsize=6)
         ax.set_title(problem_label, pad=16)
         ax.set_ylabel("worst L2 error of psi (failed = 1)")
     fig.tight_layout()
     return {"pinn_outcomes": fig}
 
 
-def _solver_legend(fig, colours, names, extra=()) -> None:
-    handles = [Line2D([], [], marker="o", linestyle="", color=colours[n], label=n) for n in names]
+def _solver_legend(fig, colours, cases: pd.DataFrame, extra=()) -> None:
+    """One entry per solver, grouped by family (``family: solver``), with the family's marker."""
+    pairs = cases[["family", "solver"]].drop_duplicates()
+    pairs = pairs.iloc[sorted(range(len(pairs)), key=lambda i: (family_rank(pairs["family"].iloc[i]), i))]
+    handles = [
+        Line2D([], [], marker=FAMILY_MARKERS.get(f, "o"), linestyle="", color=colours[n], label=f"{f}: {n}")
+        for f, n in zip(pairs["family"], pairs["solver"])
+    ]
     handles += [Line2D([], [], marker=m, linestyle="", color="0.3", label=text) for m, text in extra]
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=8)
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4), fontsize=8)
+
+
+def sensitivity(results: pd.DataFrame) -> dict[str, Figure]:
+    """Heatmaps of two-knob sweeps (``qbench.analysis.sensitivity_grids``): for each problem and
+    solver whose cases vary exactly two options, the fraction of seeds ok and the median over
+    seeds of the worst relative energy error (log10), each over the two options."""
+    import seaborn as sns
+
+    figures = {}
+    for grid in sensitivity_grids(results):
+        ok, error = grid["ok_fraction"], grid["median_error"]
+        fixed = ", ".join(f"{k}={v}" for k, v in grid["fixed"].items())
+        where = f"{grid['solver']} on {grid['problem']}" + (f"\n({fixed})" if fixed else "")
+        fig, axes = new_figure(
+            1, 2, width=max(4.2, 0.9 * ok.shape[1] + 2.2), height=max(3.2, 0.6 * ok.shape[0] + 1.8)
+        )
+        sns.heatmap(
+            ok,
+            ax=axes[0, 0],
+            vmin=0,
+            vmax=1,
+            cmap="RdYlGn",
+            annot=True,
+            fmt=".0%",
+            cbar_kws={"label": "seeds ok"},
+        )
+        axes[0, 0].set_title(f"{where}: fraction of seeds ok", fontsize=9)
+        logged = np.log10(error.astype(float).clip(lower=ERROR_FLOOR))
+        finite = logged.to_numpy()[np.isfinite(logged.to_numpy())]
+        low, high = (np.floor(finite.min()), np.ceil(finite.max())) if finite.size else (-16.0, 0.0)
+        labels = error.map(lambda v: "—" if not np.isfinite(v) else f"{v:.0e}")
+        sns.heatmap(
+            logged,
+            ax=axes[0, 1],
+            cmap="viridis_r",
+            vmin=low,
+            vmax=high if high > low else low + 1,
+            annot=labels.to_numpy(),
+            fmt="",
+            cbar_kws={"label": "log10 median worst rel. error"},
+        )
+        axes[0, 1].set_title(f"{where}: median error over seeds", fontsize=9)
+        for ax in axes[0]:
+            ax.set_xlabel(grid["x"])
+            ax.set_ylabel(grid["y"])
+        fig.tight_layout()
+        name = "_".join(
+            [grid["problem"], grid["solver"], grid["y"], grid["x"], *map(str, grid["fixed"].values())]
+        )
+        figures[f"sensitivity_{_slug(name)}"] = fig
+    return figures
+
+
+def _wrap(label: str, width: int = 24, lines: int = 4) -> str:
+    """A solver label broken at spaces into at most ``lines`` lines of ``width`` characters."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(label, width, max_lines=lines, placeholder=" ...")) or label
 
 
 def _slug(text: str) -> str:

@@ -12,6 +12,8 @@ import seaborn as sns
 from .. import solvers
 
 EXACT_STYLE = {"color": "black", "linestyle": "--", "linewidth": 1.0}
+#: One marker per solver family, the same in every figure (x is kept for cases not ok).
+FAMILY_MARKERS = {"classical": "o", "pinn": "s", "neural-variational": "D", "reference": "^"}
 
 
 def apply_theme() -> None:

@@ -15,7 +15,7 @@ from .._validation import unknown_name_error
 from .base import FAMILIES, Option, Solution, Solver, Status
 from .fd import FiniteDifference
 from .matslise import Pyslise
-from .pinn import NNGalerkin, PinnFixed, PinnTrainable
+from .pinn import NNGalerkin, PinnFixed, PinnTrainable, ResidualPinn
 from .shooting import Shooting
 from .spectral import Spectral
 
@@ -30,13 +30,23 @@ def register(cls: type[Solver]) -> type[Solver]:
         raise TypeError(f"{cls.__name__} needs a non-empty class attribute 'name'")
     if getattr(cls, "family", None) not in FAMILIES:
         raise TypeError(
-            f"{cls.__name__}.family must be one of {', '.join(FAMILIES)}, got {getattr(cls, 'family', None)!r}"
+            f"{cls.__name__}.family must be one of {', '.join(FAMILIES)}, "
+            f"got {getattr(cls, 'family', None)!r}"
         )
     METHODS[cls.name] = cls
     return cls
 
 
-for _cls in (FiniteDifference, Shooting, Spectral, Pyslise, NNGalerkin, PinnFixed, PinnTrainable):
+for _cls in (
+    FiniteDifference,
+    Shooting,
+    Spectral,
+    Pyslise,
+    NNGalerkin,
+    PinnFixed,
+    PinnTrainable,
+    ResidualPinn,
+):
     register(_cls)
 
 
@@ -83,6 +93,7 @@ __all__ = [
     "FiniteDifference",
     "Option",
     "Pyslise",
+    "ResidualPinn",
     "Shooting",
     "Solution",
     "Solver",

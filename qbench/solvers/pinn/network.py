@@ -75,7 +75,7 @@ class TrialFunction(nn.Module):
         return (x - self.x0) * (self.x1 - x) / self.length**2, (self.x0 + self.x1 - 2.0 * x) / self.length**2
 
     def hidden_features(self, x: torch.Tensor, order: int = 1) -> list[torch.Tensor]:
-        """Last hidden layer's outputs and their x-derivatives up to ``order`` (1 or 2), each ``(n, width)``."""
+        """Last hidden layer's outputs and their x-derivatives up to ``order`` (0-2), each ``(n, width)``."""
         t = self._scaled(x)[:, None]
         scale = 2.0 / self.length
         features = [t, torch.full_like(t, scale), torch.zeros_like(t)]
