@@ -73,14 +73,9 @@ def grid(rows: pd.DataFrame, value: str, problem: str | None = None) -> pd.DataF
     return table.sort_index(key=lambda s: s.astype(float))
 
 
-def show(title: str, table: pd.DataFrame) -> None:
-    print(f"\n== {title}")
-    layout = ("display.width", 220, "display.max_rows", 500, "display.float_format", "{:.3g}".format)
-    with pd.option_context(*layout):
-        print(table.to_string())
-
-
 def main() -> None:
+    from bench_paper_pinn import show  # a sibling script; asv imports this module without running main
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("runs", type=Path, nargs="+", help="results/runs/<run_id> (one or more)")
     args = parser.parse_args()

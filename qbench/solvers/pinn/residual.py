@@ -19,11 +19,18 @@ from ... import progress
 from ..._validation import check_choice, check_int, check_positive
 from ...problems import Problem
 from ...quadrature import domain_rule
-from ..base import Option, Solution, Solver, Status
+from ..base import Option, Solution, Status
 from . import objectives
 from .network import ACTIVATIONS, TrialFunction
 from .objectives import NODE_FLOOR, count_nodes  # noqa: F401 - count_nodes is part of this module's API
-from .runtime import Evaluator, check_device, check_time_limit, torch_setup, torch_threads, training_info
+from .runtime import (
+    Evaluator,
+    NeuralSolver,
+    check_device,
+    check_time_limit,
+    torch_setup,
+    training_info,
+)
 from .training import TrainingRecord, train
 
 FINE_POINTS = 4096  # the grade-free diagnostics' rule: energies, norms and node counts
@@ -65,7 +72,7 @@ class _Lower:
         return [f - c @ p for f, p in zip(phi, self.values)], c
 
 
-class ResidualPinn(Solver):
+class ResidualPinn(NeuralSolver):
     """Residual-loss PINN: one network per state, trained on r = -psi'' + (V - E) psi.
 
     Formulation (every choice below was kept because it helps the residual loss
@@ -149,9 +156,7 @@ class ResidualPinn(Solver):
         "seed": Option(0, _nonnegative_int, "seeds torch, numpy and random, >= 0"),
         "log_every": Option(10, _positive_int, "history row every N Adam steps, >= 1"),
         "threads": Option(1, _positive_int, "torch CPU threads while training (restored after), >= 1"),
-        "time_limit_s": Option(
-            0.0, check_time_limit, "stop training after this many seconds (0 = none)"
-        ),
+        "time_limit_s": Option(0.0, check_time_limit, "stop training after this many seconds (0 = none)"),
     }
 
     def check_problem(self, problem: Problem, n_states: int) -> None:
@@ -159,10 +164,6 @@ class ResidualPinn(Solver):
             raise ValueError("adam_steps and lbfgs_iterations are both 0: the residual is never trained")
 
     # -- solve -------------------------------------------------------------------
-    def _solve(self, problem: Problem, n_states: int) -> Solution:
-        with torch_threads(self.threads):
-            return self._solve_with_threads(problem, n_states)
-
     def _solve_with_threads(self, problem: Problem, n_states: int) -> Solution:
         device, dtype = torch_setup(self.device, self.seed, self.dtype)
         start = time.perf_counter()

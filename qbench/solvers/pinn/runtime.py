@@ -15,6 +15,8 @@ import numpy as np
 import torch
 
 from ..._validation import check_choice, check_positive
+from ...problems import Problem
+from ..base import Solution, Solver
 
 
 def check_device(name: str, value: Any) -> str:
@@ -56,6 +58,22 @@ def torch_threads(count: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+class NeuralSolver(Solver):
+    """Base of the solvers that train networks: each solve runs on ``self.threads`` torch threads.
+
+    A subclass has a ``threads`` option and implements ``_solve_with_threads``.
+    """
+
+    threads: int
+
+    def _solve(self, problem: Problem, n_states: int) -> Solution:
+        with torch_threads(self.threads):
+            return self._solve_with_threads(problem, n_states)
+
+    def _solve_with_threads(self, problem: Problem, n_states: int) -> Solution:
+        raise NotImplementedError
 
 
 def training_info(

@@ -15,10 +15,17 @@ from ..._validation import check_choice, check_int, check_positive, check_real
 from ...problems import Problem
 from ...quadrature import domain_rule
 from ...sturm import energy_upper_bound
-from ..base import Option, Solution, Solver, Status
+from ..base import Option, Solution, Status
 from . import objectives
 from .network import ACTIVATIONS, TrialFunction
-from .runtime import Evaluator, check_device, check_time_limit, torch_setup, torch_threads, training_info
+from .runtime import (
+    Evaluator,
+    NeuralSolver,
+    check_device,
+    check_time_limit,
+    torch_setup,
+    training_info,
+)
 from .training import train
 
 ENERGY_MODES = ("galerkin", "ritz", "trainable", "fixed")
@@ -75,7 +82,7 @@ def exact_offset(value) -> float | None:
     return (1.0 if match.group(1) == "+" else -1.0) * float(match.group(2)) / 100.0
 
 
-class PINN(Solver):
+class PINN(NeuralSolver):
     """A physics-informed neural network for the lowest states.
 
     The trial function is psi(x) = (x - x0)(x1 - x) N(x), so the walls hold
@@ -209,10 +216,6 @@ class PINN(Solver):
         return self.energy == "fixed" or self._reads_exact_start()
 
     # -- setup -------------------------------------------------------------------
-    def _solve(self, problem: Problem, n_states: int) -> Solution:
-        with torch_threads(self.threads):
-            return self._solve_with_threads(problem, n_states)
-
     def _solve_with_threads(self, problem: Problem, n_states: int) -> Solution:
         device, dtype = torch_setup(self.device, self.seed, self.dtype)
         start = time.perf_counter()
