@@ -106,6 +106,22 @@ def test_exact_offset_start_needs_a_known_energy():
         qbench.solvers.get("pinn-trainable", initial_energy="exact-10%").solve(Unknown([0.0, 1.0], [0.0]), 1)
 
 
+@pytest.mark.parametrize("name", ["pinn-fixed", "pinn-trainable"])
+def test_a_residual_state_with_the_wrong_sign_changes_fails_alone(monkeypatch, name):
+    """The Sturm check reads no reference: a state whose lobes do not number k is not state k."""
+    monkeypatch.setattr(objectives, "count_nodes", lambda psi: 1)  # every state "has" one node
+    solution = qbench.solvers.get(name, **TINY).solve(qbench.problems.InfiniteWell(), 2)
+    assert solution.state_status == ["failed", "ok"]
+    assert "1 sign changes where state 0 has 0 (Sturm)" in solution.state_messages[0]
+    assert solution.status == "failed" and solution.message.startswith("state 0:")
+
+
+def test_variational_states_are_not_node_checked(monkeypatch):
+    monkeypatch.setattr(objectives, "count_nodes", lambda psi: 7)
+    solution = qbench.solvers.get("nn-galerkin", **TINY).solve(qbench.problems.InfiniteWell(), 2)
+    assert solution.state_status == ["ok", "ok"]
+
+
 def test_per_state_status_keeps_the_learned_state():
     """State 0 learned while state 1 collapsed: state 0 ok, state 1 failed, the case failed."""
     solver = qbench.solvers.get("pinn-fixed", adam_steps=300, learning_rate=1e-2, n_points=64, width=16)

@@ -77,7 +77,7 @@ def test_a_wrong_node_count_fails_that_state_only(monkeypatch):
     solution = ResidualPinn(**TINY).solve(qbench.problems.InfiniteWell(), 2)
     assert solution.state_status == ["ok", "failed"]
     assert solution.state_messages[0] == ""
-    assert "0 nodes" in solution.state_messages[1] and "Sturm" in solution.state_messages[1]
+    assert "0 sign changes" in solution.state_messages[1] and "Sturm" in solution.state_messages[1]
     assert solution.status == "failed" and solution.message.startswith("state 1:")
 
 

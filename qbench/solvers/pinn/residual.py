@@ -295,7 +295,7 @@ class ResidualPinn(NeuralSolver):
                 status, message = Status.DIVERGED, f"energy {energy} or norm {norm} is not finite, > 0"
             if status is Status.OK and self.node_check and n_nodes != k:
                 status = Status.FAILED
-                message = f"has {n_nodes} nodes, state {k} has {k} (Sturm): it converged to another state"
+                message = f"has {n_nodes} sign changes where state {k} has {k} (Sturm): it is not state {k}"
             state_status.append(status)
             state_messages.append(message)
 

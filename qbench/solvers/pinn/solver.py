@@ -279,7 +279,7 @@ class PINN(NeuralSolver):
                 # Grade-free: reads no reference. Seen on the barrier, where pinn-trainable's
                 # ground state settles on the first excited level with status ok otherwise.
                 status = Status.FAILED
-                message = f"has {nodes[k]} nodes, state {k} has {k} (Sturm): it converged to another state"
+                message = f"has {nodes[k]} sign changes where state {k} has {k} (Sturm): it is not state {k}"
             statuses.append(status)
             messages.append(message)
         return statuses, messages
