@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import mmap
 import threading
 import time
 
@@ -95,8 +96,12 @@ def test_peak_cpu_memory_sees_a_large_allocation_inside_the_case():
         name = "test-allocates"
 
         def _solve(self, problem, n_states):
-            block = np.ones(40 * 2**20 // 8)  # 40 MiB, touched
-            energies = np.full(n_states, float(block.sum() * 0))
+            # 40 MiB of fresh anonymous pages, touched: malloc could hand back heap memory that an
+            # earlier test freed and that is still resident, which would not raise the RSS at all.
+            block = mmap.mmap(-1, 40 * 2**20)
+            np.frombuffer(block, dtype=np.uint8)[:] = 1
+            energies = np.zeros(n_states)
+            block.close()
             return Solution(energies, lambda x: np.repeat(np.sin(np.pi * x)[None, :], n_states, axis=0))
 
     solvers.register(Allocates)
