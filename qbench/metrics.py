@@ -1,4 +1,4 @@
-"""Grading a solution against the exact reference (design.md section 4).
+"""Grading a solution against the exact reference (README, "What a run stores").
 
 Solvers never grade themselves; the harness calls these.
 """

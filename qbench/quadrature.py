@@ -2,7 +2,7 @@
 
 A wavefunction has a jump in its second derivative wherever the potential
 jumps; a rule whose panels straddle such a point loses its high order, so every
-integral in qbench uses panels that end there (design.md section 4).
+integral in qbench uses panels that end there.
 """
 
 from __future__ import annotations

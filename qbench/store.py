@@ -4,7 +4,7 @@ Layout of a run directory::
 
     provenance.json     environment, command line, times, status, and the full list of cases
     cases/<case_id>.json  one record per finished case (written atomically, the source of truth)
-    results.parquet, results.csv      one row per case x state (design.md section 4)
+    results.parquet, results.csv      one row per case x state
     histories.parquet, histories.csv  PINN training histories, keyed by case_id
     wavefunctions.parquet  each state and the exact one on 201 points, for plots
     .writer.lock        held (flock) by the one process writing the run

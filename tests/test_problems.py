@@ -20,7 +20,7 @@ from qbench.quadrature import domain_rule, panel_edges
 
 CANONICAL = ("infinite_well", "finite_well", "finite_barrier")
 
-# design.md section 2, copied as printed there.
+# The reference values of the canonical problems, to the digits of the table they were first published in.
 DESIGN_TABLE = {
     "infinite_well": ("9.86960440109", "39.4784176044", "88.8264396098"),
     "finite_well": ("1.63948018855", "6.44188145436", "13.8917817498"),
@@ -52,7 +52,7 @@ def half_unit_in_last_digit(text: str) -> float:
 
 @pytest.mark.parametrize("name", CANONICAL)
 def test_reference_energies_match_design_table(name):
-    """E0..E2 round to the design.md values: |E - table| <= half a unit in the last printed digit.
+    """E0..E2 round to those published values: |E - table| <= half a unit in the last printed digit.
 
     That is an absolute tolerance of 5e-12 .. 5e-10, i.e. relative 2e-13 .. 3e-12.
     """

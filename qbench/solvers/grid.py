@@ -3,7 +3,8 @@
 Each piece between breakpoints gets its own uniform spacing, so no stencil or
 integration step ever has a jump of V strictly inside it. This keeps the
 classical solvers at their nominal order of convergence on discontinuous
-potentials, wherever the jumps are (design.md section 6).
+potentials, wherever the jumps are (``benchmarks/bench_core.py`` prints what a
+uniform grid blind to the jumps costs instead).
 """
 
 from __future__ import annotations
