@@ -61,9 +61,7 @@ def with_family(results: pd.DataFrame) -> pd.DataFrame:
         return results
     out = results.copy()
     if "family" not in out:
-        out["family"] = [
-            solvers.METHODS[n].family if n in solvers.METHODS else "unknown" for n in out["solver"]
-        ]
+        out["family"] = [solvers.family(n, unregistered="unknown") for n in out["solver"]]
     if "case_status" not in out:
         statuses = out.groupby("case_id", sort=False)["status"].agg(_case_status)
         out["case_status"] = out["case_id"].map(statuses)

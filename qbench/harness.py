@@ -30,11 +30,12 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from . import solvers
 from .cases import Case, canonical_json
 from .memory import CpuPeak, GpuPeak
 from .metrics import abs_energy_error, rel_energy_error, wavefunction_l2_error
 from .problems import Problem
-from .solvers import METHODS, Solution, Solver, Status
+from .solvers import Solution, Solver, Status
 
 TIMING_BUDGET_S = 0.2
 MAX_REPEATS = 25
@@ -300,12 +301,6 @@ def case_status(status: Status, message: str, states: list[tuple[Status, str]]) 
     return bad[0][1], "; ".join(f"state {k}: {s.value}" + (f" ({m})" if m else "") for k, s, m in bad)
 
 
-def solver_family(name: str) -> str:
-    """The family of a registered solver; ``unknown`` for a name this process has not registered."""
-    cls = METHODS.get(name)
-    return cls.family if cls is not None else "unknown"
-
-
 def case_record(
     case: Case,
     status: Status,
@@ -345,7 +340,7 @@ def case_record(
         "problem": case.problem,
         "problem_params": canonical_json(case.problem_params),
         "solver": case.solver,
-        "family": solver_family(case.solver),
+        "family": solvers.family(case.solver, unregistered="unknown"),
         "solver_options": canonical_json(case.solver_options),
         "seed": case.seed,
         "device": str(info.get("device", "cpu")),

@@ -63,11 +63,17 @@ def install_hint(name: str) -> str | None:
         raise unknown_name_error("solver", name, METHODS) from None
 
 
-def family(name: str) -> str:
-    """The family of a registered solver (one of :data:`FAMILIES`)."""
+def family(name: str, unregistered: str | None = None) -> str:
+    """The family of a registered solver (one of :data:`FAMILIES`).
+
+    An unregistered name raises ``ValueError``, or gives ``unregistered`` when that is given
+    (stored runs may name solvers this process does not have).
+    """
     try:
         return METHODS[name].family
     except (KeyError, TypeError):
+        if unregistered is not None:
+            return unregistered
         raise unknown_name_error("solver", name, METHODS) from None
 
 
