@@ -29,6 +29,8 @@ SEEDED_RTOL_ELSEWHERE = 1e-6
 
 def _non_defaults(params: str, defaults: dict[str, object]) -> str:
     values = json.loads(params) if isinstance(params, str) else dict(params)
+    # Stored parameters went through JSON: a default tuple () comes back as the list [].
+    defaults = {k: list(v) if isinstance(v, tuple) else v for k, v in defaults.items()}
     changed = [
         f"{k}={json.dumps(v, separators=(',', ':'))}"
         for k, v in values.items()
@@ -150,6 +152,7 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
                 "success_rate": float(ok.mean()),
                 "ok_by_state": [int(v) for v in by_state.sort_index()],
                 "states": int(group["state"].nunique()),
+                "reference": _reference_kind(group),
                 **_spread(group["rel_error"], "rel_error"),
                 **_spread(group["l2_error"], "l2_error"),
                 **_spread(first["wall_time_s"], "wall_time_s"),
@@ -165,6 +168,15 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
         key=lambda i: (problem_order[summary["problem"][i]], family_rank(summary["family"][i]), i),
     )
     return summary.iloc[order].reset_index(drop=True)
+
+
+def _reference_kind(group: pd.DataFrame) -> str:
+    """``exact``, or ``certified <= 2e-15`` with the largest stated bound: what graded these rows."""
+    kinds = group["reference"].dropna().unique() if "reference" in group else ["exact"]
+    kind = "/".join(sorted(kinds)) or "exact"
+    if kind == "exact" or "reference_rel_bound" not in group:
+        return kind
+    return f"{kind} <= {group['reference_rel_bound'].max():.0e}"
 
 
 def _spread(values: pd.Series, name: str) -> dict[str, float]:

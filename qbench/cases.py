@@ -144,11 +144,17 @@ def _shared_problem(name: str, params_json: str) -> Problem:
 def _jsonable(mapping: dict[str, Any]) -> dict[str, Any]:
     """Tuples to lists and floats kept exact, so the case survives a JSON round trip unchanged."""
 
-    def convert(value: Any) -> Any:
+    def convert(key: str, value: Any) -> Any:
         if isinstance(value, (list, tuple)):
-            return [convert(v) for v in value]
+            return [convert(key, v) for v in value]
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"non-finite value {value!r} cannot be part of a case")
+        if callable(value):
+            raise ValueError(
+                f"{key} is a Python callable, which cannot be part of a case (cases are JSON, to reach "
+                "workers and provenance.json); give it as an expression string, or register a Problem "
+                "subclass in a plugin (docs/plugins.md)"
+            )
         return value
 
-    return {k: convert(v) for k, v in mapping.items()}
+    return {k: convert(k, v) for k, v in mapping.items()}

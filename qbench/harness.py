@@ -34,7 +34,7 @@ from . import solvers
 from .cases import Case, canonical_json
 from .memory import CpuPeak, GpuPeak
 from .metrics import abs_energy_error, rel_energy_error, wavefunction_l2_error
-from .problems import Problem
+from .problems import Problem, Reference
 from .solvers import Solution, Solver, Status
 
 TIMING_BUDGET_S = 0.2
@@ -102,7 +102,7 @@ def time_solve(
 
 
 def grade(solution: Solution, problem: Problem) -> list[dict[str, Any]]:
-    """One row per state: energy, exact energy, absolute, relative and L2 errors."""
+    """One row per state: energy, reference energy and its kind, absolute, relative and L2 errors."""
     reference = problem.reference(solution.n_states)
     energy_errors = abs_energy_error(solution.energies, reference.energies)
     relative_errors = rel_energy_error(solution.energies, reference.energies)
@@ -112,6 +112,7 @@ def grade(solution: Solution, problem: Problem) -> list[dict[str, Any]]:
             "state": state,
             "energy": float(solution.energies[state]),
             "energy_ref": float(reference.energies[state]),
+            **reference_columns(problem, reference),
             "abs_error": float(energy_errors[state]),
             "rel_error": float(relative_errors[state]),
             "l2_error": float(l2_errors[state]),
@@ -318,12 +319,14 @@ def case_record(
     that never ran) gives every state the case's status and message.
     """
     if graded is None:
-        reference = case.build()[0].reference(case.n_states).energies
+        problem = case.build()[0]
+        reference = problem.reference(case.n_states)
         graded = [
             {
                 "state": state,
                 "energy": math.nan,
-                "energy_ref": float(reference[state]),
+                "energy_ref": float(reference.energies[state]),
+                **reference_columns(problem, reference),
                 "abs_error": math.nan,
                 "rel_error": math.nan,
                 "l2_error": math.nan,
@@ -375,6 +378,11 @@ def case_record(
         "host": socket.gethostname(),
         "pid": os.getpid(),
     }
+
+
+def reference_columns(problem: Problem, reference: Reference) -> dict[str, Any]:
+    """The results table's ``reference`` (exact, certified or approximate) and its stated bound."""
+    return {"reference": problem.reference_kind, "reference_rel_bound": float(reference.rel_error_bound)}
 
 
 def _plain(value: Any) -> Any:

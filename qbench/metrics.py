@@ -1,4 +1,4 @@
-"""Grading a solution against the exact reference (README, "What a run stores").
+"""Grading a solution against the exact reference (docs/results.md).
 
 Solvers never grade themselves; the harness calls these.
 """

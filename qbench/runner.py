@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import plugins as _plugins
 from .cases import Case
 from .executors import Executor
 from .harness import utc_now
@@ -36,6 +37,7 @@ def create(
     out: Path | None = None,
     command_line: Sequence[str] | None = None,
     settings: dict[str, Any] | None = None,
+    plugins: Sequence[_plugins.Plugin] | None = None,
 ) -> RunDirectory:
     """Create a run directory with its provenance; nothing runs yet.
 
@@ -51,6 +53,9 @@ def create(
         Recorded verbatim; default ``sys.argv``.
     settings
         Anything else worth recording (device choice, overrides).
+    plugins
+        The plugins the cases need (:class:`qbench.plugins.Plugin`), recorded in
+        ``provenance["plugins"]``; default every plugin loaded in this process.
     """
     if not cases:
         raise StoreError("no cases to run")
@@ -67,6 +72,7 @@ def create(
         "end_time": None,
         "seeds": seeds,
         "settings": settings or {},
+        "plugins": [p.to_dict() for p in (_plugins.loaded() if plugins is None else plugins)],
         "environment": environment(),
         "cases": [c.to_dict() for c in cases],
     }
@@ -85,7 +91,8 @@ def execute(
     """Run every case of ``run`` that has no record yet, persisting each as it finishes.
 
     ``on_start(pending, total)`` is called once, ``on_case(record)`` after each
-    case is on disk, ``on_step`` with progress inside a case. On any exit (also
+    case is on disk, ``on_step`` with progress inside a case. A resume is logged
+    under ``provenance["resumed"]`` with the executor's plugins. On any exit (also
     Ctrl-C) the provenance says ``complete`` or ``interrupted`` and the tables
     hold every finished case. Raises :class:`~qbench.store.StoreError` if
     another process is writing the run.
@@ -100,6 +107,7 @@ def execute(
                     "time": utc_now(),
                     "command_line": list(sys.argv if command_line is None else command_line),
                     "pending_cases": len(pending),
+                    "plugins": [p.to_dict() for p in executor.plugins],  # the code that finishes it
                 }
             )
         run.provenance["status"] = "running"

@@ -43,7 +43,8 @@ DEFAULT_ROOT = Path("results") / "runs"
 
 #: The results columns, in order; more follow them. ``status``/``message`` are the state's own,
 #: ``case_status``/``case_message`` the case's (ok only if every state is); ``cpu_mem_increase_mb``
-#: is the peak RSS during the case minus the RSS at its start, ``peak_rss_mb`` the absolute peak.
+#: is the peak RSS during the case minus the RSS at its start, ``peak_rss_mb`` the absolute peak;
+#: ``reference`` says what graded the row (``exact`` or ``certified``), ``reference_rel_bound`` its bound.
 SCHEMA = (
     "run_id",
     "case_id",
@@ -57,6 +58,8 @@ SCHEMA = (
     "state",
     "energy",
     "energy_ref",
+    "reference",
+    "reference_rel_bound",
     "abs_error",
     "rel_error",
     "l2_error",
@@ -333,13 +336,18 @@ def assemble(path: Path, provenance: dict[str, Any]) -> RunData:
     return RunData(results, histories, provenance, Path(path), wavefunctions)
 
 
+#: Columns that older runs lack; a row or table that has them all needs no upgrade.
+_UPGRADED = ("family", "case_status", "cpu_mem_increase_mb", "reference", "reference_rel_bound")
+
+
 def upgrade_row(row: dict[str, Any]) -> dict[str, Any]:
     """A results row of an older qbench in today's columns (a row of this one comes back unchanged).
 
-    Older runs had no ``family``, one status per case (``status``/``message`` on every row) and
-    ``peak_cpu_mem_mb`` (the absolute peak RSS) as their memory figure.
+    Older runs had no ``family``, one status per case (``status``/``message`` on every row),
+    ``peak_cpu_mem_mb`` (the absolute peak RSS) as their memory figure, and no ``reference``
+    column: every problem then had an exact reference (its bound was not stored).
     """
-    if "case_status" in row and "family" in row and "cpu_mem_increase_mb" in row:
+    if all(key in row for key in _UPGRADED):
         return row
     row = dict(row)
     if "family" not in row:
@@ -352,6 +360,8 @@ def upgrade_row(row: dict[str, Any]) -> dict[str, Any]:
     start = row.get("cpu_mem_at_start_mb", math.nan)
     peak = row.get("peak_rss_mb", math.nan)
     row.setdefault("cpu_mem_increase_mb", float(peak) - float(start))
+    row.setdefault("reference", "exact")
+    row.setdefault("reference_rel_bound", math.nan)
     return row
 
 
@@ -363,7 +373,7 @@ def _solver_class(name: Any):
 
 def _upgrade_table(results: pd.DataFrame) -> pd.DataFrame:
     """A results table read from an older run's Parquet, in today's columns."""
-    if {"family", "case_status", "cpu_mem_increase_mb"} <= set(results.columns):
+    if set(_UPGRADED) <= set(results.columns):
         return results
     rows = [upgrade_row(row) for row in results.to_dict("records")]
     return _typed(pd.DataFrame(rows, columns=_ordered(rows, (*SCHEMA, *EXTRA_COLUMNS))))
@@ -380,7 +390,11 @@ def _typed(results: pd.DataFrame) -> pd.DataFrame:
     for column in ("state", "n_states", "repeats"):
         results[column] = results[column].astype("int64")
     for column in results.columns:
-        if column.endswith(("_s", "_mb", "_error")) or column in ("energy", "energy_ref", "iterations"):
+        if column.endswith(("_s", "_mb", "_error", "_bound")) or column in (
+            "energy",
+            "energy_ref",
+            "iterations",
+        ):
             results[column] = results[column].astype("float64")
     return results
 

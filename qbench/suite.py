@@ -5,6 +5,7 @@ block is the cross product of its problems, its solvers (with option sweeps)
 and its seeds::
 
     description = "what this suite is for"
+    plugins = ["my_plugin.py", "mypkg.qbench_plugin"]  # optional: files (relative to this file) or modules
     n_states = 3          # default of every block
     seeds = [0]           # a list, or "a-b" (inclusive); only solvers with a seed option use it
     timeout_s = 120       # per case
@@ -16,8 +17,9 @@ and its seeds::
     seeds = "0-9"         # optional per-block overrides of the defaults above
 
 The suites shipped with qbench live in ``qbench/suites/``; any other TOML file
-is used by path. Every case is validated (built) when the suite loads, so a
-typo fails before any work starts.
+is used by path. The suite's ``plugins`` (see :mod:`qbench.plugins`) are loaded
+first; then every case is validated (built) when the suite loads, so a typo
+fails before any work starts.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import plugins as _plugins
 from . import solvers
-from ._validation import unknown_name_error
 from .cases import DEFAULT_TIMEOUT_S, Case, solver_takes
 
 if sys.version_info >= (3, 11):
@@ -39,7 +41,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 DEFAULT_SUITE = "quick"
-_TOP_KEYS = {"description", "n_states", "seeds", "timeout_s", "block"}
+_TOP_KEYS = {"description", "plugins", "n_states", "seeds", "timeout_s", "block"}
 _BLOCK_KEYS = {"problems", "solvers", "n_states", "seeds", "timeout_s"}
 
 
@@ -49,12 +51,14 @@ class SuiteError(ValueError):
 
 @dataclass(frozen=True)
 class Suite:
-    """A loaded suite: its name, where it came from, and its validated cases in order."""
+    """A loaded suite: its name, where it came from, its validated cases in order, and the plugins
+    its ``plugins`` key loaded (:class:`qbench.plugins.Plugin` records)."""
 
     name: str
     source: str
     description: str
     cases: tuple[Case, ...]
+    plugins: tuple[_plugins.Plugin, ...] = ()
 
 
 def available() -> list[str]:
@@ -99,15 +103,19 @@ def load(
     Raises
     ------
     SuiteError
-        Unknown name, unreadable or malformed TOML, unknown keys, or a case
-        that does not validate; the message says which.
+        Unknown name, unreadable or malformed TOML, unknown keys, a plugin that
+        does not load, or a case that does not validate; the message says which.
     """
     text, source, name = _read(name_or_path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SuiteError(f"suite {source}: malformed TOML: {exc}") from None
-    return from_dict(data, name=name, source=source, overrides=overrides, families=families)
+    if str(name_or_path) in available():
+        base = str(resources.files("qbench") / "suites")
+    else:
+        base = str(Path(source).expanduser().resolve().parent)
+    return from_dict(data, name=name, source=source, overrides=overrides, families=families, base=base)
 
 
 def from_dict(
@@ -116,14 +124,17 @@ def from_dict(
     source: str = "<dict>",
     overrides: dict[str, Any] | None = None,
     families: tuple[str, ...] | None = None,
+    base: str | Path | None = None,
 ) -> Suite:
     """Build a suite from parsed TOML (see the module docstring for the layout) and ``overrides``,
-    keeping only the solvers of ``families`` when given."""
+    keeping only the solvers of ``families`` when given. Its ``plugins`` are loaded first, a
+    relative path relative to ``base`` (the suite file's folder; default the working directory)."""
     if families is not None:
         unknown = sorted(set(families) - set(solvers.FAMILIES))
         if unknown:
             raise SuiteError(f"unknown family {', '.join(unknown)}; allowed: {', '.join(solvers.FAMILIES)}")
     _check_keys(data, _TOP_KEYS, f"suite {source}")
+    loaded = _load_plugins(data.get("plugins", []), source, base)
     blocks = data.get("block")
     if not isinstance(blocks, list) or not blocks:
         raise SuiteError(f"suite {source}: needs at least one [[block]] table")
@@ -144,7 +155,19 @@ def from_dict(
                 cases.append(case)
     if families is not None and not cases:
         raise SuiteError(f"suite {source} has no solver of family {', '.join(families)}")
-    return Suite(name, source, str(data.get("description", "")), tuple(cases))
+    return Suite(name, source, str(data.get("description", "")), tuple(cases), loaded)
+
+
+def _load_plugins(specs: Any, source: str, base: str | Path | None) -> tuple[_plugins.Plugin, ...]:
+    """The suite's ``plugins`` key: a list of file paths and module names, loaded in order."""
+    if not isinstance(specs, list) or not all(isinstance(s, str) and s.strip() for s in specs):
+        raise SuiteError(
+            f"suite {source}: plugins must be a list of .py file paths and module names, got {specs!r}"
+        )
+    try:
+        return _plugins.load_all(specs, origin="suite", base=base)
+    except _plugins.PluginError as exc:
+        raise SuiteError(f"suite {source}: {exc}") from None
 
 
 def cross_product(
@@ -235,7 +258,8 @@ def _expand_block(
     if families is not None:
         for solver_name, _, _ in solver_entries:
             if solver_name not in solvers.METHODS:  # a typo fails whatever the filter
-                raise SuiteError(f"{where}: {unknown_name_error('solver', solver_name, solvers.METHODS)}")
+                error = _plugins.unknown_name_error("solver", solver_name, solvers.METHODS)
+                raise SuiteError(f"{where}: {error}")
         solver_entries = [e for e in solver_entries if solvers.family(e[0]) in families]
         if not solver_entries:
             return []

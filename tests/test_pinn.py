@@ -102,7 +102,9 @@ def test_exact_offset_start_needs_a_known_energy():
         name = "unknown_energy"
         has_exact_reference = False
 
-    with pytest.raises(ValueError, match="initial_energy='exact-10%' needs a problem whose exact energies"):
+    with pytest.raises(
+        ValueError, match="initial_energy='exact-10%' needs a problem whose energies are known"
+    ):
         qbench.solvers.get("pinn-trainable", initial_energy="exact-10%").solve(Unknown([0.0, 1.0], [0.0]), 1)
 
 
@@ -349,7 +351,7 @@ def test_fixed_energy_needs_a_known_energy():
         has_exact_reference = False
 
     problem = Unknown([0.0, 1.0], [0.0])
-    with pytest.raises(ValueError, match="energy='fixed' needs a problem whose exact energies are known"):
+    with pytest.raises(ValueError, match="energy='fixed' needs a problem whose energies are known"):
         qbench.solvers.get("pinn-fixed").solve(problem, 1)
 
 

@@ -1,13 +1,10 @@
-"""The README's quick start and code examples match the code."""
+"""The README's quick start matches CI, and its links lead somewhere."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-import pytest
-
-import qbench
 import qbench.suite
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -33,44 +30,15 @@ def test_ci_runs_the_readme_test_command():
     assert "## Quick start" in ci and "eval" in ci
 
 
-@pytest.mark.parametrize("title", ["## Problems", "### Plug in your own solver", "### What a run stores"])
-def test_python_examples_run(title, capsys, monkeypatch):
-    monkeypatch.chdir(README.parent)  # examples name paths relative to the repository root
-    try:
-        exec(compile(section_code(title, "python"), str(README), "exec"), {})
-    finally:
-        qbench.solvers.METHODS.pop("dense-fd", None)
-    if "own solver" in title:
-        printed = capsys.readouterr().out
-        energies = [float(v) for v in re.findall(r"[\d.]+(?:e[-+]?\d+)?", printed)]
-        assert energies == pytest.approx([9.8696, 39.478], rel=1e-3)
+def test_links_lead_to_files_in_the_repository():
+    links = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", README.read_text())
+    local = [link for link in links if "://" not in link]
+    assert local, "the README links to its documentation"
+    for link in local:
+        assert (README.parent / link).exists(), link
 
 
-def test_suite_file_example_loads(tmp_path):
-    path = tmp_path / "my_suite.toml"
-    path.write_text(section_code("### Suite files", "toml"))
-    loaded = qbench.suite.load(path)
-    # 2 problems x (shooting + 3 fd resolutions + pinn seed 0) + barrier x pinn-trainable x 10 seeds
-    assert len(loaded.cases) == 2 * 5 + 10
-
-
-def test_readme_names_every_shipped_suite_and_command():
+def test_readme_names_every_shipped_suite():
     text = README.read_text()
     for name in qbench.suite.available():
         assert f"| `{name}`" in text
-    for command in ("qbench show", "qbench compare", "qbench reproduce", "--resume", "--jobs"):
-        assert command in text
-
-
-def test_asv_section_has_the_commands():
-    block = section_code("## Benchmark history (asv)", "bash")
-    for command in (
-        "asv machine --yes",
-        "asv run -E existing --quick --set-commit-hash $(git rev-parse HEAD)",
-        "asv run ",
-        "asv continuous",
-        "asv compare",
-        "asv publish",
-        "asv preview",
-    ):
-        assert command in block

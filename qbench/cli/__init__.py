@@ -1,10 +1,16 @@
-"""The ``qbench`` command line: run, list, show, compare, reproduce.
+"""The ``qbench`` command line: run, list, show, compare, reproduce, report.
 
 The only package that prints or exits: everything below it returns data or
-raises. Exit codes: 0 success (for ``run``: every case ran and was recorded,
-whatever its status); 1 a case not ok (``run --strict``), a lost Dask scheduler
-(run), a regression (compare) or a mismatch (reproduce); 2 bad input, with one
-line on stderr and nothing written; 130 interrupted (finished cases kept).
+raises. ``--plugin FILE.py|MODULE`` (``run``, ``run --resume``, ``list``,
+``reproduce``, ``report``) loads your own solvers and problems
+(:mod:`qbench.plugins`); a plugin that does not load, a broken installed
+entry point, or a recorded plugin file that changed (``reproduce``,
+``run --resume``, without ``--allow-changed-plugins``) is bad input.
+
+Exit codes: 0 success (for ``run``: every case ran and was recorded, whatever
+its status); 1 a case not ok (``run --strict``), a lost Dask scheduler (run),
+a regression (compare) or a mismatch (reproduce); 2 bad input, with one line
+on stderr and nothing written; 130 interrupted (finished cases kept).
 """
 
 from __future__ import annotations
@@ -26,8 +32,12 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qbench",
         description="PINNs and classical eigensolvers on the 1D Schrödinger equation, side by side.",
-        epilog="Exit codes: 0 ok (run: every case ran and was recorded, whatever its status); 1 a case "
-        "not ok (run --strict), a lost scheduler, a regression or a mismatch; 2 bad input; 130 interrupted.",
+        epilog="Your own solvers and problems: --plugin FILE.py|MODULE on run, list, reproduce and report, "
+        "a suite file's plugins key, or installed entry points (groups qbench.solvers, qbench.problems); "
+        "see docs/plugins.md. "
+        "Exit codes: 0 ok (run: every case ran and was recorded, whatever its status); 1 a case "
+        "not ok (run --strict), a lost scheduler, a regression or a mismatch; 2 bad input (a plugin that "
+        "does not load or changed included); 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"qbench {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")

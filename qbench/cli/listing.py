@@ -1,20 +1,24 @@
-"""``qbench list``: problems with parameters, solvers with options, suites."""
+"""``qbench list``: problems with parameters, solvers with options, suites, plugins."""
 
 from __future__ import annotations
 
 import argparse
 import inspect
 
-from .. import problems, solvers, suite
+from .. import plugins, problems, solvers, suite
+from .run import add_plugin_argument
 
 
 def add_parsers(commands) -> None:
     parser = commands.add_parser(
         "list",
-        help="list problems (with parameters), solvers (with options) and suites",
+        help="list problems (with parameters), solvers (with options), suites and plugins",
         description="List the registered problems with their parameters and defaults, the solvers "
-        "with their options and defaults, and the shipped suites.",
+        "with their options and defaults, the shipped suites, and the loaded plugins (--plugin, "
+        "installed entry points) with what each adds; a solver or problem a plugin added is marked "
+        "(plugin: ...).",
     )
+    add_plugin_argument(parser)
     parser.add_argument(
         "--family",
         action="append",
@@ -25,14 +29,16 @@ def add_parsers(commands) -> None:
 
 
 def command_list(args: argparse.Namespace) -> int:
-    from .run import parse_families
+    from .run import load_plugins, parse_families
 
     families = parse_families(args.family)
+    load_plugins(args)  # before printing anything: a bad plugin is one line on stderr, exit 2
+    from_plugins = plugins.loaded()
     print("Problems (--problem NAME:param=value,...):")
     for name in problems.available():
         params = problems.parameters(name)
         shown = ", ".join(k if v is inspect.Parameter.empty else f"{k}={v!r}" for k, v in params.items())
-        print(f"  {name:<20} {shown}")
+        print(f"  {name:<20} {shown}" + _provided("problem", name, from_plugins))
     shown = f", families {', '.join(families)}" if families else ""
     print(f"\nSolvers (--solver NAME:option=value,...; family in brackets{shown}):")
     for name in solvers.available():
@@ -40,7 +46,8 @@ def command_list(args: argparse.Namespace) -> int:
         if families and cls.family not in families:
             continue
         hint = solvers.install_hint(name)
-        print(f"  {name} [{cls.family}]" + (f"  (needs: {hint})" if hint else ""))
+        needs = f"  (needs: {hint})" if hint else ""
+        print(f"  {name} [{cls.family}]" + needs + _provided("solver", name, from_plugins))
         for key, option in cls.options.items():
             setting = f"{key}={option.default!r}"
             print(f"      {setting:<28} {option.doc}")
@@ -52,4 +59,30 @@ def command_list(args: argparse.Namespace) -> int:
             print(f"  {name:<8} unavailable here: {exc}")
             continue
         print(f"  {name:<8} {len(loaded.cases):>4} cases  {loaded.description}")
+    _print_plugins(plugins.loaded())
     return 0
+
+
+def _provided(kind: str, name: str, loaded: tuple[plugins.Plugin, ...]) -> str:
+    """``  (plugin: LABEL)`` for a solver or problem a plugin added, else nothing."""
+    plugin = plugins.provider(kind, name, loaded)
+    return f"  (plugin: {plugin.label})" if plugin is not None else ""
+
+
+def _print_plugins(loaded: tuple[plugins.Plugin, ...]) -> None:
+    print("\nPlugins (--plugin FILE.py|MODULE, a suite's plugins key, installed entry points):")
+    if not loaded:
+        print("  (none loaded)")
+    for plugin in loaded:
+        details = [f"[{plugin.origin}] {plugin.file or plugin.module}"]
+        if plugin.version is not None:
+            details.append(f"version {plugin.version}")
+        if plugin.sha256 is not None:
+            details.append(f"sha256 {plugin.sha256[:12]}")
+        print(f"  {plugin.label}  " + "  ".join(details))
+        adds = [
+            f"{what} {', '.join(names)}"
+            for what, names in (("solvers", plugin.solvers), ("problems", plugin.problems))
+            if names
+        ]
+        print(f"      {'adds ' + '; '.join(adds) if adds else 'adds nothing'}")

@@ -10,7 +10,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .. import report, runner, solvers, store, suite
+from .. import plugins, report, runner, solvers, store, suite
 from ..analysis import solver_label
 from ..executors import DaskCluster, Executor, ExecutorError, InProcess, LocalPool
 from .specs import UsageError, parse_seeds, parse_spec
@@ -29,6 +29,9 @@ def add_parsers(commands) -> None:
             "provenance.json). Each finished case is on disk before the next starts; an interrupted "
             "run is finished with --resume. --problem/--solver instead of --suite run their cross "
             "product (problems default to the three canonical ones, solvers to those of the quick suite). "
+            "--plugin loads your own solvers and problems (a .py file or a module; a suite file's "
+            "plugins key does the same), here and in every worker; provenance records each plugin's "
+            "sha256, and --resume refuses a plugin file that changed unless --allow-changed-plugins. "
             "Exit status 0 when every case ran and was recorded, whatever its status (a PINN that fails "
             "is a result); 1 with --strict if a case is not ok, or when a Dask scheduler is lost; 2 bad "
             "input (nothing written); 130 interrupted."
@@ -39,6 +42,7 @@ def add_parsers(commands) -> None:
         metavar="NAME|PATH",
         help=f"shipped suite ({', '.join(suite.available())}) or a suite TOML file (default quick)",
     )
+    add_plugin_argument(parser)
     parser.add_argument(
         "--problem",
         action="append",
@@ -108,6 +112,7 @@ def add_parsers(commands) -> None:
         metavar="RUN",
         help="finish an interrupted run (run id or directory): only its missing cases run",
     )
+    add_allow_changed_argument(parser, "with --resume: ")
     parser.add_argument(
         "--no-report",
         action="store_true",
@@ -119,6 +124,37 @@ def add_parsers(commands) -> None:
         help="exit 1 if any case is not ok (default: exit 0 once every case ran and was recorded)",
     )
     parser.set_defaults(handler=command_run)
+
+
+def add_plugin_argument(parser: argparse.ArgumentParser) -> None:
+    """``--plugin FILE.py|MODULE`` (repeatable), shared by run, list, reproduce and report."""
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        metavar="FILE.py|MODULE",
+        help="load solvers and problems from a plugin: a .py file or an importable module name "
+        "(repeatable; see docs/plugins.md)",
+    )
+
+
+def add_allow_changed_argument(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    """``--allow-changed-plugins``, of run (with --resume) and reproduce."""
+    parser.add_argument(
+        "--allow-changed-plugins",
+        action="store_true",
+        help=f"{prefix}use the run's plugins even if a plugin file's sha256 differs from the recorded one "
+        "(default: refuse, exit 2)",
+    )
+
+
+def load_plugins(args: argparse.Namespace) -> tuple[plugins.Plugin, ...]:
+    """The ``--plugin`` plugins, loaded, after checking that every installed entry point loads.
+
+    Raises :class:`qbench.plugins.PluginError` (exit 2) for a broken entry point or a plugin that
+    does not load; the registries are then as they were.
+    """
+    plugins.check_entry_points()
+    return plugins.load_all(getattr(args, "plugin", None) or [], origin="cli")
 
 
 def parse_families(given: list[str] | None) -> tuple[str, ...] | None:
@@ -249,7 +285,10 @@ class Progress:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    executor = make_executor(args)
+    if args.allow_changed_plugins and not args.resume:
+        raise UsageError("--allow-changed-plugins needs --resume (a new run records the plugins it loads)")
+    make_executor(args)  # checks --jobs/--executor/--scheduler/--retries before any work
+    given = load_plugins(args)
     if args.executor == "dask":
         # Its client logs tracebacks on a lost connection; qbench reports what happened in one line.
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
@@ -269,10 +308,19 @@ def command_run(args: argparse.Namespace) -> int:
         ):
             print(f"run {run.provenance['run_id']} is already complete: {run.path}", file=sys.stderr)
             return _report(store.load(run.path), args.strict)
+        # The recorded plugins (sha256 checked before any changed code runs), with --plugin's.
+        used = plugins.load_recorded(
+            run.provenance.get("plugins", []),
+            allow_changed=args.allow_changed_plugins,
+            given=given,
+            run=f"run {run.provenance['run_id']}",
+        )
         for case in run.cases:  # the recorded cases must still build with this qbench
             validate(case)
     else:
         chosen = select_suite(args)
+        used = plugins.combine(given, chosen.plugins)
+    executor = make_executor(args, plugins=used)
     # Started before anything is written: an unreachable scheduler or mismatched workers exit 2.
     with executor:
         if run is None:
@@ -288,6 +336,8 @@ def command_run(args: argparse.Namespace) -> int:
                     "overrides": _overrides(args),
                     "families": list(parse_families(args.family) or []),
                 },
+                # What the cases may need: --plugin's, the suite's and the installed entry points.
+                plugins=plugins.combine(used, plugins.load_entry_points()),
             )
         print(f"qbench run {run.provenance['run_id']}: {len(run.cases)} cases -> {run.path}", file=sys.stderr)
         bars = Progress()

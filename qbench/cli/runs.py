@@ -8,11 +8,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .. import report, runner, store
+from .. import plugins, report, runner, store
 from ..analysis import Tolerances, compare_runs, reproduction_diff
 from ..executors import InProcess
 from ..provenance import environment, fingerprint
-from .run import validate
+from .run import add_allow_changed_argument, add_plugin_argument, load_plugins, validate
 from .specs import UsageError
 from .tables import render, sci, summary_text
 
@@ -44,8 +44,11 @@ def add_parsers(commands) -> None:
         "the figures as PNG and SVG. It leads with the verdict per problem and solver family (best "
         "accuracy, time to 1e-6 and 1e-10, ratio to the classical solvers), then accuracy versus time, "
         "sensitivity heatmaps of two-option sweeps, then the details: findings, summary, success over "
-        "seeds, cases not ok, wavefunctions, training, convergence, provenance. Never solves anything.",
+        "seeds, cases not ok, wavefunctions, training, convergence, provenance. Never solves anything; "
+        "it loads the run's recorded plugins (changes allowed: figures rebuild problems), and warns "
+        "and carries on if it cannot.",
     )
+    add_plugin_argument(report_parser)
     report_parser.add_argument(
         "--out", type=Path, metavar="DIR", help="output directory (default RUN/report)"
     )
@@ -91,8 +94,12 @@ def add_parsers(commands) -> None:
         "its recorded cases (each solved once) and compare energies, L2 errors and statuses (each state's "
         "and the case's): deterministic "
         "solvers to 1e-12 relative; seeded solvers bit-identical on CPU when CPU model, torch and "
-        "numpy match the recorded ones, else to 1e-6 relative.",
+        "numpy match the recorded ones, else to 1e-6 relative. The run's recorded plugins are "
+        "loaded again (a moved file is found with --plugin NEW/PATH/same_name.py); one whose file's "
+        "sha256 changed is refused (exit 2) unless --allow-changed-plugins.",
     )
+    add_plugin_argument(reproduce)
+    add_allow_changed_argument(reproduce)
     reproduce.add_argument(
         "--solver", action="append", metavar="NAME", help="re-run only the cases of this solver (repeatable)"
     )
@@ -111,7 +118,15 @@ def command_report(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--format takes {' and/or '.join(report.FORMATS)}, comma-separated; got {args.format!r}"
         )
+    given = load_plugins(args)
     data = store.load(args.run)
+    try:  # figures rebuild problems, which may be a plugin's; a report needs them, not their exact code
+        plugins.load_recorded(
+            data.provenance.get("plugins", []), allow_changed=True, given=given, run=f"run {data.run_id}"
+        )
+    except plugins.PluginError as exc:
+        reason = " ".join(str(exc).split())
+        print(f"qbench: warning: {reason}; figures of its problems may be missing", file=sys.stderr)
     out = args.out if args.out is not None else data.path / "report"
     written = report.build(data, out, formats)
     top = ", ".join(p.name for p in written.files if p.parent == Path(out))
@@ -164,7 +179,15 @@ def command_compare(args: argparse.Namespace) -> int:
 
 
 def command_reproduce(args: argparse.Namespace) -> int:
+    given = load_plugins(args)
     recorded = store.load(args.run)
+    # The recorded plugins, their sha256 checked before any changed code runs.
+    used = plugins.load_recorded(
+        recorded.provenance.get("plugins", []),
+        allow_changed=args.allow_changed_plugins,
+        given=given,
+        run=f"run {recorded.run_id}",
+    )
     cases = recorded.cases
     if args.solver:
         unknown = sorted(set(args.solver) - {c.solver for c in cases})
@@ -197,9 +220,12 @@ def command_reproduce(args: argparse.Namespace) -> int:
         },
         out=out,
         command_line=args.command_line,
+        plugins=plugins.combine(used, plugins.load_entry_points()),
     )
     print(f"re-running {len(cases)} case(s) of {recorded.run_id} into {rerun_dir.path}", file=sys.stderr)
-    rerun = runner.execute(rerun_dir, InProcess(timing_budget_s=0.0), command_line=args.command_line)
+    rerun = runner.execute(
+        rerun_dir, InProcess(timing_budget_s=0.0, plugins=used), command_line=args.command_line
+    )
     recorded_rows = recorded.results[recorded.results["case_id"].isin({c.case_id for c in cases})]
     same_machine = fingerprint(recorded.provenance.get("environment", {})) == fingerprint(environment())
     diff = reproduction_diff(recorded_rows, rerun.results, same_machine)

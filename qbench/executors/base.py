@@ -8,6 +8,7 @@ from typing import Any
 
 from ..cases import Case
 from ..harness import MAX_REPEATS, TIMING_BUDGET_S
+from ..plugins import Plugin
 
 
 class ExecutorError(RuntimeError):
@@ -26,13 +27,26 @@ class Executor(ABC):
     before any case runs) and ``close``. Used as a context manager, an
     executor is started on entry and closed on exit; ``run`` starts it itself
     if nobody did. Executors never write: the runner persists what they yield.
+
+    ``plugins`` (:class:`qbench.plugins.Plugin` records) are loaded wherever a
+    case runs before it runs: in this process, in each worker process, on each
+    Dask worker (a single-file plugin travels as text with every task).
     """
 
     name: str
 
-    def __init__(self, timing_budget_s: float = TIMING_BUDGET_S, max_repeats: int = MAX_REPEATS):
+    def __init__(
+        self,
+        timing_budget_s: float = TIMING_BUDGET_S,
+        max_repeats: int = MAX_REPEATS,
+        plugins: Iterable[Plugin] = (),
+    ):
         self.timing_budget_s = timing_budget_s
         self.max_repeats = max_repeats
+        self.plugins: tuple[Plugin, ...] = tuple(plugins or ())
+        for plugin in self.plugins:
+            if not isinstance(plugin, Plugin):
+                raise TypeError(f"plugins must be qbench.plugins.Plugin records, got {plugin!r}")
 
     def start(self) -> None:  # noqa: B027 - optional hook
         """Acquire what ``run`` needs; raise :class:`ExecutorSetupError` if it cannot."""
@@ -55,4 +69,9 @@ class Executor(ABC):
 
     def describe(self) -> dict[str, Any]:
         """What provenance records about this executor."""
-        return {"name": self.name, "timing_budget_s": self.timing_budget_s, "max_repeats": self.max_repeats}
+        return {
+            "name": self.name,
+            "timing_budget_s": self.timing_budget_s,
+            "max_repeats": self.max_repeats,
+            "plugins": [plugin.label for plugin in self.plugins],
+        }

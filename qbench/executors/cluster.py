@@ -4,7 +4,8 @@ The client (this process) submits one task per case, each running
 :func:`qbench.harness.run_case` on a worker, and yields the records as they
 arrive; the runner on this machine stays the only writer of the run. Workers
 need qbench (same version) and torch (same version) installed, nothing else:
-no shared disk.
+no shared disk. A single-file plugin travels with every task as text; a module
+plugin must be installed on the workers (see :mod:`qbench.plugins`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from concurrent.futures import CancelledError
 from types import ModuleType
 from typing import Any
 
+from .. import plugins
 from .._validation import check_int
 from ..cases import Case
 from ..harness import run_case, unfinished_record
@@ -80,9 +82,11 @@ class DaskCluster(Executor):
     worker
         The function a task runs, ``run_case`` (replaceable in tests).
 
-    ``start`` connects and checks that every worker has this client's
-    qbench and torch versions; a mismatch, an unreachable scheduler or no
-    worker raises :class:`ExecutorSetupError` before any case is submitted.
+    ``start`` connects, checks that every worker has this client's qbench and
+    torch versions, and loads the ``plugins`` on every worker; a mismatch, a
+    plugin a worker cannot load, an unreachable scheduler or no worker raises
+    :class:`ExecutorSetupError` before any case is submitted. Each task loads
+    the plugins again where needed (a worker that replaced a dead one).
     Losing the scheduler during the run raises :class:`ExecutorError`; the
     cases already yielded are kept by the runner, and ``--resume`` finishes.
     """
@@ -170,6 +174,24 @@ class DaskCluster(Executor):
                 f"Dask workers differ from this client ({wanted}): {'; '.join(mismatched)}; "
                 "install the same versions on every worker"
             )
+        if self.plugins:
+            self._setup_plugins()
+
+    def _setup_plugins(self) -> None:
+        """Load the plugins on every worker, or raise :class:`ExecutorSetupError` naming one that cannot."""
+        try:
+            failures = self._client.run(plugins.worker_setup, self.plugins)
+        except Exception as exc:
+            self.close()
+            raise ExecutorSetupError(
+                f"the Dask workers could not load the plugins: {type(exc).__name__}: {exc}"
+            ) from None
+        failed = [(address, error) for address, error in sorted(failures.items()) if error is not None]
+        if failed:
+            self.close()
+            address, error = failed[0]
+            others = f" (and {len(failed) - 1} other worker(s))" if len(failed) > 1 else ""
+            raise ExecutorSetupError(f"Dask worker {address}{others} cannot load the plugins: {error}")
 
     def close(self) -> None:
         client, cluster = self._client, self._cluster
@@ -201,8 +223,10 @@ class DaskCluster(Executor):
 
         def submit(case: Case):
             attempts[case.case_id] = attempts.get(case.case_id, 0) + 1
+            # With plugins, the task loads them first (a worker that replaced a dead one has not).
+            call = (plugins.run_with_plugins, self.plugins, self.worker) if self.plugins else (self.worker,)
             future = client.submit(
-                self.worker,
+                *call,
                 case,
                 self.timing_budget_s,
                 self.max_repeats,
@@ -230,6 +254,8 @@ class DaskCluster(Executor):
                     raise ExecutorError(
                         f"lost the Dask scheduler at {self.address} ({type(exc).__name__}: {exc})"
                     ) from None
+                except plugins.PluginError as exc:  # a worker that joined after start() lacks one
+                    raise ExecutorError(f"a Dask worker cannot load the plugins: {exc}") from None
                 except Exception as exc:  # raised on the worker outside run_case's own handling
                     record = unfinished_record(
                         case, Status.FAILED, f"on the Dask worker: {type(exc).__name__}: {exc}"

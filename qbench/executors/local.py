@@ -8,19 +8,20 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from .. import progress
+from .. import plugins, progress
 from ..cases import Case
 from ..harness import run_case, unfinished_record
 from ..solvers import Status
-from .base import Executor
+from .base import Executor, ExecutorError
 
 
 class InProcess(Executor):
-    """Run cases one after another in this process."""
+    """Run cases one after another in this process (after loading its ``plugins`` here)."""
 
     name = "in-process"
 
     def run(self, cases, on_step=None):
+        plugins.ensure_loaded(self.plugins)
         for case in cases:
             with progress.listening(on_step):
                 yield run_case(case, self.timing_budget_s, self.max_repeats)
@@ -33,6 +34,10 @@ class LocalPool(Executor):
     pool, and every case then in flight is a suspect: the pool is restarted and
     the suspects re-run one at a time, so the case that kills its worker on its
     own is recorded as ``failed`` with the reason and the others finish normally.
+
+    With ``plugins``, each task is :func:`qbench.plugins.run_with_plugins`, which
+    loads them in the worker process before its first case (a file plugin from
+    the text read here); a plugin that fails there raises :class:`ExecutorError`.
     """
 
     name = "local-pool"
@@ -48,6 +53,26 @@ class LocalPool(Executor):
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
+    def _submit(self, pool: ProcessPoolExecutor, case: Case):
+        if self.plugins:
+            return pool.submit(
+                plugins.run_with_plugins,
+                self.plugins,
+                self.worker,
+                case,
+                self.timing_budget_s,
+                self.max_repeats,
+            )
+        return pool.submit(self.worker, case, self.timing_budget_s, self.max_repeats)
+
+    @staticmethod
+    def _result(future) -> dict[str, Any]:
+        """The record of a finished task; a plugin that failed to load in the worker stops the run."""
+        try:
+            return future.result()
+        except plugins.PluginError as exc:
+            raise ExecutorError(f"a worker process cannot load the plugins: {exc}") from None
+
     def run(self, cases, on_step=None):
         queue = list(cases)
         suspects: list[Case] = []
@@ -60,9 +85,9 @@ class LocalPool(Executor):
                     case = suspects.pop(0)
                     pool.shutdown(wait=True)
                     pool = self._pool(1)
-                    future = pool.submit(self.worker, case, self.timing_budget_s, self.max_repeats)
+                    future = self._submit(pool, case)
                     try:
-                        yield future.result()
+                        yield self._result(future)
                     except BrokenProcessPool:
                         yield unfinished_record(
                             case, Status.FAILED, "the worker process died while running this case alone"
@@ -73,14 +98,14 @@ class LocalPool(Executor):
                 # Submit only as many as can run, so an interrupted run has little in flight.
                 while queue and len(running) < self.jobs and not suspects:
                     case = queue.pop(0)
-                    running[pool.submit(self.worker, case, self.timing_budget_s, self.max_repeats)] = case
+                    running[self._submit(pool, case)] = case
                 if not running:
                     continue
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     case = running.pop(future)
                     try:
-                        record = future.result()
+                        record = self._result(future)
                     except BrokenProcessPool:
                         suspects.append(case)
                         continue

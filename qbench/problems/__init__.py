@@ -11,21 +11,30 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from .._validation import unknown_name_error
+from ..plugins import Registry, check_name_free, unknown_name_error
 from .analytic import DoubleWell, HarmonicOscillator, PoschlTeller
 from .base import Problem
 from .layered import KronigPenney, StepWell
 from .piecewise import FiniteBarrier, FiniteWell, InfiniteWell, PiecewiseConstant
+from .potential import Potential
 from .reference import Reference
 from .transfer import TransferMatrixSpectrum
 
-PROBLEMS: dict[str, type[Problem]] = {}
+#: name -> class; the first read loads the entry-point plugins (:mod:`qbench.plugins`).
+PROBLEMS: Registry = Registry("problem")
 
 
 def register(cls: type[Problem]) -> type[Problem]:
-    """Add a ``Problem`` subclass to the registry under ``cls.name`` (usable as a decorator)."""
+    """Add a ``Problem`` subclass to the registry under ``cls.name`` (usable as a decorator).
+
+    Raises ``ValueError`` if another class holds the name; registering the same class
+    again (or the same plugin executed again) replaces it.
+    """
     if not (isinstance(cls, type) and issubclass(cls, Problem)):
         raise TypeError(f"register expects a Problem subclass, got {cls!r}")
+    if not isinstance(getattr(cls, "name", None), str) or not cls.name:
+        raise TypeError(f"{cls.__name__} needs a non-empty class attribute 'name'")
+    check_name_free("problem", PROBLEMS, cls)
     PROBLEMS[cls.name] = cls
     return cls
 
@@ -40,6 +49,7 @@ for _cls in (
     HarmonicOscillator,
     PoschlTeller,
     DoubleWell,
+    Potential,
 ):
     register(_cls)
 
@@ -95,6 +105,7 @@ __all__ = [
     "KronigPenney",
     "PiecewiseConstant",
     "PoschlTeller",
+    "Potential",
     "Problem",
     "Reference",
     "StepWell",

@@ -33,6 +33,22 @@ class Problem(ABC):
     name: ClassVar[str]
     #: True when ``reference`` is exact (analytic or transfer-matrix roots), not a converged approximation.
     has_exact_reference: ClassVar[bool] = False
+    #: True when ``reference`` is certified: independent methods agree to its ``rel_error_bound``
+    #: (:mod:`qbench.problems.certified`).
+    certified_reference: ClassVar[bool] = False
+
+    @property
+    def reference_kind(self) -> str:
+        """What the reference is, for the results table's ``reference`` column.
+
+        ``"exact"`` (closed form, or transfer-matrix roots), ``"certified"``
+        (independent numerical methods agree to its bound, see
+        :mod:`qbench.problems.certified`), or ``"approximate"`` for a problem
+        that claims neither (a plugin's own numerical reference, say).
+        """
+        if self.has_exact_reference:
+            return "exact"
+        return "certified" if self.certified_reference else "approximate"
 
     def __init__(self) -> None:
         self._reference_cache: Reference | None = None

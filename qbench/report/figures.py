@@ -31,8 +31,13 @@ def representative_cases(results: pd.DataFrame) -> pd.DataFrame:
     return ordered.drop_duplicates(["problem_label", "solver"])
 
 
-def _problem(results_row) -> problems.Problem:
-    return problems.get(results_row["problem"], **json.loads(results_row["problem_params"]))
+def _problem(results_row) -> problems.Problem | None:
+    """The case's problem, or None when this process cannot build it (a plugin's problem whose
+    plugin is not loaded): the report is made from stored tables and must not need it."""
+    try:
+        return problems.get(results_row["problem"], **json.loads(results_row["problem_params"]))
+    except ValueError:
+        return None
 
 
 def wavefunctions(results: pd.DataFrame, samples: pd.DataFrame) -> dict[str, Figure]:
@@ -44,14 +49,15 @@ def wavefunctions(results: pd.DataFrame, samples: pd.DataFrame) -> dict[str, Fig
         n_states = int(results[results["case_id"].isin(cases["case_id"])]["n_states"].max())
         fig, axes = new_figure(1, n_states, width=4.0)
         problem = _problem(cases.iloc[0])
-        x = np.linspace(*problem.domain, 400)
-        v = problem.potential(x)
-        levels = results.loc[results["case_id"].isin(cases["case_id"]), "energy_ref"].dropna()
-        # Walls of a smooth potential can rise 1000x above the states; show V up to a few times
-        # the highest level above min V, so the well's shape stays visible.
-        v_top = float(v.max())
-        if len(levels) and levels.max() > v.min():
-            v_top = min(v_top, float(v.min() + 3.0 * (levels.max() - v.min())))
+        if problem is not None:
+            x = np.linspace(*problem.domain, 400)
+            v = problem.potential(x)
+            levels = results.loc[results["case_id"].isin(cases["case_id"]), "energy_ref"].dropna()
+            # Walls of a smooth potential can rise 1000x above the states; show V up to a few times
+            # the highest level above min V, so the well's shape stays visible.
+            v_top = float(v.max())
+            if len(levels) and levels.max() > v.min():
+                v_top = min(v_top, float(v.min() + 3.0 * (levels.max() - v.min())))
         for state in range(n_states):
             ax = axes[0, state]
             exact_drawn = False
@@ -68,13 +74,14 @@ def wavefunctions(results: pd.DataFrame, samples: pd.DataFrame) -> dict[str, Fig
                 ].iloc[0]
                 label = case["solver_label"] + ("" if status == "ok" else f" ({status})")
                 ax.plot(rows["x"], rows["psi"], color=colours[case["solver"]], label=label, alpha=0.85)
-            potential = ax.twinx()
-            potential.fill_between(x, np.minimum(v, v_top), color="0.5", alpha=0.12, linewidth=0)
-            clipped = " (clipped)" if v_top < v.max() else ""
-            potential.set_ylabel(f"V(x) (hbar^2/2m = 1){clipped}", color="0.4")
-            potential.grid(False)
-            ax.set_zorder(potential.get_zorder() + 1)
-            ax.patch.set_visible(False)
+            if problem is not None:
+                potential = ax.twinx()
+                potential.fill_between(x, np.minimum(v, v_top), color="0.5", alpha=0.12, linewidth=0)
+                clipped = " (clipped)" if v_top < v.max() else ""
+                potential.set_ylabel(f"V(x) (hbar^2/2m = 1){clipped}", color="0.4")
+                potential.grid(False)
+                ax.set_zorder(potential.get_zorder() + 1)
+                ax.patch.set_visible(False)
             ax.set_title(f"{problem_label}: state {state}")
             ax.set_xlabel("x (length units)")
             ax.set_ylabel("psi(x) (normalized)")

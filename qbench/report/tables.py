@@ -20,9 +20,9 @@ def _states_ok(counts: list[int], cases: int) -> str:
 
 
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:
-    """Per problem x family x solver: cases ok (every state, and state by state), median [min, max]
-    of the errors, median wall time, the case's CPU memory (increase over its start, and the
-    absolute peak RSS) and peak GPU memory."""
+    """Per problem x family x solver: what graded it (``exact``, or ``certified`` with its bound),
+    cases ok (every state, and state by state), median [min, max] of the errors, median wall time,
+    the case's CPU memory (increase over its start, and the absolute peak RSS) and peak GPU memory."""
     summary = summarize(results)
     if summary.empty:
         return summary
@@ -38,6 +38,7 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
             "problem": summary["problem"],
             "family": summary["family"],
             "solver": summary["solver"],
+            "reference": summary["reference"],
             "cases ok (all states)": [f"{o}/{n}" for o, n in zip(summary["ok_cases"], summary["cases"])],
             "ok per state": [_states_ok(c, n) for c, n in zip(summary["ok_by_state"], summary["cases"])],
             "rel. energy error, median [min, max]": spread("rel_error"),

@@ -11,19 +11,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._validation import unknown_name_error
+from ..plugins import Registry, check_name_free, unknown_name_error
 from .base import FAMILIES, Option, Solution, Solver, Status
+from .deepxde import DeepXDE
 from .fd import FiniteDifference
 from .matslise import Pyslise
 from .pinn import NNGalerkin, PinnFixed, PinnTrainable, ResidualPinn
 from .shooting import Shooting
 from .spectral import Spectral
 
-METHODS: dict[str, type[Solver]] = {}
+#: name -> class; the first read loads the entry-point plugins (:mod:`qbench.plugins`).
+METHODS: Registry = Registry("solver")
 
 
 def register(cls: type[Solver]) -> type[Solver]:
-    """Make a ``Solver`` subclass available under ``cls.name`` (usable as a decorator)."""
+    """Make a ``Solver`` subclass available under ``cls.name`` (usable as a decorator).
+
+    Raises ``ValueError`` if another class holds the name; registering the same class
+    again (or the same plugin executed again) replaces it.
+    """
     if not (isinstance(cls, type) and issubclass(cls, Solver)):
         raise TypeError(f"register expects a Solver subclass, got {cls!r}")
     if not isinstance(getattr(cls, "name", None), str) or not cls.name:
@@ -33,6 +39,7 @@ def register(cls: type[Solver]) -> type[Solver]:
             f"{cls.__name__}.family must be one of {', '.join(FAMILIES)}, "
             f"got {getattr(cls, 'family', None)!r}"
         )
+    check_name_free("solver", METHODS, cls)
     METHODS[cls.name] = cls
     return cls
 
@@ -46,6 +53,7 @@ for _cls in (
     PinnFixed,
     PinnTrainable,
     ResidualPinn,
+    DeepXDE,
 ):
     register(_cls)
 
@@ -96,6 +104,7 @@ def get(name: str, **options: Any) -> Solver:
 __all__ = [
     "FAMILIES",
     "METHODS",
+    "DeepXDE",
     "FiniteDifference",
     "Option",
     "Pyslise",

@@ -198,14 +198,18 @@ class PINN(NeuralSolver):
     }
 
     def check_problem(self, problem: Problem, n_states: int) -> None:
-        if self.energy == "fixed" and not getattr(problem, "has_exact_reference", False):
+        # Holding E at the answer, or starting it near the answer, needs an answer to trust: an exact
+        # reference, or a certified one (independent methods agree to 1e-10 or better).
+        trusted = getattr(problem, "reference_kind", "approximate") in ("exact", "certified")
+        if self.energy == "fixed" and not trusted:
             raise ValueError(
-                f"energy='fixed' needs a problem whose exact energies are known; {problem.name} has none"
+                f"energy='fixed' needs a problem whose energies are known (an exact or certified "
+                f"reference); {problem.name} has none"
             )
-        if self._reads_exact_start() and not getattr(problem, "has_exact_reference", False):
+        if self._reads_exact_start() and not trusted:
             raise ValueError(
-                f"initial_energy={self.initial_energy!r} needs a problem whose exact energies are known; "
-                f"{problem.name} has none"
+                f"initial_energy={self.initial_energy!r} needs a problem whose energies are known (an "
+                f"exact or certified reference); {problem.name} has none"
             )
 
     def _reads_exact_start(self) -> bool:
