@@ -50,6 +50,7 @@ FAMILY = {
     "pinn": "pinn",
     "pinn-fixed": "pinn",
     "pinn-trainable": "pinn",
+    "deepxde": "pinn",
 }
 
 

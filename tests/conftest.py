@@ -27,9 +27,13 @@ def any_problem(request):
     return qbench.problems.get(request.param)
 
 
+# Problems that have required parameters, at a representative setting.
+REQUIRED = {"potential": dict(V="x**4 - 3*x**2", domain=[-4.0, 4.0])}
+
+
 @pytest.fixture(params=[*(n for n in qbench.problems.available() if n != "piecewise_constant"), *IRREGULAR])
 def every_problem(request):
-    """Every registered problem at its defaults, and the irregular piecewise ones."""
+    """Every registered problem at its defaults (or at :data:`REQUIRED`), and the irregular piecewise ones."""
     if request.param in IRREGULAR:
         return qbench.problems.PiecewiseConstant(**IRREGULAR[request.param])
-    return qbench.problems.get(request.param)
+    return qbench.problems.get(request.param, **REQUIRED.get(request.param, {}))

@@ -93,6 +93,11 @@ def test_relative_links_resolve():
                 assert (page.parent / link).exists(), f"{page.name}: {link}"
 
 
+#: The design notes this project started from live beside the repository, not in it (spelled in
+#: pieces so that this file does not match itself).
+OUTSIDE = re.compile(r"\.\./" + "shared" + "|" + "shared" + "/design")
+
+
 def test_nothing_refers_outside_the_repository():
     tracked = subprocess.run(
         ["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=False
@@ -107,7 +112,7 @@ def test_nothing_refers_outside_the_repository():
         if not path.is_file():
             continue
         for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-            if re.search(r"\.\./shared|shared/design", line):
+            if re.search(OUTSIDE, line):
                 offenders.append(f"{name}:{number}")
     assert not offenders, offenders
 
