@@ -429,7 +429,8 @@ def test_reproduce_finds_a_moved_plugin_file_given_with_plugin(plugin_dir, tmp_p
 def test_report_of_a_run_whose_plugin_is_gone_still_writes_with_a_warning(plugin_dir, tmp_path, capsys):
     folder = tmp_path / "gone"
     folder.mkdir()
-    (folder / "gone.py").write_text(PLUGIN.replace('"tp-dense"', '"tp-gone"').replace('"tp_box"', '"tp_gone"'))
+    source = PLUGIN.replace('"tp-dense"', '"tp-gone"').replace('"tp_box"', '"tp_gone"')
+    (folder / "gone.py").write_text(source)
     out = tmp_path / "run"
     argv = ["run", "--plugin", str(folder / "gone.py"), "--problem", "tp_gone", "--solver", "tp-gone"]
     assert main([*argv, "--states", "1", "--no-report", "--out", str(out)]) == 0
