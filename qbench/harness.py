@@ -20,6 +20,7 @@ import os
 import signal
 import socket
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -119,6 +120,30 @@ def grade(solution: Solution, problem: Problem) -> list[dict[str, Any]]:
         }
         for state in range(solution.n_states)
     ]
+
+
+@contextmanager
+def torch_state_kept() -> Iterator[None]:
+    """Torch's thread-local grad mode, default dtype and thread count as they were, whatever happens.
+
+    A timeout is an exception raised asynchronously (``SIGALRM``, or a timer thread). When it lands
+    between a ``torch.no_grad()``'s switch and the start of its block, that block's exit never
+    runs, and every later case of the process would train without gradients; so the harness puts
+    back what a case may have changed.
+    """
+    torch = sys.modules.get("torch")  # the solvers import it; a process without it has nothing to keep
+    if torch is None:
+        yield
+        return
+    grad, dtype, threads = torch.is_grad_enabled(), torch.get_default_dtype(), torch.get_num_threads()
+    try:
+        yield
+    finally:
+        torch.set_grad_enabled(grad)
+        if torch.get_default_dtype() != dtype:
+            torch.set_default_dtype(dtype)
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
 
 @contextmanager
@@ -228,7 +253,7 @@ def _run_case(case: Case, timing_budget_s: float, max_repeats: int) -> dict:
     solution: Solution | None = None
     states: list[tuple[Status, str]] | None = None
     try:
-        with deadline(case.timeout_s):
+        with torch_state_kept(), deadline(case.timeout_s):
             solution, measured.timing = time_solve(
                 solver, problem, case.n_states, timing_budget_s, max_repeats
             )

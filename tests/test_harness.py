@@ -243,3 +243,37 @@ def test_pinn_case_records_history_iterations_and_progress():
     assert steps[0] == 0 and steps[-1] == 20 and all(h["case_id"] == case.case_id for h in record["history"])
     assert reports[-1] == (20, 20) and len(reports) == 20
     assert [r["status"] for r in record["rows"]] == ["ok", "ok"] and row["case_status"] == "ok"
+
+
+def test_a_case_that_leaves_torch_without_gradients_does_not_spoil_the_next_one():
+    # What a timeout can do: land inside torch.no_grad() before its block starts, so its exit never
+    # runs. The harness puts torch's thread-local state back after every case.
+    import torch
+
+    class LeavesNoGrad(Solver):
+        name = "test-leaves-no-grad"
+
+        def _solve(self, problem, n_states):
+            torch.set_grad_enabled(False)
+            torch.set_default_dtype(torch.float16)
+            torch.set_num_threads(torch.get_num_threads() + 1)
+            raise RuntimeError("interrupted half-way")
+
+    solvers.register(LeavesNoGrad)
+    threads, dtype = torch.get_num_threads(), torch.get_default_dtype()
+    try:
+        record = run_case(Case.resolve("infinite_well", LeavesNoGrad.name, n_states=1), timing_budget_s=0)
+    finally:
+        solvers.METHODS.pop(LeavesNoGrad.name)
+    assert record["rows"][0]["status"] == "failed"
+    assert torch.is_grad_enabled()
+    assert torch.get_default_dtype() == dtype and torch.get_num_threads() == threads
+
+
+def test_a_pinn_trains_inside_the_callers_no_grad():
+    import torch
+
+    solver = solvers.get("pinn", warm_steps=5, warm_lbfgs_iterations=2, lbfgs_iterations=2, seed=0)
+    with torch.no_grad():
+        solution = solver.solve(get_problem("infinite_well"), 1)
+    assert np.isfinite(solution.energies).all() and solution.info["steps"][0] > 0

@@ -69,7 +69,8 @@ class NeuralSolver(Solver):
     threads: int
 
     def _solve(self, problem: Problem, n_states: int) -> Solution:
-        with torch_threads(self.threads):
+        # Training needs gradients whatever the caller's grad mode (a solve inside torch.no_grad()).
+        with torch.enable_grad(), torch_threads(self.threads):
             return self._solve_with_threads(problem, n_states)
 
     def _solve_with_threads(self, problem: Problem, n_states: int) -> Solution:
