@@ -39,6 +39,13 @@ def median_time(func, repeats: int) -> float:
     return statistics.median(timeit.repeat(func, number=1, repeat=repeats))
 
 
+def convergence_row(labels, errors, error_format):
+    """A Markdown row: the labels, each error, and the error ratio of each doubling of N."""
+    ratios = [a / b for a, b in zip(errors[:-1], errors[1:])]
+    cells = [*labels, *(error_format.format(e) for e in errors), ", ".join(f"{r:.2f}" for r in ratios)]
+    return "| " + " | ".join(cells) + " |"
+
+
 def fd_convergence(problems, sizes, order):
     print(f"\n### fd order {order}: ground-state relative error and ratio N -> 2N\n")
     print("| problem | " + " | ".join(f"N={n}" for n in sizes) + " | ratios |")
@@ -51,14 +58,7 @@ def fd_convergence(problems, sizes, order):
             )[0]
             for n in sizes
         ]
-        ratios = [a / b for a, b in zip(errors[:-1], errors[1:])]
-        print(
-            f"| {name} | "
-            + " | ".join(f"{e:.2e}" for e in errors)
-            + " | "
-            + ", ".join(f"{r:.2f}" for r in ratios)
-            + " |"
-        )
+        print(convergence_row([name], errors, "{:.2e}"))
 
 
 def fd_speed(repeats):
@@ -124,14 +124,7 @@ def node_aligned_versus_uniform(names, sizes):
         }
         for label, energies in rows.items():
             errors = [abs(e - exact) / abs(exact) for e in energies]
-            ratios = [a / b for a, b in zip(errors[:-1], errors[1:])]
-            print(
-                f"| {name} | {label} | "
-                + " | ".join(f"{e:.1e}" for e in errors)
-                + " | "
-                + ", ".join(f"{r:.2f}" for r in ratios)
-                + " |"
-            )
+            print(convergence_row([name, label], errors, "{:.1e}"))
 
 
 def shooting_table(problems, repeats):

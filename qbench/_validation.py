@@ -50,6 +50,16 @@ def check_int(name: str, value: Any, minimum: int | None = None, maximum: int | 
     return value
 
 
+def check_positive_int(name: str, value: Any) -> int:
+    """An integer >= 1 (an option validator: ``Option(32, check_positive_int, ...)``)."""
+    return check_int(name, value, minimum=1)
+
+
+def check_nonnegative_int(name: str, value: Any) -> int:
+    """An integer >= 0 (an option validator)."""
+    return check_int(name, value, minimum=0)
+
+
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     """Return ``value`` if it is one of ``choices`` or raise naming ``name``."""
     choices = tuple(choices)

@@ -23,20 +23,26 @@ import numpy as np
 import torch
 
 from .. import progress
-from .._validation import check_choice, check_int, check_positive
+from .._validation import check_choice, check_int, check_nonnegative_int, check_positive, check_positive_int
 from ..problems import Problem
 from ..problems.reference import rising_signs
 from ..quadrature import domain_rule
 from .base import Option, Solution, Status
 from .pinn import objectives
-from .pinn.runtime import NeuralSolver, check_device, check_time_limit, torch_setup, training_info
+from .pinn.runtime import (
+    COLLAPSE_NORM,
+    FINE_POINTS,
+    NeuralSolver,
+    check_device,
+    check_time_limit,
+    torch_setup,
+    training_info,
+)
 from .pinn.training import TrainingRecord
 
 INSTALL_HINT = "pip install 'qbench[peers]'"
 MIN_VERSION = (1, 10)  # the extra asks for deepxde>=1.10: external_trainable_variables on pytorch, Variable
 ACTIVATIONS = ("tanh", "sin", "silu", "sigmoid")
-FINE_POINTS = 4096  # the grade-free diagnostics' rule, as in the other PINNs
-COLLAPSE_NORM = 1e-2  # integral of psi^2 below this (trained to 1) means psi -> 0, as in pinn-trainable
 LBFGS_CHUNK = 50  # L-BFGS iterations per DeepXDE optimizer step: progress, time limit, history
 
 
@@ -175,14 +181,6 @@ def _deepxde_session(dde: ModuleType, device: torch.device) -> Iterator[None]:
         torch.set_default_device(saved_device)
 
 
-def _positive_int(name: str, value: Any) -> int:
-    return check_int(name, value, minimum=1)
-
-
-def _nonnegative_int(name: str, value: Any) -> int:
-    return check_int(name, value, minimum=0)
-
-
 class DeepXDE(NeuralSolver):
     """DeepXDE's PINN for the lowest states, one network and one trainable E per state.
 
@@ -251,24 +249,24 @@ class DeepXDE(NeuralSolver):
     #: Shown by ``qbench list`` and in errors: the solver needs an optional extra.
     install_hint = INSTALL_HINT
     options = {
-        "width": Option(32, _positive_int, "hidden units per layer, >= 1"),
-        "depth": Option(3, _positive_int, "hidden layers, >= 1"),
+        "width": Option(32, check_positive_int, "hidden units per layer, >= 1"),
+        "depth": Option(3, check_positive_int, "hidden layers, >= 1"),
         "activation": Option("tanh", lambda k, v: check_choice(k, v, ACTIVATIONS), ", ".join(ACTIVATIONS)),
         "n_collocation": Option(
             256, lambda k, v: check_int(k, v, minimum=16), "collocation points in the domain, >= 16"
         ),
-        "adam_steps": Option(3000, _nonnegative_int, "Adam steps, >= 0"),
+        "adam_steps": Option(3000, check_nonnegative_int, "Adam steps, >= 0"),
         "learning_rate": Option(1e-3, check_positive, "Adam learning rate, > 0"),
-        "lbfgs_steps": Option(1000, _nonnegative_int, "L-BFGS iterations after Adam, >= 0"),
+        "lbfgs_steps": Option(1000, check_nonnegative_int, "L-BFGS iterations after Adam, >= 0"),
         "norm_weight": Option(
             1.0, check_positive, "weight of the normalization and orthogonality losses, > 0"
         ),
         "device": Option("cpu", check_device, "cpu, cuda or auto"),
-        "seed": Option(0, _nonnegative_int, "seeds DeepXDE, torch, numpy and random, >= 0"),
+        "seed": Option(0, check_nonnegative_int, "seeds DeepXDE, torch, numpy and random, >= 0"),
         "log_every": Option(
-            100, _positive_int, "history row (and DeepXDE's loss check) every N Adam steps, >= 1"
+            100, check_positive_int, "history row (and DeepXDE's loss check) every N Adam steps, >= 1"
         ),
-        "threads": Option(1, _positive_int, "torch CPU threads while training (restored after), >= 1"),
+        "threads": Option(1, check_positive_int, "torch CPU threads while training (restored after), >= 1"),
         "time_limit_s": Option(0.0, check_time_limit, "stop training after this many seconds (0 = none)"),
     }
 

@@ -16,7 +16,7 @@ import scipy.linalg
 import torch
 
 from ... import progress
-from ..._validation import check_choice, check_int, check_positive
+from ..._validation import check_choice, check_int, check_nonnegative_int, check_positive, check_positive_int
 from ...problems import Problem
 from ...quadrature import domain_rule
 from ..base import Option, Solution, Status
@@ -24,6 +24,7 @@ from . import objectives
 from .network import ACTIVATIONS, TrialFunction
 from .objectives import NODE_FLOOR, count_nodes  # noqa: F401 - count_nodes is part of this module's API
 from .runtime import (
+    FINE_POINTS,
     Evaluator,
     NeuralSolver,
     check_device,
@@ -32,16 +33,6 @@ from .runtime import (
     training_info,
 )
 from .training import TrainingRecord, train
-
-FINE_POINTS = 4096  # the grade-free diagnostics' rule: energies, norms and node counts
-
-
-def _positive_int(name: str, value: Any) -> int:
-    return check_int(name, value, minimum=1)
-
-
-def _nonnegative_int(name: str, value: Any) -> int:
-    return check_int(name, value, minimum=0)
 
 
 def _flag(name: str, value: Any) -> bool:
@@ -128,23 +119,27 @@ class ResidualPinn(NeuralSolver):
     name = "pinn"
     family = "pinn"
     options = {
-        "width": Option(32, _positive_int, "hidden units per layer, >= 1"),
-        "depth": Option(2, _positive_int, "hidden layers, >= 1"),
+        "width": Option(32, check_positive_int, "hidden units per layer, >= 1"),
+        "depth": Option(2, check_positive_int, "hidden layers, >= 1"),
         "activation": Option(
             "tanh", lambda k, v: check_choice(k, v, tuple(ACTIVATIONS)), "tanh, sin or silu"
         ),
         "kink_features": Option(True, _flag, "breakpoint inputs (t - t_j)|t - t_j|"),
         "n_points": Option(512, lambda k, v: check_int(k, v, minimum=16), "Gauss training points, >= 16"),
         "warm_steps": Option(
-            500, _nonnegative_int, "Adam steps on the Rayleigh quotient before the residual, >= 0"
+            500, check_nonnegative_int, "Adam steps on the Rayleigh quotient before the residual, >= 0"
         ),
         "warm_lbfgs_iterations": Option(
-            1000, _nonnegative_int, "L-BFGS iterations on the Rayleigh quotient after its Adam steps, >= 0"
+            1000,
+            check_nonnegative_int,
+            "L-BFGS iterations on the Rayleigh quotient after its Adam steps, >= 0",
         ),
-        "adam_steps": Option(0, _nonnegative_int, "Adam steps on the residual loss, >= 0"),
+        "adam_steps": Option(0, check_nonnegative_int, "Adam steps on the residual loss, >= 0"),
         "learning_rate": Option(3e-3, check_positive, "Adam learning rate of the warm start, > 0"),
         "residual_learning_rate": Option(1e-4, check_positive, "Adam learning rate on the residual, > 0"),
-        "lbfgs_iterations": Option(1500, _nonnegative_int, "L-BFGS iterations on the residual loss, >= 0"),
+        "lbfgs_iterations": Option(
+            1500, check_nonnegative_int, "L-BFGS iterations on the residual loss, >= 0"
+        ),
         "subspace_rotation": Option(
             True, _flag, "Rayleigh-Ritz among the trained states (un-mixes close levels)"
         ),
@@ -153,9 +148,9 @@ class ResidualPinn(NeuralSolver):
             "float64", lambda k, v: check_choice(k, v, ("float64", "float32")), "float64, float32"
         ),
         "device": Option("cpu", check_device, "cpu, cuda or auto"),
-        "seed": Option(0, _nonnegative_int, "seeds torch, numpy and random, >= 0"),
-        "log_every": Option(10, _positive_int, "history row every N Adam steps, >= 1"),
-        "threads": Option(1, _positive_int, "torch CPU threads while training (restored after), >= 1"),
+        "seed": Option(0, check_nonnegative_int, "seeds torch, numpy and random, >= 0"),
+        "log_every": Option(10, check_positive_int, "history row every N Adam steps, >= 1"),
+        "threads": Option(1, check_positive_int, "torch CPU threads while training (restored after), >= 1"),
         "time_limit_s": Option(0.0, check_time_limit, "stop training after this many seconds (0 = none)"),
     }
 

@@ -18,6 +18,11 @@ from ..._validation import check_choice, check_positive
 from ...problems import Problem
 from ..base import Solution, Solver
 
+#: Gauss points of the grade-free diagnostics every neural solver runs: energies, norms, node counts.
+FINE_POINTS = 4096
+#: An integral of psi^2 below this (trained toward 1) means psi collapsed to zero.
+COLLAPSE_NORM = 1e-2
+
 
 def check_device(name: str, value: Any) -> str:
     """Option check of ``device``: cpu, cuda (only where CUDA is available) or auto."""

@@ -11,7 +11,14 @@ import numpy as np
 import torch
 
 from ... import progress
-from ..._validation import check_choice, check_int, check_positive, check_real
+from ..._validation import (
+    check_choice,
+    check_int,
+    check_nonnegative_int,
+    check_positive,
+    check_positive_int,
+    check_real,
+)
 from ...problems import Problem
 from ...quadrature import domain_rule
 from ...sturm import energy_upper_bound
@@ -19,6 +26,7 @@ from ..base import Option, Solution, Status
 from . import objectives
 from .network import ACTIVATIONS, TrialFunction
 from .runtime import (
+    COLLAPSE_NORM,
     Evaluator,
     NeuralSolver,
     check_device,
@@ -33,15 +41,6 @@ VARIATIONAL_MODES = ("galerkin", "ritz")  # nn-galerkin: energy functionals, no 
 RESIDUAL_MODES = ("trainable", "fixed")  # the reference paper's residual PINNs
 OPTIMIZERS = ("adam", "lbfgs", "adam+lbfgs")
 SAMPLINGS = ("gauss", "uniform", "random")
-COLLAPSE_NORM = 1e-2  # integral of psi^2 below this (normalized target 1) means psi -> 0
-
-
-def _positive_int(name, value):
-    return check_int(name, value, minimum=1)
-
-
-def _nonnegative_int(name, value):
-    return check_int(name, value, minimum=0)
 
 
 def _optional_positive(name, value):
@@ -146,8 +145,8 @@ class PINN(NeuralSolver):
 
     name = "pinn-base"
     options = {
-        "width": Option(64, _positive_int, "hidden units per layer, >= 1"),
-        "depth": Option(2, _positive_int, "hidden layers, >= 1"),
+        "width": Option(64, check_positive_int, "hidden units per layer, >= 1"),
+        "depth": Option(2, check_positive_int, "hidden layers, >= 1"),
         "activation": Option(
             "tanh", lambda k, v: check_choice(k, v, tuple(ACTIVATIONS)), "tanh, sin or silu"
         ),
@@ -176,11 +175,13 @@ class PINN(NeuralSolver):
         "breakpoint_panels": Option(
             True, lambda k, v: check_choice(k, v, (True, False)), "gauss panels end at the breakpoints"
         ),
-        "resample_every": Option(0, _nonnegative_int, "new random points every N Adam steps (0 = never)"),
+        "resample_every": Option(
+            0, check_nonnegative_int, "new random points every N Adam steps (0 = never)"
+        ),
         "optimizer": Option("adam", lambda k, v: check_choice(k, v, OPTIMIZERS), "adam, lbfgs, adam+lbfgs"),
-        "adam_steps": Option(2000, _positive_int, "Adam steps, >= 1"),
+        "adam_steps": Option(2000, check_positive_int, "Adam steps, >= 1"),
         "learning_rate": Option(3e-3, check_positive, "Adam learning rate, > 0"),
-        "lbfgs_iterations": Option(1000, _positive_int, "L-BFGS iterations, >= 1"),
+        "lbfgs_iterations": Option(1000, check_positive_int, "L-BFGS iterations, >= 1"),
         "norm_weight": Option(1.0, check_positive, "weight of (integral psi^2 - 1)^2 in residual losses"),
         "overlap_weight": Option(
             None,
@@ -191,9 +192,9 @@ class PINN(NeuralSolver):
             "float64", lambda k, v: check_choice(k, v, ("float64", "float32")), "float64, float32"
         ),
         "device": Option("cpu", check_device, "cpu, cuda or auto"),
-        "seed": Option(0, _nonnegative_int, "seeds torch, numpy and random"),
-        "log_every": Option(10, _positive_int, "history row every N Adam steps"),
-        "threads": Option(1, _positive_int, "torch CPU threads while training (restored after)"),
+        "seed": Option(0, check_nonnegative_int, "seeds torch, numpy and random"),
+        "log_every": Option(10, check_positive_int, "history row every N Adam steps"),
+        "threads": Option(1, check_positive_int, "torch CPU threads while training (restored after)"),
         "time_limit_s": Option(0.0, check_time_limit, "stop training after this many seconds (0 = none)"),
     }
 
