@@ -88,6 +88,7 @@ class Case:
         if takes_seed:
             seed = built_solver.options["seed"] if seed is None else check_int("seed", seed, minimum=0)
         n_states = check_int("n_states", n_states, minimum=1)
+        built_solver.check_dimension(built_problem)
         built_problem.check_states(n_states)
         built_solver.check_problem(built_problem, n_states)
         resolved = {k: v for k, v in built_solver.options.items() if k != "seed"}

@@ -7,10 +7,16 @@ integral in qbench uses panels that end there.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+
+#: Nodes of the grading rule of a 1D problem.
+GRADING_POINTS_1D = 4096
+#: Nodes per axis of the grading rule in d >= 2 dimensions (tensor product).
+GRADING_POINTS_PER_AXIS = {2: 128, 3: 48, 4: 20}
 
 
 @lru_cache(maxsize=32)
@@ -78,3 +84,43 @@ def domain_rule(
     total_subpanels = max(n_points // order, 1)
     counts = np.maximum(4, np.ceil(total_subpanels * widths / widths.sum())).astype(int)
     return gauss_legendre_rule(edges, counts, order)
+
+
+def axis_rule(
+    interval: tuple[float, float], breakpoints: Sequence[float], n_points: int, order: int = 16
+) -> tuple[np.ndarray, np.ndarray]:
+    """About ``n_points`` Gauss-Legendre nodes on one axis, panels ending at its breakpoints.
+
+    Unlike :func:`domain_rule` a piece may get a single panel, so a coarse rule per axis of a
+    tensor product stays small; ``order`` is capped so that every piece still gets one panel.
+    """
+    edges = panel_edges(interval, breakpoints)
+    widths = np.diff(edges)
+    total_subpanels = max(int(np.ceil(n_points / order)), len(widths))
+    counts = np.maximum(1, np.round(total_subpanels * widths / widths.sum())).astype(int)
+    return gauss_legendre_rule(edges, counts, order)
+
+
+def tensor_rule(
+    box: Sequence[tuple[float, float]],
+    axis_breakpoints: Sequence[Sequence[float]],
+    points_per_axis: int,
+    order: int = 16,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tensor product of :func:`axis_rule` along each axis of ``box``.
+
+    Returns
+    -------
+    nodes : numpy.ndarray
+        Shape ``(n, d)``, the last axis varying fastest.
+    weights : numpy.ndarray
+        Shape ``(n,)``.
+    """
+    rules = [
+        axis_rule(tuple(interval), cuts, points_per_axis, order)
+        for interval, cuts in zip(box, axis_breakpoints)
+    ]
+    grids = np.meshgrid(*[nodes for nodes, _ in rules], indexing="ij")
+    nodes = np.stack([g.ravel() for g in grids], axis=-1)
+    weights = functools.reduce(np.multiply.outer, [w for _, w in rules]).ravel()
+    return nodes, weights

@@ -370,6 +370,7 @@ def command_run(args: argparse.Namespace) -> int:
 
 def validate(case) -> None:
     problem, solver = case.build()
+    solver.check_dimension(problem)
     solver.check_problem(problem, case.n_states)
 
 

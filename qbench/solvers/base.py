@@ -105,7 +105,10 @@ class Solution:
         return len(self.energies)
 
     def wavefunctions(self, x: np.ndarray) -> np.ndarray:
-        """Normalized wavefunctions at ``x``, shape ``(n_states, len(x))``; sign arbitrary."""
+        """Normalized wavefunctions at ``x``, shape ``(n_states, len(x))``; sign arbitrary.
+
+        ``x`` has shape ``(n,)`` in 1D and ``(n, d)`` in d dimensions.
+        """
         x = np.array(x, dtype=float, ndmin=1)  # a private copy: a solver may not touch the caller's array
         return np.asarray(self._evaluate(x), dtype=float).reshape(self.n_states, len(x))
 
@@ -125,6 +128,9 @@ class Solver(ABC):
       ``n_states`` is a positive int. It does not grade itself (metrics do) and
       never prints.
 
+    A solver that takes problems in more than one dimension lists them in ``dimensions``
+    (default ``(1,)``); points are then ``(n, d)`` arrays (see ``qbench.problems.box``).
+
     Optionally it overrides ``check_problem(problem, n_states)`` to reject a
     problem/size combination it cannot handle, raising ``ValueError``.
 
@@ -135,6 +141,9 @@ class Solver(ABC):
     name: ClassVar[str]
     family: ClassVar[str] = "classical"
     options: ClassVar[dict[str, Option]] = {}
+    #: The space dimensions this solver takes; a problem of another dimension is refused
+    #: (``check_dimension``) before anything runs.
+    dimensions: ClassVar[tuple[int, ...]] = (1,)
 
     def __init__(self, **options: Any):
         spec = type(self).options
@@ -149,6 +158,16 @@ class Solver(ABC):
             values[key] = option.check(key, options.get(key, option.default))
             setattr(self, key, values[key])
         self.options: dict[str, Any] = values
+
+    def check_dimension(self, problem: Problem) -> None:
+        """Raise ``ValueError`` (one line) if ``problem``'s dimension is not in ``dimensions``."""
+        if problem.dim not in self.dimensions:
+            supported = ", ".join(str(d) for d in self.dimensions)
+            only = " only" if len(self.dimensions) == 1 else ""
+            raise ValueError(
+                f"solver {self.name!r} supports dimension {supported}{only}; "
+                f"problem {problem.name!r} is {problem.dim}-dimensional"
+            )
 
     def check_problem(self, problem: Problem, n_states: int) -> None:  # noqa: B027 - optional hook
         """Raise ``ValueError`` if this solver cannot solve ``problem`` for ``n_states``."""
@@ -170,6 +189,7 @@ class Solver(ABC):
         if not isinstance(problem, Problem):
             raise ValueError(f"problem must be a qbench Problem, got {type(problem).__name__}")
         n_states = check_int("n_states", n_states, minimum=1)
+        self.check_dimension(problem)
         self.check_problem(problem, n_states)
         return self._solve(problem, n_states)
 
