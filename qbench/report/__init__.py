@@ -23,7 +23,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from ..store import RunData, write_atomic
-from . import figures, tables
+from . import dimensions, figures, tables
 
 FORMATS = ("html", "md")
 
@@ -54,6 +54,13 @@ KINDS = {
     "convergence": (
         "Convergence",
         "fd error versus grid size and shooting error versus tolerance, with reference slopes (dotted).",
+    ),
+    "dimensions": (
+        "Cost against dimension",
+        "Per problem series (one problem followed across d): the least wall time and the least "
+        "per-case memory increase of an ok case of each family whose every state reaches the "
+        "relative energy error 1e-3 (solid) or 1e-6 (dashed); a family absent at some d did not "
+        "reach it there. The tables below give the configurations and the fitted growth.",
     ),
     "pinn_outcomes": (
         "Trained solvers: outcome over seeds",
@@ -91,6 +98,7 @@ def build(run: RunData, out: Path, formats: tuple[str, ...] = FORMATS) -> Report
         "pinn_energy": figures.pinn_histories(results, run.histories) if not results.empty else {},
         "convergence": figures.convergence(results) if not results.empty else {},
         "pinn_outcomes": figures.pinn_outcomes(results) if not results.empty else {},
+        "dimensions": dimensions.cost_vs_dimension(results),
     }
     for kind, named in drawn.items():
         report.figures[kind] = []
@@ -140,6 +148,9 @@ def _sections(run: RunData) -> list[tuple[str, object]]:
         ("pinn_energy", None),
         ("convergence", None),
         ("pinn_outcomes", None),
+        ("dimensions", None),
+        ("Cost to reach a tolerance against dimension", dimensions.cost_table(results)),
+        ("Growth with dimension (fitted)", dimensions.growth_table(results)),
         ("Provenance", tables.provenance_table(run.provenance)),
     ]
 
