@@ -15,8 +15,9 @@ import numpy as np
 
 #: Nodes of the grading rule of a 1D problem.
 GRADING_POINTS_1D = 4096
-#: Nodes per axis of the grading rule in d >= 2 dimensions (tensor product).
-GRADING_POINTS_PER_AXIS = {2: 128, 3: 48, 4: 20}
+#: Nodes per axis of the grading rule in d >= 2 dimensions (tensor product). 80 per axis keeps the
+#: Gram matrix of the 3D oscillator's lowest states (box [-8, 8]) at the identity to 1e-11; 48 left 7e-6.
+GRADING_POINTS_PER_AXIS = {2: 128, 3: 80, 4: 40}
 
 
 @lru_cache(maxsize=32)

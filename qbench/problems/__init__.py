@@ -12,12 +12,14 @@ import inspect
 from typing import Any
 
 from ..plugins import Registry, check_name_free, unknown_name_error
-from .analytic import DoubleWell, HarmonicOscillator, PoschlTeller
+from .analytic import DoubleWell, HarmonicOscillator, IsotropicOscillator, PoschlTeller
 from .base import Problem
+from .circular import CircularWell
 from .layered import KronigPenney, StepWell
 from .piecewise import FiniteBarrier, FiniteWell, InfiniteWell, PiecewiseConstant
 from .potential import Potential
 from .reference import Reference
+from .separable import Separable
 from .transfer import TransferMatrixSpectrum
 
 #: name -> class; the first read loads the entry-point plugins (:mod:`qbench.plugins`).
@@ -50,6 +52,8 @@ for _cls in (
     PoschlTeller,
     DoubleWell,
     Potential,
+    Separable,
+    CircularWell,
 ):
     register(_cls)
 
@@ -97,17 +101,20 @@ def _lookup(name: str) -> type[Problem]:
 
 __all__ = [
     "PROBLEMS",
+    "CircularWell",
     "DoubleWell",
     "FiniteBarrier",
     "FiniteWell",
     "HarmonicOscillator",
     "InfiniteWell",
+    "IsotropicOscillator",
     "KronigPenney",
     "PiecewiseConstant",
     "PoschlTeller",
     "Potential",
     "Problem",
     "Reference",
+    "Separable",
     "StepWell",
     "TransferMatrixSpectrum",
     "available",

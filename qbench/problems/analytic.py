@@ -29,7 +29,9 @@ from scipy.special import eval_jacobi
 from .._validation import check_int, check_positive
 from ..quadrature import gauss_legendre_rule
 from .base import Problem
+from .box import check_dim
 from .reference import Reference, rising_signs
+from .separable import Separable
 
 #: Largest estimated relative shift of a level by the box for which the analytic value is the reference.
 MAX_BOX_ERROR = 1e-12
@@ -151,12 +153,24 @@ class HarmonicOscillator(BoxedAnalytic):
     box_half_width : float, default 8.0
         Walls at +-box_half_width. The default keeps the walls' shift below
         1e-14 relative for the lowest ten states at omega = 1.
+    dim : int, default 1
+        Number of dimensions, 1 to ``MAX_DIM`` (4). ``dim >= 2`` builds an
+        :class:`IsotropicOscillator` instead: V = omega^2 |x|^2 in the box
+        ``[-box_half_width, box_half_width]^dim``, E = omega (2 (n_1 + .. + n_d) + d).
+        A 1D oscillator's ``params`` have no ``dim``.
     """
 
     name = "harmonic_oscillator"
     formula = "(2n+1) omega, Hermite functions"
 
-    def __init__(self, omega: float = 1.0, box_half_width: float = 8.0):
+    def __new__(cls, omega: float = 1.0, box_half_width: float = 8.0, dim: int = 1) -> Any:
+        # The registry has one name per class; dim >= 2 is the separable sum of dim 1D oscillators.
+        if check_dim("dim", dim) >= 2:
+            return IsotropicOscillator(omega, box_half_width, dim)
+        return super().__new__(cls)
+
+    def __init__(self, omega: float = 1.0, box_half_width: float = 8.0, dim: int = 1):
+        check_dim("dim", dim)  # only dim == 1 gets here (see __new__)
         self.omega = check_positive("omega", omega)
         super().__init__(box_half_width)
 
@@ -181,6 +195,40 @@ class HarmonicOscillator(BoxedAnalytic):
         for n in range(1, n_states - 1):
             out[n + 1] = math.sqrt(2.0 / (n + 1)) * y * out[n] - math.sqrt(n / (n + 1)) * out[n - 1]
         return out
+
+
+class IsotropicOscillator(Separable):
+    """The isotropic harmonic oscillator V = omega^2 |x|^2 in ``[-box_half_width, box_half_width]^dim``.
+
+    Built by ``HarmonicOscillator(omega, box_half_width, dim)`` (registry name
+    ``harmonic_oscillator``) for ``dim >= 2``: the separable sum of ``dim``
+    1D oscillators, so E = omega (2 (n_1 + .. + n_d) + d), the level with
+    n_1 + .. + n_d = N being C(N + d - 1, d - 1)-fold degenerate, and each
+    level's bound is its 1D parts' (the walls' shift, see
+    :class:`BoxedAnalytic`).
+
+    Parameters
+    ----------
+    omega : float, default 1.0
+        Frequency, > 0.
+    box_half_width : float, default 8.0
+        Walls at +-box_half_width on every axis.
+    dim : int, default 2
+        Number of dimensions, 2 to ``MAX_DIM`` (4).
+    """
+
+    name = "harmonic_oscillator"
+
+    def __init__(self, omega: float = 1.0, box_half_width: float = 8.0, dim: int = 2):
+        Problem.__init__(self)  # not Separable.__init__: the parts are built here, not from names
+        axis = HarmonicOscillator(omega, box_half_width)
+        self.omega, self.box_half_width = axis.omega, axis.box_half_width
+        self._dim = check_dim("dim", dim, minimum=2)
+        self._set_parts([axis] * self._dim)  # one shared 1D problem: its reference is computed once
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"omega": self.omega, "box_half_width": self.box_half_width, "dim": self._dim}
 
 
 class PoschlTeller(BoxedAnalytic):
