@@ -34,7 +34,15 @@ from threadpoolctl import threadpool_limits
 from . import solvers
 from .cases import Case, canonical_json
 from .memory import CpuPeak, GpuPeak
-from .metrics import abs_energy_error, rel_energy_error, wavefunction_l2_error
+from .metrics import (
+    WavefunctionGrades,
+    abs_energy_error,
+    grade_wavefunctions,
+    rel_energy_error,
+    sample_line,
+    sorted_by_energy,
+    state_groups,
+)
 from .problems import Problem, Reference
 from .solvers import Solution, Solver, Status
 
@@ -103,23 +111,38 @@ def time_solve(
 
 
 def grade(solution: Solution, problem: Problem) -> list[dict[str, Any]]:
-    """One row per state: energy, reference energy and its kind, absolute, relative and L2 errors."""
+    """One row per state: energy, reference energy and its kind, absolute, relative and L2 errors,
+    the state's degenerate group and the group's subspace sine (docs/results.md).
+
+    In d >= 2 dimensions the rows follow ascending energy (NaN last,
+    :func:`qbench.metrics.sorted_by_energy`), which is also the order of the statuses the harness
+    records; in 1D the solver's own order.
+    """
+    return _graded(solution, problem)[0]
+
+
+def _graded(solution: Solution, problem: Problem) -> tuple[list[dict[str, Any]], WavefunctionGrades]:
+    """:func:`grade`'s rows and the wavefunction grades behind them (the samples reuse them)."""
+    solution = sorted_by_energy(solution, problem)
     reference = problem.reference(solution.n_states)
     energy_errors = abs_energy_error(solution.energies, reference.energies)
     relative_errors = rel_energy_error(solution.energies, reference.energies)
-    l2_errors = wavefunction_l2_error(solution, problem)
-    return [
+    graded = grade_wavefunctions(solution, problem)
+    rows = [
         {
             "state": state,
+            "group": int(graded.group[state]),
             "energy": float(solution.energies[state]),
             "energy_ref": float(reference.energies[state]),
             **reference_columns(problem, reference),
             "abs_error": float(energy_errors[state]),
             "rel_error": float(relative_errors[state]),
-            "l2_error": float(l2_errors[state]),
+            "l2_error": float(graded.l2_error[state]),
+            "subspace_sine": float(graded.subspace_sine[state]),
         }
         for state in range(solution.n_states)
     ]
+    return rows, graded
 
 
 @contextmanager
@@ -257,6 +280,8 @@ def _run_case(case: Case, timing_budget_s: float, max_repeats: int) -> dict:
             solution, measured.timing = time_solve(
                 solver, problem, case.n_states, timing_budget_s, max_repeats
             )
+        # In d >= 2 the states are graded and recorded in ascending energy, each with its own status.
+        solution = sorted_by_energy(solution, problem)
         status, message = solution.status, solution.message
         states = solution.statuses()
     except CaseTimeout as exc:
@@ -269,8 +294,8 @@ def _run_case(case: Case, timing_budget_s: float, max_repeats: int) -> dict:
     graded, samples = None, []
     if solution is not None:
         try:
-            graded = grade(solution, problem)
-            samples = sample_wavefunctions(solution, problem)
+            graded, grades = _graded(solution, problem)
+            samples = sample_wavefunctions(solution, problem, grades=grades)
         except Exception as exc:
             status, message = Status.FAILED, f"grading failed: {type(exc).__name__}: {exc}"
             states = None
@@ -279,12 +304,51 @@ def _run_case(case: Case, timing_budget_s: float, max_repeats: int) -> dict:
     return record
 
 
-def sample_wavefunctions(solution: Solution, problem: Problem, n_points: int = SAMPLE_POINTS) -> list[dict]:
-    """Each state's psi beside the exact one on a uniform grid, sign-aligned, for plots.
+def sample_wavefunctions(
+    solution: Solution,
+    problem: Problem,
+    n_points: int = SAMPLE_POINTS,
+    grades: WavefunctionGrades | None = None,
+) -> list[dict]:
+    """Each state's psi beside the exact one on a uniform grid, for plots.
 
-    One entry per state, ``{state, x, psi, psi_ref}`` with lists of values; a
-    state the solver could not give is NaN.
+    One entry per state, ``{state, x, psi, psi_ref, line}`` with lists of values; a state the
+    solver could not give is NaN. In 1D ``x`` runs from wall to wall, psi is sign-aligned with the
+    exact state and ``line`` is ``""``. In d >= 2 dimensions (states in ascending energy) the
+    samples lie on the line through the box centre parallel to axis 0 (``x`` is the coordinate
+    along it, ``line`` the JSON ``{"axis": 0, "point": centre}``), and ``psi_ref`` is the exact
+    function of the state's level nearest to psi (:func:`qbench.metrics.grade_wavefunctions`), so
+    that a degenerate level, whose basis is any, is compared like with like; for a level of one
+    state psi is sign-aligned with it as in 1D.
     """
+    if problem.dim == 1:
+        return _sample_1d(solution, problem, n_points)
+    solution = sorted_by_energy(solution, problem)
+    x, points, line = sample_line(problem, n_points)
+    exact = _exact_samples(problem, solution.n_states, n_points)[1]
+    values = solution.wavefunctions(points)
+    nearest = (grades if grades is not None else grade_wavefunctions(solution, problem)).nearest
+    groups = state_groups(problem, solution.n_states)
+    rows = []
+    for group in groups:
+        for state in group:
+            beta = nearest[state]
+            reference = beta @ exact[list(group)] if np.isfinite(beta).all() else np.full(n_points, np.nan)
+            # One state in its level: flip psi, not the exact state, as in 1D (beta_0 = +-1 / norm).
+            sign = float(np.sign(beta[0])) if len(group) == 1 and np.isfinite(beta[0]) else 1.0
+            rows.append(
+                {
+                    "state": state,
+                    "x": x.tolist(),
+                    "psi": (sign * values[state]).tolist(),
+                    "psi_ref": (sign * reference).tolist(),
+                    "line": canonical_json(line),
+                }
+            )
+    return rows
+
+
+def _sample_1d(solution: Solution, problem: Problem, n_points: int) -> list[dict]:
     x, exact = _exact_samples(problem, solution.n_states, n_points)
     values = solution.wavefunctions(x)
     rows = []
@@ -297,6 +361,7 @@ def sample_wavefunctions(solution: Solution, problem: Problem, n_points: int = S
                 "x": x.tolist(),
                 "psi": (sign * values[state]).tolist(),
                 "psi_ref": exact[state].tolist(),
+                "line": "",
             }
         )
     return rows
@@ -310,8 +375,8 @@ def unfinished_record(case: Case, status: Status, message: str) -> dict:
 @functools.lru_cache(maxsize=64)
 def _exact_samples(problem: Problem, n_states: int, n_points: int) -> tuple[np.ndarray, np.ndarray]:
     # The same for every solver on a problem; problems hash by their parameters.
-    x = np.linspace(*problem.domain, n_points)
-    return x, problem.reference(n_states).wavefunctions(x)
+    x, points, _ = sample_line(problem, n_points)
+    return x, problem.reference(n_states).wavefunctions(points)
 
 
 def case_status(status: Status, message: str, states: list[tuple[Status, str]]) -> tuple[Status, str]:
@@ -343,18 +408,21 @@ def case_record(
     ``states`` is each state's ``(status, message)``; ``None`` (an exception, a timeout, a case
     that never ran) gives every state the case's status and message.
     """
+    problem = case.build()[0]  # shared and cached per process (Case.build): no new reference
     if graded is None:
-        problem = case.build()[0]
         reference = problem.reference(case.n_states)
+        group = {k: g for g, members in enumerate(state_groups(problem, case.n_states)) for k in members}
         graded = [
             {
                 "state": state,
+                "group": group[state],
                 "energy": math.nan,
                 "energy_ref": float(reference.energies[state]),
                 **reference_columns(problem, reference),
                 "abs_error": math.nan,
                 "rel_error": math.nan,
                 "l2_error": math.nan,
+                "subspace_sine": math.nan,
             }
             for state in range(case.n_states)
         ]
@@ -367,6 +435,7 @@ def case_record(
         "case_id": case.case_id,
         "problem": case.problem,
         "problem_params": canonical_json(case.problem_params),
+        "dim": problem.dim,
         "solver": case.solver,
         "family": solvers.family(case.solver, unregistered="unknown"),
         "solver_options": canonical_json(case.solver_options),
@@ -383,7 +452,7 @@ def case_record(
         "peak_rss_mb": measured.peak_cpu_mb,
         "cpu_mem_at_start_mb": measured.cpu_at_start_mb,
         "peak_gpu_mem_mb": measured.peak_gpu_mb,
-        "iterations": float(info.get("iterations", math.nan)),
+        "iterations": _count(info.get("iterations", math.nan)),
         "case_status": Status(status).value,
         "case_message": message,
         "case_time_s": time.perf_counter() - started,
@@ -403,6 +472,15 @@ def case_record(
         "host": socket.gethostname(),
         "pid": os.getpid(),
     }
+
+
+def _count(value: Any) -> float:
+    """The solver's ``iterations`` as a number; NaN for anything else (a list of counts, say, which
+    ``solver_info`` keeps), so that no solver's info can stop its case from being recorded."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def reference_columns(problem: Problem, reference: Reference) -> dict[str, Any]:

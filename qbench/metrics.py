@@ -1,16 +1,28 @@
 """Grading a solution against the exact reference (docs/results.md).
 
-Solvers never grade themselves; the harness calls these.
+Solvers never grade themselves; the harness calls these. Every integral uses the
+problem's own rule (:meth:`Problem.quadrature_rule`): Gauss-Legendre panels
+ending at the breakpoints in 1D (4096 nodes), a tensor rule (or one that follows
+a curved interface) in d dimensions.
+
+In d >= 2 dimensions levels are often degenerate, and any orthonormal basis of a
+degenerate level is a correct answer. So a state is graded against its *level*
+(its degenerate group, :meth:`Problem.degenerate_groups`), not against one
+exact function: ``l2_error`` is the distance to the nearest normalized exact
+function of the level, and ``subspace_sine`` the largest principal angle
+between the computed and the exact span of the level. For a level of one state
+(every level in 1D) ``l2_error`` is the sign-aligned L2 distance it always was.
 """
 
 from __future__ import annotations
 
-import functools
+from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 
 from .problems import Problem, Reference
-from .quadrature import domain_rule
+from .problems.base import degenerate_groups
 from .solvers.base import Solution
 
 
@@ -53,27 +65,291 @@ def l2_error(values: np.ndarray, reference_values: np.ndarray, weights: np.ndarr
     return np.minimum(plus, minus)
 
 
-def wavefunction_l2_error(
-    solution: Solution, problem: Problem, reference: Reference | None = None, n_points: int = 4096
-) -> np.ndarray:
-    """L2 error of each state of ``solution`` by Gauss-Legendre panels ending at the breakpoints.
+def state_groups(problem: Problem, n_states: int) -> list[tuple[int, ...]]:
+    """The degenerate groups the grading uses: one state per group in 1D, else the problem's.
 
-    Without an explicit ``reference`` the problem's exact one is used, and its
-    values on the rule are computed once per problem and reused.
+    In 1D every level is simple (a 1D Dirichlet spectrum has no degeneracy), so each state is its
+    own group whatever the reference's rounding says; this keeps 1D numbers exactly as they were.
     """
+    if problem.dim == 1:
+        return [(k,) for k in range(n_states)]
+    return [tuple(g) for g in problem.degenerate_groups(n_states)]
+
+
+def energy_order(solution: Solution, problem: Problem) -> np.ndarray:
+    """The order in which the solution's states are graded: ascending energy, NaN last, in d >= 2.
+
+    In 1D the solver's own order (``arange``): a 1D solver numbers its states by their nodes, and
+    1D numbers must not move. The sort is stable, so an ascending solution keeps its order.
+    """
+    energies = np.asarray(solution.energies, dtype=float)
+    if problem.dim == 1:
+        return np.arange(len(energies))
+    return np.argsort(energies, kind="stable")  # numpy sorts NaN last
+
+
+def sorted_by_energy(solution: Solution, problem: Problem) -> Solution:
+    """``solution`` with its states in :func:`energy_order`, each carrying its status and message.
+
+    Returns ``solution`` itself when the order does not change (always in 1D).
+    """
+    order = energy_order(solution, problem)
+    if np.array_equal(order, np.arange(solution.n_states)):
+        return solution
+    statuses = solution.statuses()
+
+    def evaluate(x: np.ndarray) -> np.ndarray:
+        return solution.wavefunctions(x)[order]
+
+    return Solution(
+        np.asarray(solution.energies, dtype=float)[order],
+        evaluate,
+        info=solution.info,
+        status=solution.status,
+        message=solution.message,
+        state_status=[statuses[k][0] for k in order],
+        state_messages=[statuses[k][1] for k in order],
+    )
+
+
+@dataclass(frozen=True)
+class ExactLevels:
+    """The exact states on a quadrature rule, grouped by level, with what orthonormalizes each level.
+
+    Attributes
+    ----------
+    nodes, weights
+        The rule (nodes ``(n,)`` in 1D, ``(n, d)`` in d dimensions).
+    values
+        The exact states at the nodes, ``(n_states, n)``.
+    groups
+        The degenerate groups (:func:`state_groups`).
+    factors
+        Per group, the triangular ``R`` (``(m, m)``) of ``values[group].T * sqrt(weights) = Q R``:
+        ``Q``, which has orthonormal columns spanning the level, is rebuilt from it when needed
+        (it is as large as the level's values, and a 4D rule has millions of nodes).
+    """
+
+    nodes: np.ndarray
+    weights: np.ndarray
+    values: np.ndarray
+    groups: tuple[tuple[int, ...], ...]
+    factors: tuple[np.ndarray, ...]
+
+    @classmethod
+    def build(
+        cls, nodes: np.ndarray, weights: np.ndarray, values: np.ndarray, groups: list[tuple[int, ...]]
+    ) -> ExactLevels:
+        root = np.sqrt(weights)
+        # The exact states of a level are orthonormal analytically; R makes them so on this rule.
+        factors = tuple(np.linalg.qr((values[list(group)] * root).T, mode="r") for group in groups)
+        return cls(nodes, weights, values, tuple(tuple(g) for g in groups), factors)
+
+    def basis(self, g: int) -> np.ndarray:
+        """``Q`` of group ``g``: ``(n, m)`` orthonormal columns, the level's exact states times sqrt(w)."""
+        scaled = self.values[list(self.groups[g])] * np.sqrt(self.weights)
+        return np.linalg.solve(self.factors[g].T, scaled).T
+
+    def group_of(self) -> np.ndarray:
+        """Index of each state's group."""
+        index = np.empty(len(self.values), dtype=int)
+        for g, group in enumerate(self.groups):
+            index[list(group)] = g
+        return index
+
+    @property
+    def nbytes(self) -> int:
+        return self.nodes.nbytes + self.weights.nbytes + self.values.nbytes
+
+
+@dataclass(frozen=True)
+class WavefunctionGrades:
+    """What grading found for the wavefunctions of a solution, state by state (in graded order).
+
+    Attributes
+    ----------
+    l2_error
+        Distance from each normalized state to the nearest normalized exact function of its level.
+    subspace_sine
+        Sine of the largest principal angle between the computed and the exact span of the state's
+        level (the same for every state of a group); 1.0 when the computed states of a group are
+        linearly dependent.
+    group
+        Index of each state's degenerate group.
+    nearest
+        Per state, the coefficients ``beta`` (one per state of its group, in group order) of the
+        nearest normalized exact function of its level, ``sum_j beta_j psi_ref[group[j]]``;
+        NaN where the state has no wavefunction.
+    """
+
+    l2_error: np.ndarray
+    subspace_sine: np.ndarray
+    group: np.ndarray
+    nearest: tuple[np.ndarray, ...]
+
+
+def grade_wavefunctions(
+    solution: Solution, problem: Problem, reference: Reference | None = None, n_points: int | None = None
+) -> WavefunctionGrades:
+    """Grade every state's wavefunction against its exact level on ``problem.quadrature_rule``.
+
+    In d >= 2 dimensions the states are first put in ascending order of energy
+    (:func:`sorted_by_energy`), so the results are in that order.
+
+    Parameters
+    ----------
+    solution
+        The computed states.
+    problem
+        The problem; its rule (``n_points`` nodes, default the grading rule's) and its groups.
+    reference
+        The exact states to grade against; default the problem's own, whose values on the rule
+        are computed once per problem and reused.
+    n_points
+        Approximate number of nodes of the rule (default: the grading rule's).
+
+    Returns
+    -------
+    WavefunctionGrades
+    """
+    solution = sorted_by_energy(solution, problem)
     if reference is None:
-        nodes, weights, reference_values = _exact_on_rule(problem, solution.n_states, n_points)
+        exact = _exact_levels(problem, solution.n_states, n_points)
     else:
-        nodes, weights = domain_rule(problem.domain, problem.breakpoints, n_points=n_points)
-        reference_values = reference.wavefunctions(nodes)
-    return l2_error(solution.wavefunctions(nodes), reference_values, weights)
+        nodes, weights = problem.quadrature_rule(n_points)
+        groups = (
+            state_groups(problem, solution.n_states)
+            if problem.dim == 1
+            else degenerate_groups(reference.energies[: solution.n_states])
+        )
+        exact = ExactLevels.build(nodes, weights, reference.wavefunctions(nodes), groups)
+    return _grade(solution.wavefunctions(exact.nodes), exact)
 
 
-@functools.lru_cache(maxsize=64)
-def _exact_on_rule(problem: Problem, n_states: int, n_points: int):
-    # Problems are immutable and hash by their parameters, so the cache key is the physics.
-    nodes, weights = domain_rule(problem.domain, problem.breakpoints, n_points=n_points)
+def wavefunction_l2_error(
+    solution: Solution, problem: Problem, reference: Reference | None = None, n_points: int | None = None
+) -> np.ndarray:
+    """L2 error of each state of ``solution``: the ``l2_error`` of :func:`grade_wavefunctions`.
+
+    For a state alone in its level (every state in 1D) this is the sign-aligned L2 distance
+    (:func:`l2_error`) on the problem's rule.
+    """
+    return grade_wavefunctions(solution, problem, reference, n_points).l2_error
+
+
+def subspace_sines(
+    solution: Solution, problem: Problem, reference: Reference | None = None, n_points: int | None = None
+) -> np.ndarray:
+    """Each state's ``subspace_sine`` (see :func:`grade_wavefunctions`)."""
+    return grade_wavefunctions(solution, problem, reference, n_points).subspace_sine
+
+
+def _grade(values: np.ndarray, exact: ExactLevels) -> WavefunctionGrades:
+    n_states = len(exact.values)
+    values = np.asarray(values, dtype=float).reshape(n_states, -1)
+    weights, root = exact.weights, np.sqrt(exact.weights)
+    l2 = np.full(n_states, np.nan)
+    sine = np.full(n_states, np.nan)
+    nearest: list[np.ndarray] = [np.full(1, np.nan)] * n_states
+    one_d = exact.nodes.ndim == 1
+    if one_d:
+        # Every level is one state: the sign-aligned distance, in one call as it always was, so
+        # that 1D numbers stay bit for bit what they were.
+        l2[:] = l2_error(values, exact.values, weights)
+    for g, group in enumerate(exact.groups):
+        index = list(group)
+        q, r = exact.basis(g), exact.factors[g]
+        scaled = values[index] * root  # rows: each state times sqrt(w), so plain dot products integrate
+        norms = np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            unit = scaled / norms[:, None]
+        usable = np.isfinite(unit).all(axis=1)
+        coefficients = unit @ q  # each state's components on the level's orthonormal exact basis
+        for j, state in enumerate(index):
+            if not usable[j]:
+                continue
+            size = np.linalg.norm(coefficients[j])
+            if size == 0.0:  # orthogonal to the level: every function of it is sqrt(2) away
+                nearest[state] = np.full(len(index), np.nan)
+                l2[state] = l2[state] if one_d else np.sqrt(2.0)
+                continue
+            direction = coefficients[j] / size
+            # Q direction = (values[group].T * root) R^-1 direction: coefficients on the raw exact states.
+            nearest[state] = np.linalg.solve(r, direction)
+            if not one_d:  # the distance to the nearest normalized function of the level
+                l2[state] = float(np.linalg.norm(unit[j] - q @ direction))
+        if usable.all():
+            sine[index] = _largest_sine(unit.T, q)
+    return WavefunctionGrades(l2, sine, exact.group_of(), tuple(nearest))
+
+
+def _largest_sine(computed: np.ndarray, exact_basis: np.ndarray) -> float:
+    """Sine of the largest principal angle between span(computed columns) and span(exact_basis).
+
+    ``computed`` has normalized columns (weighted by sqrt(w)); ``exact_basis`` orthonormal ones.
+    Linearly dependent computed columns (two states that are one function) span less than the
+    level: 1.0. The sine is the 2-norm of the part of the computed orthonormal basis outside the
+    exact span, which stays accurate for tiny angles (1 - cos^2 would not).
+    """
+    u, s, _ = np.linalg.svd(computed, full_matrices=False)
+    # numpy's matrix_rank tolerance: below it a singular value is rounding, not a direction.
+    if s[-1] <= s[0] * max(computed.shape) * np.finfo(float).eps:
+        return 1.0
+    outside = u - exact_basis @ (exact_basis.T @ u)
+    return float(min(np.linalg.norm(outside, 2), 1.0))
+
+
+#: The exact states kept on their rules between gradings, by problem (most recently used last).
+_EXACT_CACHE: OrderedDict[tuple[Problem, int, int | None], ExactLevels] = OrderedDict()
+#: What that cache may hold: a 4D rule with ten states is about 300 MB, a 1D one about 0.4 MB.
+EXACT_CACHE_BYTES = 512 * 2**20
+
+
+def _exact_levels(problem: Problem, n_states: int, n_points: int | None) -> ExactLevels:
+    """The problem's exact levels on its rule, computed once per problem while they fit the cache."""
+    # Problems are immutable and hash by their parameters, so the key is the physics.
+    key = (problem, n_states, n_points)
+    exact = _EXACT_CACHE.get(key)
+    if exact is not None:
+        _EXACT_CACHE.move_to_end(key)
+        return exact
+    nodes, weights = problem.quadrature_rule(n_points)
     values = problem.reference(n_states).wavefunctions(nodes)
-    for array in (nodes, weights, values):
+    exact = ExactLevels.build(nodes, weights, values, state_groups(problem, n_states))
+    for array in (exact.nodes, exact.weights, exact.values, *exact.factors):
         array.setflags(write=False)
-    return nodes, weights, values
+    _EXACT_CACHE[key] = exact
+    while len(_EXACT_CACHE) > 1 and sum(e.nbytes for e in _EXACT_CACHE.values()) > EXACT_CACHE_BYTES:
+        _EXACT_CACHE.popitem(last=False)
+    return exact
+
+
+#: How far off the box centre (a fraction of each side) the report's sampling line runs.
+LINE_OFFSET = 0.0625
+
+
+def sample_line(problem: Problem, n_points: int) -> tuple[np.ndarray, np.ndarray, dict | None]:
+    """Where the report samples wavefunctions: the whole domain in 1D, a line in d dimensions.
+
+    Returns
+    -------
+    x : numpy.ndarray
+        ``n_points`` uniform coordinates: in 1D the positions from wall to wall; in d >= 2 the
+        coordinate along axis 0 of the line parallel to axis 0 through the point whose other
+        coordinates sit ``LINE_OFFSET`` of each side's width off the box centre (the centre lines
+        are nodal lines of every state odd in another axis of a symmetric box).
+    points : numpy.ndarray
+        The points to evaluate at: ``x`` in 1D, ``(n_points, d)`` in d dimensions.
+    line : dict or None
+        ``None`` in 1D; else ``{"axis": 0, "point": point}``, the line ``point + t e_0``.
+    """
+    if problem.dim == 1:
+        x = np.linspace(*problem.domain, n_points)
+        return x, x, None
+    lo, hi = problem.box[0]
+    x = np.linspace(lo, hi, n_points)
+    point = [0.5 * (a + b) + LINE_OFFSET * (b - a) for a, b in problem.box]
+    point[0] = 0.5 * (lo + hi)
+    points = np.tile(np.asarray(point, dtype=float), (n_points, 1))
+    points[:, 0] = x
+    return x, points, {"axis": 0, "point": point}

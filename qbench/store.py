@@ -44,18 +44,22 @@ DEFAULT_ROOT = Path("results") / "runs"
 #: The results columns, in order; more follow them. ``status``/``message`` are the state's own,
 #: ``case_status``/``case_message`` the case's (ok only if every state is); ``cpu_mem_increase_mb``
 #: is the peak RSS during the case minus the RSS at its start, ``peak_rss_mb`` the absolute peak;
-#: ``reference`` says what graded the row (``exact`` or ``certified``), ``reference_rel_bound`` its bound.
+#: ``reference`` says what graded the row (``exact`` or ``certified``), ``reference_rel_bound`` its bound;
+#: ``dim`` is the problem's dimension, ``group`` the state's degenerate level and ``subspace_sine`` the
+#: sine of the largest angle between the computed and the exact span of that level (docs/results.md).
 SCHEMA = (
     "run_id",
     "case_id",
     "problem",
     "problem_params",
+    "dim",
     "solver",
     "family",
     "solver_options",
     "seed",
     "device",
     "state",
+    "group",
     "energy",
     "energy_ref",
     "reference",
@@ -63,6 +67,7 @@ SCHEMA = (
     "abs_error",
     "rel_error",
     "l2_error",
+    "subspace_sine",
     "wall_time_s",
     "cpu_mem_increase_mb",
     "peak_gpu_mem_mb",
@@ -84,7 +89,9 @@ EXTRA_COLUMNS = (
     "solver_info",
 )
 HISTORY_COLUMNS = ("run_id", "case_id", "state", "step", "phase", "loss", "energy", "time_s")
-WAVEFUNCTION_COLUMNS = ("run_id", "case_id", "state", "x", "psi", "psi_ref")
+#: ``line`` is ``""`` for a 1D problem (``x`` runs wall to wall); in d dimensions the JSON
+#: ``{"axis": 0, "point": [...]}``: the samples lie on ``point + t e_0``, and ``x`` is their coordinate 0.
+WAVEFUNCTION_COLUMNS = ("run_id", "case_id", "state", "x", "psi", "psi_ref", "line")
 WAVEFUNCTIONS = "wavefunctions"
 
 
@@ -326,6 +333,7 @@ def assemble(path: Path, provenance: dict[str, Any]) -> RunData:
             "run_id": run_id,
             "case_id": np.repeat([entry["case_id"] for entry in entries], lengths),
             "state": np.repeat([entry["state"] for entry in entries], lengths).astype("int64"),
+            "line": np.repeat([entry.get("line", "") for entry in entries], lengths).astype(object),
             **{
                 column: np.concatenate([entry[column] for entry in entries]) if entries else np.array([])
                 for column in ("x", "psi", "psi_ref")
@@ -337,15 +345,26 @@ def assemble(path: Path, provenance: dict[str, Any]) -> RunData:
 
 
 #: Columns that older runs lack; a row or table that has them all needs no upgrade.
-_UPGRADED = ("family", "case_status", "cpu_mem_increase_mb", "reference", "reference_rel_bound")
+_UPGRADED = (
+    "family",
+    "case_status",
+    "cpu_mem_increase_mb",
+    "reference",
+    "reference_rel_bound",
+    "dim",
+    "group",
+    "subspace_sine",
+)
 
 
 def upgrade_row(row: dict[str, Any]) -> dict[str, Any]:
     """A results row of an older qbench in today's columns (a row of this one comes back unchanged).
 
     Older runs had no ``family``, one status per case (``status``/``message`` on every row),
-    ``peak_cpu_mem_mb`` (the absolute peak RSS) as their memory figure, and no ``reference``
-    column: every problem then had an exact reference (its bound was not stored).
+    ``peak_cpu_mem_mb`` (the absolute peak RSS) as their memory figure, no ``reference``
+    column (every problem then had an exact reference; its bound was not stored), and no
+    ``dim``, ``group`` or ``subspace_sine``: every problem was 1D, so each state was its own
+    group; the subspace sine was not computed (NaN).
     """
     if all(key in row for key in _UPGRADED):
         return row
@@ -362,6 +381,9 @@ def upgrade_row(row: dict[str, Any]) -> dict[str, Any]:
     row.setdefault("cpu_mem_increase_mb", float(peak) - float(start))
     row.setdefault("reference", "exact")
     row.setdefault("reference_rel_bound", math.nan)
+    row.setdefault("dim", 1)
+    row.setdefault("group", row.get("state"))
+    row.setdefault("subspace_sine", math.nan)
     return row
 
 
@@ -379,6 +401,13 @@ def _upgrade_table(results: pd.DataFrame) -> pd.DataFrame:
     return _typed(pd.DataFrame(rows, columns=_ordered(rows, (*SCHEMA, *EXTRA_COLUMNS))))
 
 
+def _upgrade_samples(samples: pd.DataFrame) -> pd.DataFrame:
+    """Wavefunction samples of an older run (1D only, no ``line`` column) in today's columns."""
+    if "line" not in samples.columns:
+        samples = samples.assign(line="")
+    return samples
+
+
 def _ordered(rows: list[dict[str, Any]], first: tuple[str, ...]) -> list[str]:
     extra = sorted({k for row in rows for k in row} - set(first))
     return [*first, *extra]
@@ -387,13 +416,14 @@ def _ordered(rows: list[dict[str, Any]], first: tuple[str, ...]) -> list[str]:
 def _typed(results: pd.DataFrame) -> pd.DataFrame:
     """Stable dtypes whatever the rows: nullable integer seeds, float metrics, string labels."""
     results["seed"] = results["seed"].astype("Int64")
-    for column in ("state", "n_states", "repeats"):
+    for column in ("dim", "state", "group", "n_states", "repeats"):
         results[column] = results[column].astype("int64")
     for column in results.columns:
         if column.endswith(("_s", "_mb", "_error", "_bound")) or column in (
             "energy",
             "energy_ref",
             "iterations",
+            "subspace_sine",
         ):
             results[column] = results[column].astype("float64")
     return results
@@ -415,7 +445,7 @@ def load(run: str | os.PathLike, root: Path = DEFAULT_ROOT) -> RunData:
             pd.read_parquet(tables[1]),
             provenance,
             path,
-            pd.read_parquet(tables[2]),
+            _upgrade_samples(pd.read_parquet(tables[2])),
         )
     return assemble(path, provenance)
 
@@ -434,7 +464,7 @@ def consistency_problems(run: RunData) -> list[str]:
         copies["results.parquet"] = _upgrade_table(pd.read_parquet(parquet_file))
     if csv_file.exists():
         copies["results.csv"] = _upgrade_table(pd.read_csv(csv_file, keep_default_na=False, na_values=[""]))
-    numeric = ("energy", "energy_ref", "abs_error", "rel_error", "l2_error")
+    numeric = ("energy", "energy_ref", "abs_error", "rel_error", "l2_error", "subspace_sine")
     for name, copy in copies.items():
         if name == "case records":
             continue

@@ -277,3 +277,93 @@ def test_a_pinn_trains_inside_the_callers_no_grad():
     with torch.no_grad():
         solution = solver.solve(get_problem("infinite_well"), 1)
     assert np.isfinite(solution.energies).all() and solution.info["steps"][0] > 0
+
+
+SQUARE = {"parts": ["infinite_well", "infinite_well"]}  # E = pi^2 (n1^2 + n2^2): states 1 and 2 one level
+
+
+@pytest.fixture
+def rotating_solver():
+    """A 2D solver that returns the exact states, the degenerate pair (1, 2) rotated and the states out
+    of energy order, one of them marked failed: grading must see an exact answer."""
+
+    class Rotates(Solver):
+        name = "test-rotates"
+        dimensions = (1, 2, 3, 4)
+
+        def _solve(self, problem, n_states):
+            reference = problem.reference(n_states)
+            c, s = np.cos(0.6), np.sin(0.6)
+            order = [0, 3, 1, 2]  # listed as the solver found them, not ascending
+
+            def evaluate(points):
+                values = reference.wavefunctions(points)
+                pair = np.array([c * values[1] + s * values[2], -s * values[1] + c * values[2]])
+                values[1], values[2] = pair[0], pair[1]
+                return values[order]
+
+            return Solution(
+                reference.energies[order],
+                evaluate,
+                state_status=[Status.OK, Status.FAILED, Status.OK, Status.OK],
+                state_messages=["", "listed second, level 2", "", ""],
+            )
+
+    solvers.register(Rotates)
+    yield Rotates.name
+    solvers.METHODS.pop(Rotates.name)
+
+
+def test_a_2d_case_is_graded_level_by_level_in_ascending_energy(rotating_solver):
+    case = Case.resolve("separable", rotating_solver, problem_params=SQUARE, n_states=4)
+    record = run_case(case, timing_budget_s=0.0)
+    rows = record["rows"]
+    assert [r["dim"] for r in rows] == [2] * 4
+    assert [(r["state"], r["group"]) for r in rows] == [(0, 0), (1, 1), (2, 1), (3, 2)]
+    energies = [r["energy"] for r in rows]
+    assert energies == sorted(energies) and all(r["abs_error"] == 0.0 for r in rows)
+    for row in rows:  # a rotated basis of a level is as exact as any
+        assert row["l2_error"] < 1e-12 and row["subspace_sine"] < 1e-12
+    # Each state's status moved with it: the solver's second state is state 3 (level 2).
+    assert [r["status"] for r in rows] == ["ok", "ok", "ok", "failed"]
+    assert rows[3]["message"] == "listed second, level 2"
+    assert rows[0]["case_status"] == "failed" and "state 3: failed" in rows[0]["case_message"]
+    assert list(rows[0])[: list(rows[0]).index("solver")] == ["case_id", "problem", "problem_params", "dim"]
+    samples = record["wavefunctions"]
+    line = json.loads(samples[0]["line"])
+    assert line == {"axis": 0, "point": [0.5, 0.5625]} and samples[0]["x"][0] == 0.0  # off the nodal line
+    for sample in samples:  # the rotated pair against the nearest function of its level: the same curve
+        assert np.max(np.abs(np.array(sample["psi"]) - np.array(sample["psi_ref"]))) < 1e-12
+    # The rotated state 1 is a mix: its nearest exact partner is not the (2, 1) state.
+    assert np.max(np.abs(samples[1]["psi_ref"])) > 0.5
+
+
+def test_a_1d_case_has_dim_1_and_one_state_per_group():
+    row = run_case(Case.resolve("finite_well", "fd", n_states=2), timing_budget_s=0.0)["rows"]
+    assert [(r["dim"], r["state"], r["group"]) for r in row] == [(1, 0, 0), (1, 1, 1)]
+    assert all(0 < r["subspace_sine"] <= r["l2_error"] * 1.001 for r in row)  # sin(theta) vs 2 sin(theta/2)
+
+
+def test_a_2d_case_that_fails_has_groups_and_nan_grades(exploding_solver):
+    exploding_solver.dimensions = (1, 2)
+    case = Case.resolve("separable", "test-explodes", problem_params=SQUARE, n_states=3)
+    rows = run_case(case)["rows"]
+    assert [(r["dim"], r["group"]) for r in rows] == [(2, 0), (2, 1), (2, 1)]
+    assert all(math.isnan(r["l2_error"]) and math.isnan(r["subspace_sine"]) for r in rows)
+
+
+def test_a_real_2d_solver_converges_at_its_order_in_every_graded_column():
+    if 2 not in solvers.METHODS["fd"].dimensions:
+        pytest.skip("fd does not take 2D problems here")
+    errors = {}
+    for n_points in (40, 80):
+        case = Case.resolve("separable", "fd", SQUARE, {"n_points": n_points}, n_states=3)
+        errors[n_points] = run_case(case, timing_budget_s=0.0)["rows"]
+    for coarse, fine in zip(errors[40], errors[80]):
+        assert coarse["group"] == fine["group"] and fine["status"] == "ok"
+        for column in ("rel_error", "l2_error", "subspace_sine"):  # second order: h / 2 gives / 4
+            assert 3.5 < coarse[column] / fine[column] < 4.5, (column, coarse[column], fine[column])
+    # The degenerate pair, whatever basis fd returned: one level, one sine, the same distance by symmetry.
+    pair = errors[80][1:]
+    assert pair[0]["subspace_sine"] == pair[1]["subspace_sine"]
+    assert pair[0]["l2_error"] == pytest.approx(pair[1]["l2_error"], rel=1e-6)

@@ -21,6 +21,10 @@ def _cases():
     ]
 
 
+#: Columns of today's rows that older runs lack: the store fills them in.
+NEWER = ("reference", "reference_rel_bound", "dim", "group", "subspace_sine")
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("store") / "run"
@@ -52,12 +56,15 @@ def test_run_directory_layout_and_schema(finished_run):
     assert [c.case_id for c in data.cases] == [c.case_id for c in _cases()]
     assert data.results["family"].tolist() == ["classical"] * 2 + ["neural-variational"] * 2
     assert {"case_status", "case_message", "cpu_mem_increase_mb", "peak_rss_mb"} <= set(data.results.columns)
+    assert data.results["dim"].tolist() == [1] * 4 and data.results["group"].tolist() == [0, 1] * 2
+    assert data.results["dim"].dtype == "int64" and data.results["subspace_sine"].dtype == "float64"
+    assert set(data.wavefunctions["line"]) == {""}  # 1D samples run wall to wall
 
 
 def test_parquet_csv_and_case_records_agree_bit_for_bit(finished_run):
     parquet = pd.read_parquet(finished_run / "results.parquet")
     csv = pd.read_csv(finished_run / "results.csv")
-    for column in ("energy", "energy_ref", "rel_error", "l2_error", "wall_time_s"):
+    for column in ("energy", "energy_ref", "rel_error", "l2_error", "subspace_sine", "wall_time_s"):
         assert parquet[column].tolist() == csv[column].tolist()
     assert store.consistency_problems(store.load(finished_run)) == []
 
@@ -137,7 +144,8 @@ def test_missing_runs_and_directories_without_provenance(tmp_path):
 
 
 def test_a_run_of_an_older_qbench_loads_in_todays_columns(finished_run, tmp_path):
-    """Older runs: no family, one status per case, the absolute peak RSS as peak_cpu_mem_mb."""
+    """Older runs: no family, one status per case, the absolute peak RSS as peak_cpu_mem_mb, no
+    reference, no dim, group or subspace sine (1D only), no line in the wavefunction samples."""
     old = tmp_path / "old"
     old.mkdir()
     (old / "cases").mkdir()
@@ -146,11 +154,17 @@ def test_a_run_of_an_older_qbench_loads_in_todays_columns(finished_run, tmp_path
         record = json.loads(file.read_text())
         for row in record["rows"]:
             row["peak_cpu_mem_mb"] = row.pop("peak_rss_mb")
-            for column in ("family", "case_status", "case_message", "cpu_mem_increase_mb"):
+            for column in ("family", "case_status", "case_message", "cpu_mem_increase_mb", *NEWER):
                 row.pop(column)
+        for entry in record["wavefunctions"]:
+            entry.pop("line")
         (old / "cases" / file.name).write_text(json.dumps(record))
     RunDirectory.open(old).write_tables()
     new, upgraded = store.load(finished_run).results, store.load(old).results
+    assert list(upgraded.columns[: len(SCHEMA)]) == list(SCHEMA)
+    assert upgraded["dim"].tolist() == [1] * 4 and upgraded["group"].tolist() == upgraded["state"].tolist()
+    assert upgraded["subspace_sine"].isna().all() and upgraded["reference"].eq("exact").all()
+    assert set(store.load(old).wavefunctions["line"]) == {""}
     assert upgraded["family"].tolist() == new["family"].tolist()
     assert upgraded["case_status"].tolist() == upgraded["status"].tolist()
     assert upgraded["peak_rss_mb"].tolist() == new["peak_rss_mb"].tolist()

@@ -6,6 +6,7 @@ import argparse
 import inspect
 
 from .. import plugins, problems, solvers, suite
+from ..problems.box import BoxProblem
 from .run import add_plugin_argument
 
 
@@ -13,10 +14,10 @@ def add_parsers(commands) -> None:
     parser = commands.add_parser(
         "list",
         help="list problems (with parameters), solvers (with options), suites and plugins",
-        description="List the registered problems with their parameters and defaults, the solvers "
-        "with their options and defaults, the shipped suites, and the loaded plugins (--plugin, "
-        "installed entry points) with what each adds; a solver or problem a plugin added is marked "
-        "(plugin: ...).",
+        description="List the registered problems with their dimension, parameters and defaults, the "
+        "solvers with their family, the dimensions they take, their options and defaults, the shipped "
+        "suites, and the loaded plugins (--plugin, installed entry points) with what each adds; a solver "
+        "or problem a plugin added is marked (plugin: ...).",
     )
     add_plugin_argument(parser)
     parser.add_argument(
@@ -34,20 +35,21 @@ def command_list(args: argparse.Namespace) -> int:
     families = parse_families(args.family)
     load_plugins(args)  # before printing anything: a bad plugin is one line on stderr, exit 2
     from_plugins = plugins.loaded()
-    print("Problems (--problem NAME:param=value,...):")
+    print("Problems (--problem NAME:param=value,...; dimension in brackets):")
     for name in problems.available():
         params = problems.parameters(name)
         shown = ", ".join(k if v is inspect.Parameter.empty else f"{k}={v!r}" for k, v in params.items())
-        print(f"  {name:<20} {shown}" + _provided("problem", name, from_plugins))
+        print(f"  {name:<20} [{problem_dimension(name)}] {shown}" + _provided("problem", name, from_plugins))
     shown = f", families {', '.join(families)}" if families else ""
-    print(f"\nSolvers (--solver NAME:option=value,...; family in brackets{shown}):")
+    print(f"\nSolvers (--solver NAME:option=value,...; family in brackets, then the dimensions{shown}):")
     for name in solvers.available():
         cls = solvers.METHODS[name]
         if families and cls.family not in families:
             continue
         hint = solvers.install_hint(name)
         needs = f"  (needs: {hint})" if hint else ""
-        print(f"  {name} [{cls.family}]" + needs + _provided("solver", name, from_plugins))
+        dims = solver_dimensions(cls)
+        print(f"  {name} [{cls.family}] {dims}" + needs + _provided("solver", name, from_plugins))
         for key, option in cls.options.items():
             setting = f"{key}={option.default!r}"
             print(f"      {setting:<28} {option.doc}")
@@ -61,6 +63,33 @@ def command_list(args: argparse.Namespace) -> int:
         print(f"  {name:<8} {len(loaded.cases):>4} cases  {loaded.description}")
     _print_plugins(plugins.loaded())
     return 0
+
+
+def problem_dimension(name: str) -> str:
+    """A registered problem's dimension, from its class: ``dim 1``, ``dim 2``, ``dim d (param dim)``
+    for a problem whose ``dim`` parameter sets it, ``dim = len(parts)`` for a sum of 1D parts."""
+    cls = problems.PROBLEMS[name]
+    params = problems.parameters(name)
+    if "dim" in params:
+        default = params["dim"]
+        given = "" if default is inspect.Parameter.empty else f", default {default}"
+        return f"dim d (param dim{given})"
+    if not issubclass(cls, BoxProblem):
+        return "dim 1"  # every Problem that is not a BoxProblem is 1D (qbench.problems.base)
+    if "parts" in params:
+        return "dim = len(parts)"
+    try:  # a box problem of fixed dimension: its defaults say which
+        return f"dim {problems.get(name).dim}"
+    except (ValueError, TypeError):  # required parameters: known only once they are given
+        return "dim >= 2"
+
+
+def solver_dimensions(cls: type[solvers.Solver]) -> str:
+    """``dim 1``, ``dim 1-4`` or ``dim 1, 3``: the dimensions a solver class takes (``dimensions``)."""
+    dims = sorted(set(getattr(cls, "dimensions", (1,))))
+    if len(dims) > 2 and dims == list(range(dims[0], dims[-1] + 1)):
+        return f"dim {dims[0]}-{dims[-1]}"
+    return "dim " + ", ".join(str(d) for d in dims)
 
 
 def _provided(kind: str, name: str, loaded: tuple[plugins.Plugin, ...]) -> str:

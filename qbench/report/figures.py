@@ -17,6 +17,7 @@ from matplotlib.ticker import NullFormatter
 
 from .. import problems
 from ..analysis import THRESHOLDS, family_rank, per_case, sensitivity_grids, with_labels
+from ..metrics import sample_line
 from .style import EXACT_STYLE, FAMILY_MARKERS, new_figure, solver_colours
 
 ERROR_FLOOR = 1e-17  # errors of exactly 0 (an energy held at the exact value) are drawn here
@@ -41,7 +42,13 @@ def _problem(results_row) -> problems.Problem | None:
 
 
 def wavefunctions(results: pd.DataFrame, samples: pd.DataFrame) -> dict[str, Figure]:
-    """Per problem: each solver's wavefunctions over the exact ones, the potential on a second axis."""
+    """Per problem: each solver's wavefunctions over the exact ones, the potential on a second axis.
+
+    In d >= 2 dimensions the samples lie on the line through the box centre parallel to axis 0
+    (the samples' ``line``), and a degenerate level has no single exact function: each case is
+    compared with the exact function of the level nearest to it, drawn dotted in its colour where
+    it differs from the one already drawn.
+    """
     colours = solver_colours(list(results["solver"].unique()))
     figures = {}
     chosen = representative_cases(results)
@@ -50,8 +57,8 @@ def wavefunctions(results: pd.DataFrame, samples: pd.DataFrame) -> dict[str, Fig
         fig, axes = new_figure(1, n_states, width=4.0)
         problem = _problem(cases.iloc[0])
         if problem is not None:
-            x = np.linspace(*problem.domain, 400)
-            v = problem.potential(x)
+            x, points, line = sample_line(problem, 400)
+            v = problem.potential(points)
             levels = results.loc[results["case_id"].isin(cases["case_id"]), "energy_ref"].dropna()
             # Walls of a smooth potential can rise 1000x above the states; show V up to a few times
             # the highest level above min V, so the well's shape stays visible.
@@ -60,14 +67,19 @@ def wavefunctions(results: pd.DataFrame, samples: pd.DataFrame) -> dict[str, Fig
                 v_top = min(v_top, float(v.min() + 3.0 * (levels.max() - v.min())))
         for state in range(n_states):
             ax = axes[0, state]
-            exact_drawn = False
+            drawn: list[np.ndarray] = []  # exact curves drawn in this panel
             for _, case in cases.iterrows():
                 rows = samples[(samples["case_id"] == case["case_id"]) & (samples["state"] == state)]
                 if rows.empty or rows["psi"].isna().all():
                     continue
-                if not exact_drawn:
-                    ax.plot(rows["x"], rows["psi_ref"], label="exact", zorder=5, **EXACT_STYLE)
-                    exact_drawn = True
+                reference = rows["psi_ref"].to_numpy(dtype=float)
+                if not drawn:
+                    ax.plot(rows["x"], reference, label="exact", zorder=5, **EXACT_STYLE)
+                    drawn.append(reference)
+                elif not any(_same_curve(reference, other) for other in drawn):
+                    # A degenerate level (d >= 2): the exact function nearest to this case's state.
+                    ax.plot(rows["x"], reference, ":", color=colours[case["solver"]], linewidth=1.5, zorder=4)
+                    drawn.append(reference)
                 # The state's own status: a PINN may learn state 0 and lose state 1.
                 status = results.loc[
                     (results["case_id"] == case["case_id"]) & (results["state"] == state), "status"
@@ -78,13 +90,13 @@ def wavefunctions(results: pd.DataFrame, samples: pd.DataFrame) -> dict[str, Fig
                 potential = ax.twinx()
                 potential.fill_between(x, np.minimum(v, v_top), color="0.5", alpha=0.12, linewidth=0)
                 clipped = " (clipped)" if v_top < v.max() else ""
-                potential.set_ylabel(f"V(x) (hbar^2/2m = 1){clipped}", color="0.4")
+                potential.set_ylabel(f"V (hbar^2/2m = 1){clipped}", color="0.4")
                 potential.grid(False)
                 ax.set_zorder(potential.get_zorder() + 1)
                 ax.patch.set_visible(False)
             ax.set_title(f"{problem_label}: state {state}")
-            ax.set_xlabel("x (length units)")
-            ax.set_ylabel("psi(x) (normalized)")
+            ax.set_xlabel(_line_label(line) if problem is not None else "x (length units)")
+            ax.set_ylabel("psi (normalized)")
         handles, labels = axes[0, 0].get_legend_handles_labels()
         if handles:
             fig.legend(handles, labels, loc="lower center", ncol=min(len(handles), 4), fontsize=8)
@@ -99,6 +111,19 @@ def wavefunctions(results: pd.DataFrame, samples: pd.DataFrame) -> dict[str, Fig
         fig.tight_layout(rect=(0, 0.14, 1, 1))
         figures[f"wavefunctions_{_slug(problem_label)}"] = fig
     return figures
+
+
+def _same_curve(a: np.ndarray, b: np.ndarray) -> bool:
+    scale = max(float(np.nanmax(np.abs(b), initial=0.0)), 1e-300)
+    return bool(np.nanmax(np.abs(a - b), initial=0.0) <= 1e-6 * scale)
+
+
+def _line_label(line: dict | None) -> str:
+    """The x axis: the position in 1D, else the coordinate along the sampled line (the others fixed)."""
+    if line is None:
+        return "x (length units)"
+    fixed = ", ".join(f"x{k} = {c:.3g}" for k, c in enumerate(line["point"]) if k != line["axis"])
+    return f"x{line['axis']} (length units; {fixed})"
 
 
 def pinn_histories(results: pd.DataFrame, histories: pd.DataFrame) -> dict[str, Figure]:

@@ -20,9 +20,10 @@ def _states_ok(counts: list[int], cases: int) -> str:
 
 
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:
-    """Per problem x family x solver: what graded it (``exact``, or ``certified`` with its bound),
-    cases ok (every state, and state by state), median [min, max] of the errors, median wall time,
-    the case's CPU memory (increase over its start, and the absolute peak RSS) and peak GPU memory."""
+    """Per problem (and its dimension) x family x solver: what graded it (``exact``, or ``certified``
+    with its bound), cases ok (every state, and state by state), median [min, max] of the errors,
+    median wall time, the case's CPU memory (increase over its start, and the absolute peak RSS) and
+    peak GPU memory."""
     summary = summarize(results)
     if summary.empty:
         return summary
@@ -33,9 +34,11 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
             cells.append(MISSING if not np.isfinite(median) else f"{median:.1e} [{low:.1e}, {high:.1e}]")
         return cells
 
+    dims = problem_dims(results)
     return pd.DataFrame(
         {
             "problem": summary["problem"],
+            "dim": [dims.get(p, 1) for p in summary["problem"]],
             "family": summary["family"],
             "solver": summary["solver"],
             "reference": summary["reference"],
@@ -49,6 +52,14 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
             "peak GPU memory (MB)": [_cell(v) for v in summary["peak_gpu_mem_mb"]],
         }
     )
+
+
+def problem_dims(results: pd.DataFrame) -> dict[str, int]:
+    """Each problem label's dimension (``dim`` column; 1 for a table without one: 1D only then)."""
+    if "dim" not in results:
+        return {}
+    labelled = with_labels(results).drop_duplicates("problem_label")
+    return {label: int(dim) for label, dim in zip(labelled["problem_label"], labelled["dim"])}
 
 
 def _mb(value: float, digits: int = 1) -> str:
