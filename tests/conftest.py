@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import qbench
+from qbench.problems.box import BoxProblem
 
 CANONICAL = ("infinite_well", "finite_well", "finite_barrier")
 
@@ -31,9 +32,17 @@ def any_problem(request):
 REQUIRED = {"potential": dict(V="x**4 - 3*x**2", domain=[-4.0, 4.0])}
 
 
-@pytest.fixture(params=[*(n for n in qbench.problems.available() if n != "piecewise_constant"), *IRREGULAR])
+# The 1D problems: the d-dimensional ones (BoxProblem) have their own tests (test_multidim_problems.py).
+ONE_D = [
+    n
+    for n in qbench.problems.available()
+    if n != "piecewise_constant" and not issubclass(qbench.problems.PROBLEMS[n], BoxProblem)
+]
+
+
+@pytest.fixture(params=[*ONE_D, *IRREGULAR])
 def every_problem(request):
-    """Every registered problem at its defaults (or at :data:`REQUIRED`), and the irregular piecewise ones."""
+    """Every registered 1D problem at its defaults (or at :data:`REQUIRED`), and the irregular ones."""
     if request.param in IRREGULAR:
         return qbench.problems.PiecewiseConstant(**IRREGULAR[request.param])
     return qbench.problems.get(request.param, **REQUIRED.get(request.param, {}))

@@ -64,13 +64,25 @@ class Spectral(Solver):
     of N_j, jumps or not, until rounding takes over (a few hundred points per
     piece).
 
+    In d = 2 to 4 dimensions (a :class:`qbench.problems.box.BoxProblem`) the
+    grid is the tensor product of one such discretization per axis, the
+    conditions imposed line by line, so the matrix is the Kronecker sum of
+    the axes' 1D operators plus V on the interior points; the energies are
+    Rayleigh-Ritz values of the collocation eigenvectors
+    (:mod:`qbench.solvers.spectral_nd`). A jump of V on a curve (the
+    circular well) cuts through the cells, and the convergence there is
+    algebraic, not exponential.
+
     Options
     -------
     n_points : int, default 200
-        Total collocation points, >= 9 per piece and <= 4000.
+        Total collocation points, >= 9 per piece and <= 4000. In d >= 2
+        dimensions: points per axis (>= 9 per piece of the axis), with at
+        most ``spectral_nd.MAX_UNKNOWNS`` interior tensor points in all.
     """
 
     name = "spectral"
+    dimensions = (1, 2, 3, 4)
     options = {
         "n_points": Option(
             200,
@@ -80,6 +92,11 @@ class Spectral(Solver):
     }
 
     def check_problem(self, problem: Problem, n_states: int) -> None:
+        if problem.dim > 1:
+            from . import spectral_nd  # imports this module
+
+            spectral_nd.check_problem(problem, n_states, self.n_points)
+            return
         n_pieces = len(problem.breakpoints) + 1
         needed = max((MIN_DEGREE + 1) * n_pieces, 2 * n_states + 2 * n_pieces)
         if self.n_points < needed:
@@ -89,6 +106,10 @@ class Spectral(Solver):
             )
 
     def _solve(self, problem: Problem, n_states: int) -> Solution:
+        if problem.dim > 1:
+            from . import spectral_nd  # imports this module
+
+            return spectral_nd.solve(problem, n_states, self.n_points)
         edges = panel_edges(problem.domain, problem.breakpoints)
         degrees = apportion(self.n_points, np.diff(edges), minimum=MIN_DEGREE + 1) - 1
         matrix, interior, boundary_map, pieces = _collocation(problem, edges, degrees)
