@@ -9,6 +9,7 @@ uniform grid blind to the jumps costs instead).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,5 +86,10 @@ def apportion(total: int, widths: np.ndarray, minimum: int = 1) -> np.ndarray:
 
 def grid_with_intervals(problem: Problem, n_intervals: int) -> PiecewiseGrid:
     """Exactly ``n_intervals`` intervals, apportioned to pieces by their width (``apportion``)."""
-    edges = panel_edges(problem.domain, problem.breakpoints)
+    return axis_grid(problem.domain, problem.breakpoints, n_intervals)
+
+
+def axis_grid(interval: tuple[float, float], breakpoints: Sequence[float], n_intervals: int) -> PiecewiseGrid:
+    """``grid_with_intervals`` for one axis of a box: walls ``interval``, jumps at ``breakpoints``."""
+    edges = panel_edges(interval, breakpoints)
     return build_grid(edges, apportion(n_intervals, np.diff(edges)).tolist())

@@ -114,10 +114,21 @@ class ResidualPinn(NeuralSolver):
     ``relative_residual`` (|r| / |psi| on the fine rule), parameter count,
     device, dtype, seed and peak GPU memory. Training never raises: a NaN loss gives ``diverged``, the time
     limit ``timeout``, a wrong node count ``failed``.
+
+    **d = 2, 3, 4** (:mod:`.multidim_train`): the same method with a network of d inputs,
+    the wall factor prod_i (x_i - lo_i)(hi_i - x_i) / L_i^2, per-axis kink inputs (and a
+    radial one at a circular interface), the Laplacian for psi'' and |grad psi|^2 for
+    psi'^2. ``n_points`` is the *total* number of training points: a tensor Gauss rule for
+    d <= 2 (the problem's own rule for a curved interface), scrambled Sobol points (seeded)
+    for d >= 3. The rotation and the energies use the fine rule ``problem.quadrature_rule()``,
+    so a degenerate group comes out as an orthonormal basis of its level. ``node_check`` is
+    ignored there: state k of a d-dimensional problem need not have k nodal domains, so the
+    Sturm check does not hold (``info["node_check"]`` says it was skipped).
     """
 
     name = "pinn"
     family = "pinn"
+    dimensions = (1, 2, 3, 4)
     options = {
         "width": Option(32, check_positive_int, "hidden units per layer, >= 1"),
         "depth": Option(2, check_positive_int, "hidden layers, >= 1"),
@@ -160,6 +171,10 @@ class ResidualPinn(NeuralSolver):
 
     # -- solve -------------------------------------------------------------------
     def _solve_with_threads(self, problem: Problem, n_states: int) -> Solution:
+        if problem.dim > 1:
+            from .multidim_train import solve_residual  # it imports this package's solver module
+
+            return solve_residual(self, problem, n_states)
         device, dtype = torch_setup(self.device, self.seed, self.dtype)
         start = time.perf_counter()
         as_tensor = lambda a: torch.as_tensor(a, dtype=dtype, device=device)  # noqa: E731
@@ -197,8 +212,28 @@ class ResidualPinn(NeuralSolver):
         network = TrialFunction(problem.domain, kinks, self.width, self.depth, self.activation)
         return network.to(device=device, dtype=dtype)
 
-    def _train_state(self, network, lower: _Lower, x, w, v, k, n_states, per_state, start) -> TrainingRecord:
-        """Warm start on the Rayleigh quotient, then the residual: Adam, then L-BFGS."""
+    def _train_state(
+        self,
+        network,
+        lower: _Lower,
+        x,
+        w,
+        v,
+        k,
+        n_states,
+        per_state,
+        start,
+        rayleigh=None,
+        relative_residual=None,
+    ) -> TrainingRecord:
+        """Warm start on the Rayleigh quotient, then the residual: Adam, then L-BFGS.
+
+        ``rayleigh`` and ``relative_residual`` are the energy functionals on the rule (default:
+        the 1D ones of :mod:`.objectives`, looked up at call time); the d-dimensional path
+        (:mod:`.multidim_train`) passes its own, which take gradients.
+        """
+        rayleigh = rayleigh or objectives.rayleigh_quotient
+        relative_residual = relative_residual or objectives.relative_residual
         total = per_state * n_states
 
         def on_step(offset):
@@ -212,11 +247,11 @@ class ResidualPinn(NeuralSolver):
 
         def rayleigh_objective():
             psi, dpsi = lower.project(network.derivatives(x, 1), w)[0]
-            energy = objectives.rayleigh_quotient(psi, dpsi, v, w)
+            energy = rayleigh(psi, dpsi, v, w)
             return energy, energy.detach()
 
         def residual_objective():
-            loss, energy = objectives.relative_residual(*lower.project(network.derivatives(x, 2), w)[0], v, w)
+            loss, energy = relative_residual(*lower.project(network.derivatives(x, 2), w)[0], v, w)
             return loss, energy.detach()
 
         parameters = list(network.parameters())

@@ -141,9 +141,33 @@ class PINN(NeuralSolver):
     per state (``Solution.state_status``): state 0 learned while state 1
     collapsed gives state 0 ``ok`` and state 1 ``failed``; the case is ``ok``
     only if every state is.
+
+    **d = 2, 3, 4** (:mod:`.multidim_train`, :mod:`.multidim`): the same modes with a
+    network of d inputs (each axis scaled to [-1, 1]) and the wall factor
+    prod_i (x_i - lo_i)(hi_i - x_i) / L_i^2; ``kink_features`` gives per-axis kink inputs at
+    the axis breakpoints and a radial one at a circular interface. ``n_points`` is the
+    *total* number of training points: ``sampling="gauss"`` is a tensor Gauss rule for
+    d <= 2 (the problem's own rule for a curved interface) and scrambled Sobol points for
+    d >= 3; ``"uniform"`` an interior grid for d <= 2 and Sobol points for d >= 3;
+    ``"random"`` uniform random points. The residual loss is
+    ``sum(w r^2) / volume + norm_weight (integral psi^2 - 1)^2`` with
+    r = -Laplacian psi + (V - E) psi. The ``"box"`` start of a trainable E is
+    min V + the k-th level of the empty box (the k-th smallest sum of per-axis levels
+    (pi n_i / L_i)^2), and the default deflation weight uses max V + 1.05 times that level
+    + 1 as the upper bound of E_k. In ``fixed`` mode the 1D rule holds (no deflation unless
+    ``overlap_weight`` is given): the states of a degenerate group share one E, so nothing
+    keeps them apart; they usually land on different members of the level (different
+    initial networks), which the final rotation turns into an orthonormal basis, and a state
+    that lands (nearly) on the span of the earlier ones is ``failed`` with a message saying
+    so. Returned energies are, in every mode, the Rayleigh-Ritz values on the fine rule
+    ``problem.quadrature_rule()`` among the trained states (``nn-galerkin``: of its whole
+    basis), ascending; the E a residual mode held or trained is ``info["energy_parameter"]``.
+    The Sturm node-count check does not apply in d > 1 (state k need not have k nodal
+    domains) and is skipped; the collapse and NaN checks stay.
     """
 
     name = "pinn-base"
+    dimensions = (1, 2, 3, 4)
     options = {
         "width": Option(64, check_positive_int, "hidden units per layer, >= 1"),
         "depth": Option(2, check_positive_int, "hidden layers, >= 1"),
@@ -222,6 +246,10 @@ class PINN(NeuralSolver):
 
     # -- setup -------------------------------------------------------------------
     def _solve_with_threads(self, problem: Problem, n_states: int) -> Solution:
+        if problem.dim > 1:
+            from .multidim_train import solve_pinn  # it imports this module
+
+            return solve_pinn(self, problem, n_states)
         device, dtype = torch_setup(self.device, self.seed, self.dtype)
         start = time.perf_counter()
         rng = np.random.default_rng(self.seed)
