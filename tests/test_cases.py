@@ -12,7 +12,7 @@ from qbench.cases import Case
 def test_resolve_spells_out_every_parameter_and_option():
     case = Case.resolve("finite_well", "fd", {"V0": 50}, {"n_points": 400})
     assert case.problem_params == {"half_width": 1.0, "V0": 50.0, "box_half_width": 3.0}
-    assert case.solver_options == {"n_points": 400, "order": 2}
+    assert case.solver_options == {"n_points": 400, "order": 2, "eigensolver": "auto"}
     assert case.seed is None
 
 

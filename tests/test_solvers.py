@@ -42,7 +42,8 @@ def test_solution_contract(name, canonical):
 
 def test_options_are_stored_and_repr_shows_them():
     solver = qbench.solvers.get("fd", n_points=321)
-    assert solver.n_points == 321 and solver.options == {"n_points": 321, "order": 2}
+    assert solver.n_points == 321
+    assert solver.options == {"n_points": 321, "order": 2, "eigensolver": "auto"}
     assert "n_points=321" in repr(solver)
 
 
