@@ -109,7 +109,7 @@ def test_a_2d_run_stores_dim_groups_and_sines(run_2d, capsys):
     assert (results["l2_error"] < 1e-12).all() and (results["subspace_sine"] < 1e-12).all()
     assert store.consistency_problems(data) == []
     lines = set(data.wavefunctions["line"])
-    assert len(lines) == 1 and json.loads(lines.pop()) == {"axis": 0, "point": [0.5, 0.5]}
+    assert len(lines) == 1 and json.loads(lines.pop()) == {"axis": 0, "point": [0.5, 0.5625]}
     capsys.readouterr()
     assert main(["show", str(run_2d)]) == 0
     header, first = capsys.readouterr().out.split("\n\n", 1)[1].splitlines()[:2]

@@ -343,7 +343,7 @@ def test_entry_points_load_lazily_from_the_registries_and_are_recorded(tmp_path,
     capsys.readouterr()
     assert main(["list"]) == 0
     listing = capsys.readouterr().out
-    assert "tp-ep [classical]  (plugin: entry point qbench.solvers:tp-ep of tp-mypkg 1.0)" in listing
+    assert "tp-ep [classical] dim 1  (plugin: entry point qbench.solvers:tp-ep of tp-mypkg 1.0)" in listing
     assert "(plugin: entry point qbench.problems:tp-problems of tp-mypkg 1.0)" in listing
     assert main(["reproduce", str(out)]) == 0
 
@@ -525,8 +525,8 @@ def test_a_plugin_that_registers_nothing_is_fine_and_listed_as_such(tmp_path, ca
 def test_the_documented_example_plugin_runs_and_converges_at_second_order(tmp_path, monkeypatch, capsys):
     assert main(["list", "--plugin", str(EXAMPLE)]) == 0
     listing = capsys.readouterr().out
-    assert "shifted_well         length=1.0, offset=10.0  (plugin: example_plugin.py)" in listing
-    assert "dense-fd [classical]  (plugin: example_plugin.py)" in listing
+    assert "shifted_well         [dim 1] length=1.0, offset=10.0  (plugin: example_plugin.py)" in listing
+    assert "dense-fd [classical] dim 1  (plugin: example_plugin.py)" in listing
     assert "n_points=400" in listing and "adds solvers dense-fd; problems shifted_well" in listing
 
     out = tmp_path / "run"
