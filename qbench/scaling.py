@@ -8,6 +8,9 @@ cheapest case of the family whose every state is ``ok`` with a relative energy
 error at or below the tolerance (the worst over the case's states): the least
 wall time and, separately, the least per-case memory increase. A family that
 never reaches a tolerance at some d has no cost there, which the tables say.
+Configurations handed the exact energy (``pinn-fixed``, ``energy="fixed"``) are
+left out, as in the 1D verdict: in 1D their energy error is zero by
+construction, and in any d they were given the answer the tolerance measures.
 
 Growth is fitted as ``log10(cost) = a + b d`` by least squares over the
 dimensions where a family reached the tolerance; ``b`` is the growth exponent in
@@ -23,7 +26,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .analysis import memory_column, per_case
+from .analysis import energy_is_held, memory_column, per_case
 
 #: The tolerances of the study's figure and tables (relative energy error).
 TOLERANCES = (1e-3, 1e-6)
@@ -43,9 +46,23 @@ def series_label(problem: str, params: str | dict) -> str:
     return "separable"
 
 
-def case_costs(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per case: series, dim, family, solver, worst relative error, ok, wall time, memory."""
+#: What a cost line follows: a solver family (``classical``, ``pinn``, ...) or one solver (``fd``).
+GROUPINGS = ("family", "solver")
+
+
+def case_costs(results: pd.DataFrame, by: str = "family") -> pd.DataFrame:
+    """One row per case: series, dim, family, solver, worst relative error, ok, wall time, memory.
+
+    With ``by="solver"`` the ``family`` column holds the solver's name instead, so that the
+    functions below follow each solver (``fd`` apart from ``spectral``) rather than each family.
+    Cases whose energy is held at the exact value (:func:`~qbench.analysis.energy_is_held`) are
+    left out: they cannot say what it costs to *find* an energy to a tolerance."""
+    if by not in GROUPINGS:
+        raise ValueError(f"by must be one of {', '.join(GROUPINGS)}; got {by!r}")
     cases = per_case(results)
+    if by == "solver":
+        cases["family"] = cases["solver"]
+    cases = cases[~cases["solver_options"].map(energy_is_held)].reset_index(drop=True)
     first = results.drop_duplicates("case_id").set_index("case_id")
     cases["dim"] = cases["case_id"].map(first["dim"] if "dim" in first else pd.Series(1, index=first.index))
     cases["dim"] = cases["dim"].fillna(1).astype(int)
@@ -56,13 +73,16 @@ def case_costs(results: pd.DataFrame) -> pd.DataFrame:
     return cases
 
 
-def cost_to_reach(results: pd.DataFrame, tolerances: tuple[float, ...] = TOLERANCES) -> pd.DataFrame:
+def cost_to_reach(
+    results: pd.DataFrame, tolerances: tuple[float, ...] = TOLERANCES, by: str = "family"
+) -> pd.DataFrame:
     """Per series, dim, family and tolerance: the least wall time and least memory of an ok case
     reaching the tolerance, the solver label of each, and how many cases of the family were run.
 
     Families with no case reaching a tolerance at a dimension get NaN costs there (rows are kept
-    so that the absence shows)."""
-    cases = case_costs(results)
+    so that the absence shows). ``by="solver"`` follows each solver instead of each family (the
+    ``family`` column then holds solver names)."""
+    cases = case_costs(results, by)
     rows = []
     for (series, dim, family), group in cases.groupby(["series", "dim", "family"], sort=True):
         for tol in tolerances:

@@ -12,7 +12,7 @@ from qbench import scaling
 from qbench.report import dimensions
 
 
-def _rows(series_of_cases):
+def _rows(series_of_cases, options_of=lambda solver: {}):
     """A results table from ``(case_id, problem, params, solver, family, dim, errors, time, memory, ok)``."""
     rows = []
     for case_id, problem, params, solver, family, dim, errors, time_s, memory, ok in series_of_cases:
@@ -24,7 +24,7 @@ def _rows(series_of_cases):
                     "problem_params": json.dumps(params, sort_keys=True),
                     "solver": solver,
                     "family": family,
-                    "solver_options": json.dumps({}),
+                    "solver_options": json.dumps(options_of(solver)),
                     "seed": None,
                     "dim": dim,
                     "state": state,
@@ -74,6 +74,17 @@ def test_cost_to_reach_takes_the_cheapest_ok_case_that_reaches_the_tolerance():
     assert missed["wall_time_s"].isna().all() and len(missed) == 3  # the absence is kept as rows
 
 
+def test_a_configuration_handed_the_exact_energy_reaches_nothing():
+    # pinn-fixed's 1D energy is the exact one it was given: error 0 by construction, not a cost.
+    held = [("h1", "finite_well", {}, "pinn-fixed", "pinn", 1, [0.0, 0.0], 0.001, 0.1, True)]
+    options_of = lambda solver: {"energy": "fixed"} if solver == "pinn-fixed" else {}  # noqa: E731
+    costs = scaling.cost_to_reach(_rows(CASES + held, options_of), tolerances=(1e-3, 1e-6))
+    pinn1 = costs[(costs["family"] == "pinn") & (costs["dim"] == 1)].set_index("tolerance")
+    assert pinn1.at[1e-3, "wall_time_s"] == 1.0  # p1, not the held case's 0.001 s
+    assert math.isnan(pinn1.at[1e-6, "wall_time_s"])
+    assert pinn1.at[1e-3, "cases"] == 1
+
+
 def test_growth_slopes_and_crossing_dimension():
     costs = scaling.cost_to_reach(_rows(CASES), tolerances=(1e-3,))
     fits = scaling.fit_growth(costs).set_index("family")
@@ -84,6 +95,25 @@ def test_growth_slopes_and_crossing_dimension():
     expected = (-3 + math.log10(2)) / (math.log10(2) - 1)
     assert cross["crossing_d"] == pytest.approx(expected)
     assert cross["cheaper_beyond"] == "pinn"
+
+
+def test_per_solver_lines_follow_fd_apart_from_the_family():
+    # A cheap spectral case at d = 3 makes the classical family's cost there 0.01 s; fd's own
+    # line keeps its 10x per dimension, and the pinn line crosses fd's where it crossed classical's.
+    spectral = [("s3", "separable", _separable(3), "spectral", "classical", 3, [1e-5, 1e-5], 0.01, 1.0, True)]
+    results = _rows(CASES + spectral)
+    by_family = scaling.fit_growth(scaling.cost_to_reach(results, (1e-3,))).set_index("family")
+    assert by_family.at["classical", "slope"] < 0.5
+    by_solver = scaling.fit_growth(scaling.cost_to_reach(results, (1e-3,), by="solver")).set_index("family")
+    assert by_solver.at["fd", "slope"] == pytest.approx(1.0)
+    assert math.isnan(by_solver.at["spectral", "slope"])  # one dimension only
+    cross = scaling.crossovers(scaling.fit_growth(scaling.cost_to_reach(results, (1e-3,), by="solver")), "fd")
+    pinn = cross[cross["family"] == "pinn"].iloc[0]
+    assert pinn["crossing_d"] == pytest.approx((-3 + math.log10(2)) / (math.log10(2) - 1))
+    table = dimensions.growth_table(results, by="solver", against="fd")
+    assert "crossing d (vs fd)" in table and set(table["solver"]) == {"fd", "pinn", "spectral"}
+    with pytest.raises(ValueError, match="by must be one of family, solver"):
+        scaling.cost_to_reach(results, by="seed")
 
 
 def test_a_fit_needs_two_dimensions():

@@ -14,11 +14,11 @@ from .style import FAMILY_MARKERS, new_figure
 LINESTYLES = ("-", "--", ":", "-.")
 
 
-def _with_dims(results: pd.DataFrame) -> pd.DataFrame | None:
+def _with_dims(results: pd.DataFrame, by: str = "family") -> pd.DataFrame | None:
     """The cost table when some series spans two dimensions or more, else None (nothing to draw)."""
     if results.empty or "dim" not in results or results["dim"].nunique() < 2:
         return None
-    costs = cost_to_reach(results)
+    costs = cost_to_reach(results, by=by)
     spans = costs.groupby("series")["dim"].nunique()
     costs = costs[costs["series"].isin(spans[spans >= 2].index)]
     return costs if not costs.empty else None
@@ -85,23 +85,27 @@ def cost_table(results: pd.DataFrame) -> pd.DataFrame | None:
     )
 
 
-def growth_table(results: pd.DataFrame) -> pd.DataFrame | None:
+def growth_table(
+    results: pd.DataFrame, by: str = "family", against: str = "classical"
+) -> pd.DataFrame | None:
     """Fitted growth of the time to reach each tolerance (decades per dimension) and the d at which
-    each family's fitted line crosses the classical one."""
-    costs = _with_dims(results)
-    if costs is None:
+    each family's fitted line crosses the ``against`` one (``by="solver"``: each solver's line,
+    e.g. against ``fd``). None when no series spans two dimensions, or ``against`` is absent."""
+    costs = _with_dims(results, by)
+    if costs is None or against not in set(costs["family"]):
         return None
     fits = fit_growth(costs, "wall_time_s")
-    cross = crossovers(fits)
+    cross = crossovers(fits, against)
+    column = f"crossing d (vs {against})"
     table = fits[["series", "tolerance", "family", "dims", "slope"]].copy()
-    table["crossing d (vs classical)"] = np.nan
+    table[column] = np.nan
     if not cross.empty:
         key = cross.set_index(["series", "tolerance", "family"])["crossing_d"]
-        table["crossing d (vs classical)"] = [
+        table[column] = [
             key.get((s, t, f), np.nan)
             for s, t, f in zip(table["series"], table["tolerance"], table["family"])
         ]
     table["tolerance"] = table["tolerance"].map(lambda t: f"{t:.0e}")
     table["slope"] = table["slope"].map(_cell)
-    table["crossing d (vs classical)"] = table["crossing d (vs classical)"].map(_cell)
-    return table.rename(columns={"slope": "decades per dimension", "dims": "d fitted"})
+    table[column] = table[column].map(_cell)
+    return table.rename(columns={"slope": "decades per dimension", "dims": "d fitted", "family": by})

@@ -39,8 +39,12 @@ LOBPCG_EXTRA = 3
 #: residual / gap, ~1e-6: both far below the discretization error of any grid that fits in memory
 #: (at 128^3, ~1e-4), while a tighter 1e-8 cost a third more iterations.
 LOBPCG_RTOL = 1e-6
-#: Iteration cap; an AMG-preconditioned run needs a few tens.
+#: Iteration cap (over all restarts); an AMG-preconditioned run needs a few tens.
 LOBPCG_MAXITER = 300
+#: Restarts from the returned block when lobpcg stopped on its own residual test but the check here
+#: fails (lobpcg measures the block's residuals at its last iterate, which need not be the returned
+#: Rayleigh-Ritz vectors): each restart asks lobpcg for a 10x tighter tolerance.
+LOBPCG_RESTARTS = 2
 #: pyamg smoothed aggregation, set up cheaply: prolongation smoothing weighted by a local bound instead
 #: of an Arnoldi estimate of the spectral radius, no candidate improvement, and one forward Gauss-Seidel
 #: sweep before and one backward after (a symmetric V-cycle, as a preconditioner of LOBPCG must be).
@@ -116,35 +120,39 @@ def lowest_lobpcg(matrix: sp.spmatrix, n_states: int, shift: float) -> Eigenpair
     block = 1 if n_states == 1 else min(n_states + LOBPCG_EXTRA, n)
     shifted = sp.csr_matrix(matrix - shift * sp.eye(n, format="csr"))
     preconditioner = pyamg.smoothed_aggregation_solver(shifted, **AMG_OPTIONS).aspreconditioner(cycle="V")
-    start = np.random.default_rng(0).standard_normal((n, block))
+    block_vectors = np.random.default_rng(0).standard_normal((n, block))
     # An absolute residual test (lobpcg's own kind), scaled by the spectrum's lower end.
     tol = LOBPCG_RTOL * max(1.0, abs(shift))
-    with warnings.catch_warnings():
-        # lobpcg warns when it stops short of tol (e.g. on an extra vector): judged below instead.
-        warnings.simplefilter("ignore", UserWarning)
-        values, vectors, history = lobpcg(
-            shifted,
-            start,
-            M=preconditioner,
-            tol=tol,
-            maxiter=LOBPCG_MAXITER,
-            largest=False,
-            retResidualNormsHistory=True,
-        )
-    order = np.argsort(values)[:n_states]
-    values, vectors = values[order], vectors[:, order]
-    vectors = vectors / np.linalg.norm(vectors, axis=0)
-    rayleigh = np.einsum("ij,ij->j", vectors, shifted @ vectors)
-    residuals = np.linalg.norm(shifted @ vectors - vectors * rayleigh, axis=0)
+    iterations, restarts = 0, 0
+    while True:
+        with warnings.catch_warnings():
+            # lobpcg warns when it stops short of tol (e.g. on an extra vector): judged below instead.
+            warnings.simplefilter("ignore", UserWarning)
+            values, block_vectors, history = lobpcg(
+                shifted,
+                block_vectors,
+                M=preconditioner,
+                tol=tol / 10**restarts,
+                maxiter=LOBPCG_MAXITER - iterations,
+                largest=False,
+                retResidualNormsHistory=True,
+            )
+        iterations += max(len(history) - 3, 0)  # the history has 3 rows more than updates
+        order = np.argsort(values)[:n_states]
+        vectors = block_vectors[:, order] / np.linalg.norm(block_vectors[:, order], axis=0)
+        rayleigh = np.einsum("ij,ij->j", vectors, shifted @ vectors)
+        residuals = np.linalg.norm(shifted @ vectors - vectors * rayleigh, axis=0)
+        bad = np.flatnonzero(~(residuals <= tol))  # NaN residuals count as failures
+        if not bad.size or restarts == LOBPCG_RESTARTS or iterations >= LOBPCG_MAXITER:
+            break
+        restarts += 1
     energies = rayleigh + shift
-    iterations = max(len(history) - 3, 0)  # the history has 3 rows more than updates (maxiter + 3 at most)
-    bad = np.flatnonzero(~(residuals <= tol))  # NaN residuals count as failures
     message = ""
     if bad.size:
         worst = int(bad[np.argmax(np.nan_to_num(residuals[bad], nan=np.inf))])
         message = (
-            f"LOBPCG did not converge in {iterations} iterations (maxiter {LOBPCG_MAXITER}): state {worst} "
-            f"has residual {residuals[worst]:.3g} > tol {tol:.3g}"
+            f"LOBPCG did not converge in {iterations} iterations (maxiter {LOBPCG_MAXITER}, {restarts} "
+            f"restarts): state {worst} has residual {residuals[worst]:.3g} > tol {tol:.3g}"
         )
     order = np.argsort(energies)
     return Eigenpairs(

@@ -37,41 +37,27 @@ from ..base import Solution, Status
 from . import multidim, objectives
 from .multidim import EvaluatorND, FineRule, LowerStates, StateSet
 from .runtime import COLLAPSE_NORM, torch_setup, training_info
-from .solver import RESIDUAL_MODES, exact_offset
+from .solver import RESIDUAL_MODES, TrainingSet, exact_offset
 
 #: The most nodes of the fine rule (see :func:`fine_rule`).
 FINE_POINTS_MAX = 2**20
 NODE_CHECK_SKIPPED = "skipped: d > 1 (state k need not have k nodal domains)"
 
 
-class TrainingSetND:
-    """Training points, weights, V and the earlier states' values, as tensors; resampled on request."""
+class TrainingSetND(TrainingSet):
+    """:class:`~.solver.TrainingSet` in d dimensions: tensor Gauss or scrambled Sobol points
+    (:func:`multidim.training_rule`, which also names the kind in ``self.kind``)."""
 
-    def __init__(self, problem: Problem, solver, rng, device, dtype, previous_networks=()):
-        self.problem, self.solver, self.rng = problem, solver, rng
-        self.device, self.dtype = device, dtype
-        self.previous_networks = list(previous_networks)
-        self.volume = float(np.prod([hi - lo for lo, hi in problem.box]))
-        self._build()
+    @property
+    def volume(self) -> float:
+        return float(np.prod([hi - lo for lo, hi in self.problem.box]))
 
-    def _build(self) -> None:
+    def _rule(self) -> tuple[np.ndarray, np.ndarray]:
         solver = self.solver
         points, weights, self.kind = multidim.training_rule(
             self.problem, solver.sampling, solver.n_points, solver.breakpoint_panels, solver.seed, self.rng
         )
-        as_tensor = lambda a: torch.as_tensor(a, dtype=self.dtype, device=self.device)  # noqa: E731
-        self.x, self.w = as_tensor(points), as_tensor(weights)
-        self.v = as_tensor(self.problem.potential(points))
-        with torch.no_grad():
-            self.previous = [net(self.x).detach() for net in self.previous_networks]
-
-    def maybe_resample(self, step: int) -> None:
-        every = self.solver.resample_every
-        if every and step and step % every == 0:
-            self._build()
-
-    def tensors(self):
-        return self.x, self.w, self.v, self.previous
+        return points, weights
 
 
 def fine_rule(problem: Problem) -> tuple[np.ndarray, np.ndarray]:

@@ -347,7 +347,7 @@ class PINN(NeuralSolver):
     def _train_galerkin(self, n_states, context):
         """One network; its hidden layer is the basis, the output layer the exact Ritz vectors."""
         network = self._network(context)
-        training_set = _TrainingSet(
+        training_set = TrainingSet(
             context["problem"], self, context["rng"], context["device"], context["dtype"], []
         )
 
@@ -396,7 +396,7 @@ class PINN(NeuralSolver):
                 energy_param = torch.nn.Parameter(
                     torch.tensor(start_energy, dtype=context["dtype"], device=context["device"])
                 )
-            training_set = _TrainingSet(
+            training_set = TrainingSet(
                 problem, self, context["rng"], context["device"], context["dtype"], networks
             )
             if self.energy in RESIDUAL_MODES and self.normalize_init:
@@ -580,21 +580,30 @@ def _normalize_output(network, training_set) -> None:
             network.output.bias.mul_(scale)
 
 
-class _TrainingSet:
-    """Training points, weights and potential as tensors; resampled on request."""
+class TrainingSet:
+    """Training points, weights and potential as tensors; resampled on request.
 
-    def __init__(self, problem, solver, rng, device, dtype, previous_networks):
+    The points come from :meth:`_rule` (1D: :func:`objectives.rule`); a subclass for other
+    dimensions overrides only that."""
+
+    def __init__(self, problem, solver, rng, device, dtype, previous_networks=()):
         self.problem, self.solver, self.rng = problem, solver, rng
         self.device, self.dtype = device, dtype
         self.previous_networks = list(previous_networks)
-        self.length = problem.length
         self._build()
 
-    def _build(self) -> None:
+    @property
+    def length(self) -> float:
+        return self.problem.length
+
+    def _rule(self) -> tuple[np.ndarray, np.ndarray]:
         solver = self.solver
-        x, w = objectives.rule(
+        return objectives.rule(
             self.problem, solver.sampling, solver.n_points, solver.breakpoint_panels, self.rng
         )
+
+    def _build(self) -> None:
+        x, w = self._rule()
         as_tensor = lambda a: torch.as_tensor(a, dtype=self.dtype, device=self.device)  # noqa: E731
         self.x, self.w, self.v = as_tensor(x), as_tensor(w), as_tensor(self.problem.potential(x))
         with torch.no_grad():
