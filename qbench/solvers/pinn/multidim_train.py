@@ -37,7 +37,7 @@ from ..base import Solution, Status
 from . import multidim, objectives
 from .multidim import EvaluatorND, FineRule, LowerStates, StateSet
 from .runtime import COLLAPSE_NORM, torch_setup, training_info
-from .solver import RESIDUAL_MODES, TrainingSet, exact_offset
+from .solver import RESIDUAL_MODES, TrainingSet, _normalize_output, exact_offset
 
 #: The most nodes of the fine rule (see :func:`fine_rule`).
 FINE_POINTS_MAX = 2**20
@@ -219,17 +219,6 @@ def _objective(solver, network, training_set, energy_param, fixed_energy, overla
         return loss, energy.detach()
 
     return objective
-
-
-def _normalize_output(network, training_set) -> None:
-    """Scale the output layer once so that integral psi^2 = 1 on the training rule (shape unchanged)."""
-    x, w, _, _ = training_set.tensors()
-    with torch.no_grad():
-        norm = float((w * network(x) ** 2).sum())
-        if math.isfinite(norm) and norm > 0:
-            scale = 1.0 / math.sqrt(norm)
-            network.output.weight.mul_(scale)
-            network.output.bias.mul_(scale)
 
 
 # -- the residual PINN ------------------------------------------------------------------------
