@@ -16,7 +16,7 @@ from .eigen import EIGENSOLVERS, Eigenpairs, choose, lowest_eigsh, lowest_lobpcg
 from .grid import PiecewiseGrid, grid_with_intervals
 from .nodal import NodalStates
 from .nodal_nd import NodalStatesND
-from .tensor_grid import TensorGrid, hamiltonian_nd, tensor_grid
+from .tensor_grid import TensorGrid, hamiltonian_nd, kinetic_1d, tensor_grid
 
 MIN_POINTS_PER_STATE = 4
 #: The most unknowns of one matrix (the bisected grid's for order 4). A 3D grid costs about
@@ -49,11 +49,8 @@ def hamiltonian(problem: Problem, grid: PiecewiseGrid) -> tuple[sp.csc_matrix, n
     v_dual = (h_minus * problem.potential(xi - h_minus / 4) + h_plus * problem.potential(xi + h_plus / 4)) / (
         h_minus + h_plus
     )
-    widths = 0.5 * (h_minus + h_plus)
-    scale = 1.0 / np.sqrt(widths)
-    diagonal = (1.0 / h_minus + 1.0 / h_plus) / widths + v_dual
-    off_diagonal = -scale[:-1] * scale[1:] / h[1:-1]
-    matrix = sp.diags([off_diagonal, diagonal, off_diagonal], [-1, 0, 1], format="csc")
+    kinetic, off_diagonal, scale = kinetic_1d(grid)
+    matrix = sp.diags([off_diagonal, kinetic + v_dual, off_diagonal], [-1, 0, 1], format="csc")
     return matrix, scale, float(v_dual.min())
 
 
@@ -69,8 +66,6 @@ class FiniteDifference(Solver):
     nodal values alike. It is fourth order because the second-order error
     expands in h^2, which placing the jumps on nodes guarantees.
 
-    Options
-    -------
     In d = 2, 3, 4 dimensions every axis of the box gets such a grid (nodes on
     that axis's breakpoints) and the Hamiltonian is the Kronecker sum of the
     1D symmetrized kinetic matrices plus V averaged over each node's dual cell

@@ -71,7 +71,7 @@ def tensor_grid(problem: Problem, n_intervals: int) -> TensorGrid:
 def kinetic_1d(grid: PiecewiseGrid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Symmetrized 1D kinetic matrix ``W^-1/2 K W^-1/2`` on ``grid``'s interior nodes.
 
-    The same formulas as :func:`qbench.solvers.fd.hamiltonian` without V.
+    :func:`qbench.solvers.fd.hamiltonian` adds V to it in 1D; :func:`hamiltonian_nd` sums it over the axes.
 
     Returns
     -------

@@ -49,7 +49,8 @@ class TrainingSetND(TrainingSet):
     (:func:`multidim.training_rule`, which also names the kind in ``self.kind``)."""
 
     @property
-    def volume(self) -> float:
+    def measure(self) -> float:
+        """The box's volume."""
         return float(np.prod([hi - lo for lo, hi in self.problem.box]))
 
     def _rule(self) -> tuple[np.ndarray, np.ndarray]:
@@ -178,7 +179,15 @@ def _train_deflated(solver, n_states, context):
         if solver.energy in RESIDUAL_MODES and solver.normalize_init:
             _normalize_output(network, training_set)
         fixed_energy = None if fixed is None else float(fixed[k])
-        objective = _objective(solver, network, training_set, energy_param, fixed_energy, overlap_weight)
+        objective = objectives.energy_objective(
+            solver,
+            network,
+            training_set,
+            energy_param,
+            fixed_energy,
+            overlap_weight,
+            multidim.rayleigh_quotient,
+        )
         parameters = [{"params": list(network.parameters())}]
         if energy_param is not None:
             parameters.append({"params": [energy_param], "lr": solver.energy_learning_rate})
@@ -197,28 +206,6 @@ def _train_deflated(solver, n_states, context):
         context["energy_info"]["energy_parameter"] = held
     states = StateSet([net.as_functions for net in networks], torch.eye(n_states, dtype=dtype))
     return states, records, networks, training_set.kind, len(training_set.w)
-
-
-def _objective(solver, network, training_set, energy_param, fixed_energy, overlap_weight):
-    order = 1 if solver.energy == "ritz" else 2
-
-    def objective():
-        x, w, v, previous = training_set.tensors()
-        values = network.derivatives(x, order)
-        psi = values[0]
-        if solver.energy == "ritz":
-            loss = energy = multidim.rayleigh_quotient(psi, values[1], v, w)
-        else:
-            energy = energy_param if fixed_energy is None else psi.new_tensor(fixed_energy)
-            residual = (v - energy) * psi - values[2]
-            norm = (w * psi * psi).sum()
-            # sum(w r^2) / volume: the mean squared residual, as sum(w r^2) / L in 1D.
-            loss = (w * residual**2).sum() / training_set.volume + solver.norm_weight * (norm - 1.0) ** 2
-        if previous and overlap_weight:
-            loss = loss + overlap_weight * objectives.overlap_penalty(psi, w, previous)
-        return loss, energy.detach()
-
-    return objective
 
 
 # -- the residual PINN ------------------------------------------------------------------------

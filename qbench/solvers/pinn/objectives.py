@@ -160,3 +160,33 @@ def count_nodes(psi: np.ndarray, floor: float = NODE_FLOOR) -> int:
         return 0
     signs = np.sign(psi[np.abs(psi) > floor * scale])
     return int(np.count_nonzero(signs[1:] != signs[:-1]))
+
+
+def energy_objective(solver, network, training_set, energy_param, fixed_energy, overlap_weight, rayleigh):
+    """The closure ``() -> (loss, energy)`` that trains one state of the energy-based modes.
+
+    ``solver.energy == "ritz"``: the Rayleigh quotient ``rayleigh(psi, grad psi, V, w)``.
+    Otherwise the residual loss ``sum(w r^2) / measure + norm_weight (integral psi^2 - 1)^2``
+    with r = (V - E) psi - Laplacian psi, E the trainable ``energy_param`` or the held
+    ``fixed_energy``; ``training_set.measure`` is the domain's length (1D) or volume, so the
+    first term is the mean squared residual. Earlier states enter through the overlap penalty.
+    The network's ``derivatives(x, order)`` gives psi, its gradient and its Laplacian, in any d.
+    """
+    order = 1 if solver.energy == "ritz" else 2
+
+    def objective():
+        x, w, v, previous = training_set.tensors()
+        values = network.derivatives(x, order)  # exact forward-mode psi, grad psi (, Laplacian)
+        psi = values[0]
+        if solver.energy == "ritz":
+            loss = energy = rayleigh(psi, values[1], v, w)
+        else:
+            energy = energy_param if fixed_energy is None else psi.new_tensor(fixed_energy)
+            residual = (v - energy) * psi - values[2]
+            norm = (w * psi**2).sum()
+            loss = (w * residual**2).sum() / training_set.measure + solver.norm_weight * (norm - 1.0) ** 2
+        if previous and overlap_weight:
+            loss = loss + overlap_weight * overlap_penalty(psi, w, previous)
+        return loss, energy.detach()
+
+    return objective

@@ -440,26 +440,16 @@ class PINN(NeuralSolver):
         return float(value)
 
     def _objective(self, network, training_set, energy_param, fixed, k, overlap_weight):
-        order = 1 if self.energy == "ritz" else 2
-        length = training_set.length
         fixed_energy = None if fixed is None else float(fixed[k])
-
-        def objective():
-            x, w, v, previous = training_set.tensors()
-            values = network.derivatives(x, order)  # exact forward-mode psi, psi' (, psi'')
-            psi = values[0]
-            if self.energy == "ritz":
-                loss = energy = objectives.rayleigh_quotient(psi, values[1], v, w)
-            else:
-                energy = energy_param if fixed_energy is None else psi.new_tensor(fixed_energy)
-                residual = (v - energy) * psi - values[2]
-                norm = (w * psi**2).sum()
-                loss = (w * residual**2).sum() / length + self.norm_weight * (norm - 1.0) ** 2
-            if previous and overlap_weight:
-                loss = loss + overlap_weight * objectives.overlap_penalty(psi, w, previous)
-            return loss, energy.detach()
-
-        return objective
+        return objectives.energy_objective(
+            self,
+            network,
+            training_set,
+            energy_param,
+            fixed_energy,
+            overlap_weight,
+            objectives.rayleigh_quotient,
+        )
 
     def _manual_objective(self, network, training_set, energy_param, fixed, k, overlap_weight):
         """The residual objective with its hand-written gradient (see residual_loss_and_gradient)."""
@@ -595,6 +585,11 @@ class TrainingSet:
     @property
     def length(self) -> float:
         return self.problem.length
+
+    @property
+    def measure(self) -> float:
+        """The domain's size: its length here, its volume in d dimensions."""
+        return self.length
 
     def _rule(self) -> tuple[np.ndarray, np.ndarray]:
         solver = self.solver
