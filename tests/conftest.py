@@ -1,4 +1,4 @@
-"""Shared fixtures: the canonical problems and piecewise problems with jumps anywhere."""
+"""Shared fixtures: the canonical problems, piecewise problems with jumps anywhere, a collapsed network."""
 
 from __future__ import annotations
 
@@ -46,3 +46,27 @@ def every_problem(request):
     if request.param in IRREGULAR:
         return qbench.problems.PiecewiseConstant(**IRREGULAR[request.param])
     return qbench.problems.get(request.param, **REQUIRED.get(request.param, {}))
+
+
+@pytest.fixture
+def second_network_zeroed():
+    """Wrap a network builder so that the second network it builds starts (and so stays) at psi = 0:
+    its output layer is zeroed, so every gradient through it vanishes."""
+
+    def wrap(build):
+        import torch
+
+        built = []
+
+        def wrapped(*args, **kwargs):
+            network = build(*args, **kwargs)
+            built.append(network)
+            if len(built) == 2:
+                with torch.no_grad():
+                    network.output.weight.zero_()
+                    network.output.bias.zero_()
+            return network
+
+        return wrapped
+
+    return wrap

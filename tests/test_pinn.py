@@ -124,22 +124,10 @@ def test_variational_states_are_not_node_checked(monkeypatch):
     assert solution.state_status == ["ok", "ok"]
 
 
-def test_per_state_status_keeps_the_learned_state():
+def test_per_state_status_keeps_the_learned_state(second_network_zeroed):
     """State 0 learned while state 1 collapsed: state 0 ok, state 1 failed, the case failed."""
     solver = qbench.solvers.get("pinn-fixed", adam_steps=300, learning_rate=1e-2, n_points=64, width=16)
-    build = solver._network
-    built = []
-
-    def second_is_zero(context):
-        network = build(context)
-        built.append(network)
-        if len(built) == 2:
-            with torch.no_grad():
-                network.output.weight.zero_()
-                network.output.bias.zero_()
-        return network
-
-    solver._network = second_is_zero
+    solver._network = second_network_zeroed(solver._network)
     problem = qbench.problems.InfiniteWell()
     solution = solver.solve(problem, 2)
     assert solution.state_status == ["ok", "failed"], solution.state_messages

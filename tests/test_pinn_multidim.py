@@ -220,21 +220,9 @@ def test_circular_interface_gets_a_radial_feature_and_the_problems_rule():
     assert solution.energies[0] >= problem.level_energies(1)[0] * (1 - 1e-10)
 
 
-def test_a_collapsed_state_fails_alone(monkeypatch):
+def test_a_collapsed_state_fails_alone(monkeypatch, second_network_zeroed):
     """pinn-fixed: state 1 started at psi = 0 stays there (zero gradient): failed; state 0 ok."""
-    build = multidim_train._network
-    built = []
-
-    def second_is_zero(solver, problem, device, dtype):
-        network = build(solver, problem, device, dtype)
-        built.append(network)
-        if len(built) == 2:
-            with torch.no_grad():
-                network.output.weight.zero_()
-                network.output.bias.zero_()
-        return network
-
-    monkeypatch.setattr(multidim_train, "_network", second_is_zero)
+    monkeypatch.setattr(multidim_train, "_network", second_network_zeroed(multidim_train._network))
     solution = qbench.solvers.get("pinn-fixed", **TINY["pinn-fixed"]).solve(rectangle(), 2)
     assert solution.state_status == ["ok", "failed"], solution.state_messages
     assert "collapsed" in solution.state_messages[1] and solution.status == "failed"
