@@ -280,25 +280,6 @@ def galerkin_matrices(network: TrialFunctionND, x, w, v) -> tuple[torch.Tensor, 
     return stiffness + (basis * (w * v)[:, None]).T @ basis, mass
 
 
-class LowerStates:
-    """Trained lower states on the training rule (orthonormal in its weights), to project out.
-
-    ``values`` is ``[psi (L, n), grad (L, n, d), laplacian (L, n)]``, detached.
-    """
-
-    def __init__(self, values: list[torch.Tensor]):
-        self.values = values
-
-    def project(self, phi: Values, w: torch.Tensor) -> tuple[Values, torch.Tensor]:
-        """phi minus its components along the lower states, the same coefficients for every
-        derivative; and the coefficients c_j = <phi, psi_j>."""
-        if self.values[0].shape[0] == 0:
-            return phi, phi[0].new_zeros(0)
-        c = self.values[0] @ (w * phi[0])
-        return [f - torch.tensordot(c, p, dims=1) for f, p in zip(phi, self.values)], c
-
-
-# -- training points --------------------------------------------------------------------------
 def training_rule(
     problem: Problem,
     sampling: str,

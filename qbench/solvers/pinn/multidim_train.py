@@ -35,7 +35,8 @@ import torch
 from ...problems import Problem
 from ..base import Solution, Status
 from . import multidim, objectives
-from .multidim import EvaluatorND, FineRule, LowerStates, StateSet
+from .multidim import EvaluatorND, FineRule, StateSet
+from .residual import LowerStates
 from .runtime import COLLAPSE_NORM, torch_setup, training_info
 from .solver import RESIDUAL_MODES, TrainingSet, _normalize_output, exact_offset
 

@@ -42,11 +42,12 @@ def _flag(name: str, value: Any) -> bool:
     return value
 
 
-class _Lower:
+class LowerStates:
     """The trained lower states on the training rule, orthonormal in its weights.
 
-    ``values[d]`` is ``(n_lower, n_points)``: the d-th derivative of each lower
-    state (normalized so that sum(w psi_j^2) = 1), detached.
+    ``values[d]`` is ``(n_lower, n_points, ...)``: the d-th derivative of each lower state
+    (normalized so that sum(w psi_j^2) = 1), detached; in d dimensions the gradient has a
+    trailing axis of length d.
     """
 
     def __init__(self, values: list[torch.Tensor]):
@@ -60,7 +61,8 @@ class _Lower:
         if self.values[0].shape[0] == 0:
             return phi, phi[0].new_zeros(0)
         c = self.values[0] @ (w * phi[0])
-        return [f - c @ p for f, p in zip(phi, self.values)], c
+        # Flattened so that one product serves every shape (a gradient's (L, n, d) included).
+        return [f - (c @ p.reshape(len(p), -1)).reshape(f.shape) for f, p in zip(phi, self.values)], c
 
 
 class ResidualPinn(NeuralSolver):
@@ -189,12 +191,12 @@ class ResidualPinn(NeuralSolver):
         per_state = self.warm_steps + self.warm_lbfgs_iterations + self.adam_steps + self.lbfgs_iterations
         for k in range(n_states):
             network = self._network(problem, device, dtype)
-            record = self._train_state(network, _Lower(lower), x, w, v, k, n_states, per_state, start)
+            record = self._train_state(network, LowerStates(lower), x, w, v, k, n_states, per_state, start)
             records.append(record)
             networks.append(network)
             with torch.no_grad():
                 phi = network.derivatives(x, 2)
-                projected, c = _Lower(lower).project(phi, w)
+                projected, c = LowerStates(lower).project(phi, w)
                 norm = torch.sqrt((w * projected[0] ** 2).sum())
             # psi_k = (phi_k - sum_j c_j psi_j) / norm, each psi_j itself a mix of networks.
             row = [0.0] * (k + 1)
@@ -215,7 +217,7 @@ class ResidualPinn(NeuralSolver):
     def _train_state(
         self,
         network,
-        lower: _Lower,
+        lower: LowerStates,
         x,
         w,
         v,
