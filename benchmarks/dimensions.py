@@ -11,46 +11,28 @@ from __future__ import annotations
 import qbench
 
 DIMS = [2, 3]
-#: Points per axis per dimension: about 10^4 unknowns in 2D, 3 * 10^4 in 3D.
-FD_POINTS = {2: 100, 3: 32}
-SPECTRAL_POINTS = {2: 33, 3: 27}
+#: Points per axis per solver and dimension: ``fd`` about 10^4 unknowns in 2D, 3 * 10^4 in 3D.
+POINTS = {"fd": {2: 100, 3: 32}, "spectral": {2: 33, 3: 27}}
 
 
 def _problem(dim: int):
     return qbench.problems.get("separable", parts=["finite_well"] * dim)
 
 
-class FiniteDifferenceND:
-    """``fd`` (eigensolver auto) on the separable finite well in d = 2, 3."""
+class GridSolversND:
+    """``fd`` (eigensolver auto) and ``spectral`` (tensor Chebyshev) on the separable finite well."""
 
-    params = [DIMS]
-    param_names = ["dim"]
+    params = [list(POINTS), DIMS]
+    param_names = ["solver", "dim"]
 
-    def setup(self, dim):
+    def setup(self, solver, dim):
         self.problem = _problem(dim)
-        self.solver = qbench.solvers.get("fd", n_points=FD_POINTS[dim])
+        self.solver = qbench.solvers.get(solver, n_points=POINTS[solver][dim])
 
-    def time_solve(self, dim):
+    def time_solve(self, solver, dim):
         self.solver.solve(self.problem, 1 + dim)
 
-    def peakmem_solve(self, dim):
-        self.solver.solve(self.problem, 1 + dim)
-
-
-class SpectralND:
-    """``spectral`` (tensor Chebyshev) on the separable finite well in d = 2, 3."""
-
-    params = [DIMS]
-    param_names = ["dim"]
-
-    def setup(self, dim):
-        self.problem = _problem(dim)
-        self.solver = qbench.solvers.get("spectral", n_points=SPECTRAL_POINTS[dim])
-
-    def time_solve(self, dim):
-        self.solver.solve(self.problem, 1 + dim)
-
-    def peakmem_solve(self, dim):
+    def peakmem_solve(self, solver, dim):
         self.solver.solve(self.problem, 1 + dim)
 
 
