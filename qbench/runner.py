@@ -19,8 +19,17 @@ from . import plugins as _plugins
 from .cases import Case
 from .executors import Executor
 from .harness import utc_now
+from .interruption import deferred, signal_name
 from .provenance import environment
-from .store import DEFAULT_ROOT, RunData, RunDirectory, StoreError, read_provenance
+from .store import (
+    DEFAULT_ROOT,
+    RunData,
+    RunDirectory,
+    StoreError,
+    StoreWriteError,
+    assemble,
+    read_provenance,
+)
 
 
 def new_run_id(suite_name: str) -> str:
@@ -92,40 +101,95 @@ def execute(
 
     ``on_start(pending, total)`` is called once, ``on_case(record)`` after each
     case is on disk, ``on_step`` with progress inside a case. A resume is logged
-    under ``provenance["resumed"]`` with the executor's plugins. On any exit (also
-    Ctrl-C) the provenance says ``complete`` or ``interrupted`` and the tables
-    hold every finished case. Raises :class:`~qbench.store.StoreError` if
-    another process is writing the run.
+    under ``provenance["resumed"]`` with the executor's plugins; a case record
+    that does not read back whole is set aside first and its case runs again.
+
+    However it ends, the tables are rebuilt from every record on disk and then
+    the provenance says how: ``complete``; ``interrupted`` (Ctrl-C or a stop
+    signal, :mod:`qbench.interruption`), with ``provenance["interruption"]``
+    naming the signal and the cases that were in flight, which stay unfinished;
+    or ``failed`` when a file could not be written, with ``provenance["failure"]``
+    where the disk still takes it. A signal that arrives while these last writes
+    happen is raised after them.
+
+    Raises
+    ------
+    StoreError
+        Another process is writing the run.
+    StoreWriteError
+        A record, a table or the provenance could not be written (a full disk, a
+        read-only folder); every record already on disk is kept.
+    KeyboardInterrupt
+        :class:`qbench.interruption.Interrupted` for SIGTERM and SIGHUP.
     """
     with run.writer_lock():
         run.provenance = read_provenance(run.path)  # as the last writer left it
+        set_aside = run.quarantine_corrupt_records()
         finished = run.finished_ids()
         pending = [case for case in run.cases if case.case_id not in finished]
         if run.provenance.get("status") != "created":  # a resume: keep the first start, log this one
-            run.provenance.setdefault("resumed", []).append(
-                {
-                    "time": utc_now(),
-                    "command_line": list(sys.argv if command_line is None else command_line),
-                    "pending_cases": len(pending),
-                    "plugins": [p.to_dict() for p in executor.plugins],  # the code that finishes it
-                }
-            )
+            entry = {
+                "time": utc_now(),
+                "command_line": list(sys.argv if command_line is None else command_line),
+                "pending_cases": len(pending),
+                "plugins": [p.to_dict() for p in executor.plugins],  # the code that finishes it
+            }
+            for key in ("interruption", "failure"):  # how the previous attempt ended
+                if key in run.provenance:
+                    entry[f"after_{key}"] = run.provenance.pop(key)
+            if set_aside:
+                entry["corrupt_records_set_aside"] = set_aside
+            run.provenance.setdefault("resumed", []).append(entry)
         run.provenance["status"] = "running"
         executor.start()  # no-op if the caller started it; a cluster connects, so describe() lists workers
         run.provenance["executor"] = executor.describe()
         run.save_provenance()
         if on_start:
             on_start(len(pending), len(run.cases))
-        status = "interrupted"
+        status, ending = "interrupted", {}
+        records = executor.run(pending, on_step=on_step)
         try:
-            for record in executor.run(pending, on_step=on_step):
+            for record in records:
                 run.write_case(record)
                 if on_case:
                     on_case(record)
             status = "complete"
+        except KeyboardInterrupt as exc:
+            ending = {"interruption": {"signal": signal_name(exc), "time": utc_now()}}
+            raise
+        except StoreWriteError as exc:
+            status, ending = "failed", {"failure": {"error": str(exc), "time": utc_now()}}
+            raise
         finally:
-            run.provenance["status"] = status
-            run.provenance["end_time"] = utc_now()
-            run.save_provenance()
-            data = run.write_tables()
+            with deferred():
+                if "interruption" in ending:
+                    ending["interruption"]["cases_in_flight"] = sorted(executor.in_flight)
+                records.close()  # stops the cases still in flight, without waiting for them
+                data, write_error = _finish(run, status, ending)
+        if write_error is not None:
+            raise write_error
         return data
+
+
+def _finish(run: RunDirectory, status: str, ending: dict[str, Any]) -> tuple[RunData, StoreWriteError | None]:
+    """Rebuild the tables, then record how the run ended; the first write that failed, if any.
+
+    The tables come first: a process killed between the two writes leaves the
+    status ``running``, and :func:`qbench.store.load` then reads the records.
+    """
+    error = None
+    try:
+        data = run.write_tables()
+    except StoreWriteError as exc:
+        error = exc
+        data = assemble(run.path, run.provenance)
+        if status == "complete":
+            status, ending = "failed", {"failure": {"error": str(exc), "time": utc_now()}}
+    run.provenance["status"] = status
+    run.provenance["end_time"] = utc_now()
+    run.provenance.update(ending)
+    try:
+        run.save_provenance()
+    except StoreWriteError as exc:
+        error = error or exc
+    return data, error

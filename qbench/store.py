@@ -24,6 +24,7 @@ import json
 import math
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,10 @@ class StoreError(ValueError):
     """A run directory that cannot be created, opened or read."""
 
 
+class StoreWarning(UserWarning):
+    """A stored run read a second way (its tables were unreadable, so its case records were used)."""
+
+
 @dataclass(frozen=True)
 class RunData:
     """A stored run: the results and histories tables and the provenance."""
@@ -128,17 +133,50 @@ def _current_umask() -> int:
 _FILE_MODE = 0o666 & ~_current_umask()
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+class StoreWriteError(OSError):
+    """A file of a run could not be written: a full disk, a read-only or vanished folder, a quota.
+
+    An :class:`OSError` (``errno`` is the cause's); the message names the file.
+    """
+
+    def __init__(self, path: Path, cause: OSError):
+        reason = cause.strerror or str(cause) or type(cause).__name__
+        super().__init__(cause.errno, f"cannot write {path}: {reason}")
+        self.path = Path(path)
+
+    def __str__(self) -> str:
+        return str(self.args[1])
+
+
+def write_atomic(path: Path, text: str, *, exclusive: bool = False) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never a part.
+
+    With ``exclusive``, the file must not exist yet: of two processes that race to create it,
+    exactly one succeeds and the other gets :class:`FileExistsError`. Any other failure to write
+    raises :class:`StoreWriteError` and leaves ``path`` as it was.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise StoreWriteError(path, exc) from None
     try:
         os.chmod(temporary, _FILE_MODE)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        if exclusive:
+            os.link(temporary, path)  # fails if path exists, unlike replace
+            os.unlink(temporary)
+        else:
+            os.replace(temporary, path)
+    except FileExistsError:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise StoreWriteError(path, exc) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -176,14 +214,30 @@ class RunDirectory:
 
     @classmethod
     def create(cls, path: Path, provenance: dict[str, Any]) -> RunDirectory:
-        """Create the directory and write ``provenance.json`` (which must list the cases)."""
+        """Create the directory and write ``provenance.json`` (which must list the cases).
+
+        Of two processes creating a run at the same ``path``, one succeeds and the other gets a
+        :class:`StoreError`. A folder that cannot be written raises :class:`StoreWriteError`, and
+        whatever this call created is removed again.
+        """
         cls.check_new(path)
+        path = Path(path)
+        created = [p for p in (path, *path.parents) if not p.exists()]
         try:
-            (Path(path) / CASES).mkdir(parents=True, exist_ok=True)
+            (path / CASES).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create output {path}: {exc}") from None
+            raise StoreWriteError(path, exc) from None
         run = cls(path, dict(provenance))
-        run.save_provenance()
+        try:
+            write_atomic(path / PROVENANCE, _dumps(run.provenance), exclusive=True)
+        except FileExistsError:
+            raise StoreError(f"output {path} already holds a run; use --resume {path} to finish it") from None
+        except StoreWriteError:
+            with contextlib.suppress(OSError):  # nothing this call made stays behind
+                (path / CASES).rmdir()
+                for folder in created:  # innermost first
+                    folder.rmdir()
+            raise
         return run
 
     @classmethod
@@ -227,17 +281,45 @@ class RunDirectory:
         """Ids of the cases whose records are on disk."""
         return {p.stem for p in (self.path / CASES).glob("*.json")}
 
+    def corrupt_records(self) -> list[Path]:
+        """The case records that do not read back whole (:func:`record_problem`)."""
+        return [f for f in sorted((self.path / CASES).glob("*.json")) if record_problem(f) is not None]
+
+    def quarantine_corrupt_records(self) -> list[str]:
+        """Move every case record that does not read back whole aside; return the files moved.
+
+        A record is written atomically, so only a disk fault or a hand edit can break one. The
+        broken file is renamed to a hidden ``.<case_id>.json.corrupt`` (kept, not deleted), so the
+        case counts as unfinished and runs again.
+        """
+        moved = []
+        for file in self.corrupt_records():
+            os.replace(file, file.with_name(f".{file.name}.corrupt"))
+            moved.append(file.name)
+        return moved
+
+    def tables_agree(self) -> bool:
+        """Whether the results, histories and wavefunction tables exist and say what the records say."""
+        if not all((self.path / f"{name}.parquet").exists() for name in (RESULTS, HISTORIES, WAVEFUNCTIONS)):
+            return False
+        return not consistency_problems(assemble(self.path, self.provenance))
+
     def write_case(self, record: dict[str, Any]) -> None:
-        """Persist one finished case atomically."""
+        """Persist one finished case atomically (:class:`StoreWriteError` if the disk refuses)."""
         write_atomic(self.path / CASES / f"{record['case_id']}.json", _dumps(record, indent=None))
 
     def write_tables(self) -> RunData:
-        """(Re)build the results and histories tables from the case records, Parquet and CSV."""
+        """(Re)build the results and histories tables from the case records, Parquet and CSV.
+
+        Records in ``provenance["tables_cases"]`` how many case records the tables hold (saved with
+        the provenance), so :func:`load` can tell tables that are behind the records.
+        """
         data = assemble(self.path, self.provenance)
         for name, table in ((RESULTS, data.results), (HISTORIES, data.histories)):
             _write_table(self.path, name, table)
         # Plot samples only: Parquet, no CSV (it would be most of a run's size and nobody reads it by eye).
         _write_table(self.path, WAVEFUNCTIONS, data.wavefunctions, suffixes=(".parquet",))
+        self.provenance["tables_cases"] = int(data.results["case_id"].nunique()) if len(data.results) else 0
         return data
 
 
@@ -252,12 +334,18 @@ def _write_table(folder: Path, name: str, table: pd.DataFrame, suffixes=(".parqu
     writers = {".parquet": _to_parquet, ".csv": _to_csv}
     for suffix, writer in ((suffix, writers[suffix]) for suffix in suffixes):
         target = folder / f"{name}{suffix}"
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=suffix)
+        try:
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=suffix)
+        except OSError as exc:
+            raise StoreWriteError(target, exc) from None
         os.close(handle)
         try:
             writer(table, temporary)
             os.chmod(temporary, _FILE_MODE)
             os.replace(temporary, target)
+        except OSError as exc:
+            Path(temporary).unlink(missing_ok=True)
+            raise StoreWriteError(target, exc) from None
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
@@ -301,17 +389,39 @@ def resolve(run: str | os.PathLike, root: Path = DEFAULT_ROOT) -> Path:
     raise StoreError(f"run {str(run)!r} not found (neither a directory nor a run id under {root})")
 
 
+def record_problem(file: Path) -> str | None:
+    """Why the case record ``file`` is not a whole record of its case, or ``None`` if it is."""
+    try:
+        record = json.loads(Path(file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if not isinstance(record, dict) or record.get("case_id") != Path(file).stem:
+        return "it is not the record of this case (no matching case_id)"
+    if not isinstance(record.get("rows"), list) or not record["rows"]:
+        return "it has no result rows"
+    if not isinstance(record.get("history", []), list):
+        return "its history is not a list"
+    return None
+
+
 def read_records(path: Path, provenance: dict[str, Any]) -> list[dict[str, Any]]:
-    """The finished case records, in the order of the run's case list."""
+    """The finished case records, in the order of the run's case list.
+
+    Raises :class:`StoreError` naming a record that does not read back whole (``qbench run
+    --resume`` sets such a record aside and runs its case again).
+    """
     records = []
     for case in provenance["cases"]:
         case_id = Case.from_dict(case).case_id
         file = Path(path) / CASES / f"{case_id}.json"
         if file.exists():
-            try:
-                records.append(json.loads(file.read_text(encoding="utf-8")))
-            except (OSError, json.JSONDecodeError) as exc:
-                raise StoreError(f"cannot read case record {file}: {exc}") from None
+            problem = record_problem(file)
+            if problem is not None:
+                raise StoreError(
+                    f"case record {file} is corrupt ({problem}); qbench run --resume {path} sets it "
+                    "aside and runs the case again"
+                )
+            records.append(json.loads(file.read_text(encoding="utf-8")))
     return records
 
 
@@ -440,14 +550,28 @@ def load(run: str | os.PathLike, root: Path = DEFAULT_ROOT) -> RunData:
     provenance = read_provenance(path)
     tables = [path / f"{name}.parquet" for name in (RESULTS, HISTORIES, WAVEFUNCTIONS)]
     if provenance.get("status") in ("complete", "interrupted") and all(t.exists() for t in tables):
-        return RunData(
-            _upgrade_table(pd.read_parquet(tables[0])),
-            pd.read_parquet(tables[1]),
-            provenance,
-            path,
-            _upgrade_samples(pd.read_parquet(tables[2])),
-        )
+        written = provenance.get("tables_cases")  # absent in runs of older qbench versions
+        if written is None or written == len(list((path / CASES).glob("*.json"))):
+            try:
+                return RunData(
+                    _upgrade_table(pd.read_parquet(tables[0])),
+                    pd.read_parquet(tables[1]),
+                    provenance,
+                    path,
+                    _upgrade_samples(pd.read_parquet(tables[2])),
+                )
+            except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+                warnings.warn(
+                    f"the tables of {path} cannot be read ({type(exc).__name__}: {_first_line(exc)}); "
+                    f"read from the case records instead; qbench run --resume {path} rewrites them",
+                    StoreWarning,
+                    stacklevel=2,
+                )
     return assemble(path, provenance)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0]
 
 
 def consistency_problems(run: RunData) -> list[str]:
@@ -460,10 +584,16 @@ def consistency_problems(run: RunData) -> list[str]:
     records = assemble(path, run.provenance).results
     parquet_file, csv_file = path / f"{RESULTS}.parquet", path / f"{RESULTS}.csv"
     copies = {"case records": records}
-    if parquet_file.exists():
-        copies["results.parquet"] = _upgrade_table(pd.read_parquet(parquet_file))
-    if csv_file.exists():
-        copies["results.csv"] = _upgrade_table(pd.read_csv(csv_file, keep_default_na=False, na_values=[""]))
+    readers = {
+        "results.parquet": (parquet_file, pd.read_parquet),
+        "results.csv": (csv_file, lambda f: pd.read_csv(f, keep_default_na=False, na_values=[""])),
+    }
+    for name, (file, reader) in readers.items():
+        if file.exists():
+            try:
+                copies[name] = _upgrade_table(reader(file))
+            except (OSError, ValueError, KeyError) as exc:
+                problems.append(f"{name} cannot be read ({type(exc).__name__}: {_first_line(exc)})")
     numeric = ("energy", "energy_ref", "abs_error", "rel_error", "l2_error", "subspace_sine")
     for name, copy in copies.items():
         if name == "case records":

@@ -7,6 +7,30 @@ import pytest
 import qbench
 from qbench.problems.box import BoxProblem
 
+#: Faults injected by tests/test_faults.py: (what, finished cases lost), summed up at the end.
+_FAULTS = pytest.StashKey[list]()
+
+
+@pytest.fixture
+def fault_ledger(request):
+    """``record(fault, lost)``: count one injected fault and the finished cases it lost."""
+    ledger = request.config.stash.setdefault(_FAULTS, [])
+
+    def record(fault: str, lost: int) -> None:
+        ledger.append((fault, lost))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    ledger = config.stash.get(_FAULTS, [])
+    if ledger:
+        terminalreporter.write_line(
+            f"fault injection: {len(ledger)} faults injected, "
+            f"{sum(lost for _, lost in ledger)} finished cases lost"
+        )
+
+
 CANONICAL = ("infinite_well", "finite_well", "finite_barrier")
 
 # Asymmetric problems whose jumps sit at "awkward" positions relative to any grid.

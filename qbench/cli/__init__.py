@@ -7,23 +7,36 @@ raises. ``--plugin FILE.py|MODULE`` (``run``, ``run --resume``, ``list``,
 entry point, or a recorded plugin file that changed (``reproduce``,
 ``run --resume``, without ``--allow-changed-plugins``) is bad input.
 
-Exit codes: 0 success (for ``run``: every case ran and was recorded, whatever
-its status); 1 a case not ok (``run --strict``), a lost Dask scheduler (run),
-a regression (compare) or a mismatch (reproduce); 2 bad input, with one line
-on stderr and nothing written; 130 interrupted (finished cases kept).
+Exit codes (:mod:`qbench.cli.exits`): 0 success (for ``run``: every case ran
+and was recorded, whatever its status); 1 a case not ok (``run --strict``), a
+lost Dask scheduler (run), a regression (compare), a mismatch (reproduce) or
+an internal error; 2 bad input, with one line on stderr and nothing written;
+74 a file that could not be written (finished cases kept); 128 + the signal's
+number when SIGINT, SIGTERM or SIGHUP stopped it (130, 143, 129; finished
+cases kept). No traceback is printed unless ``--debug`` is given.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import warnings
 from collections.abc import Sequence
 
-from .. import __version__
+from .. import __version__, interruption
 from ..executors import ExecutorError, ExecutorSetupError
+from ..store import StoreWriteError
+from .exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_IO, EXIT_OK, EXIT_USAGE
 from .specs import UsageError, parse_seeds, parse_spec, parse_value
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok (run: every case ran and was recorded, whatever its status); 1 a case not ok "
+    "(run --strict), a lost scheduler, a regression, a mismatch or an internal error; 2 bad input (a "
+    "plugin that does not load or changed included), nothing written; 74 a file could not be written "
+    "(a full disk, a read-only folder; finished cases kept), or the report of a complete run; 128 + "
+    "the signal's number when stopped by SIGINT, SIGTERM or SIGHUP (130, 143, 129; finished cases kept)."
+)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -34,16 +47,19 @@ def _build_parser() -> argparse.ArgumentParser:
         description="PINNs and classical eigensolvers on the 1D Schrödinger equation, side by side.",
         epilog="Your own solvers and problems: --plugin FILE.py|MODULE on run, list, reproduce and report, "
         "a suite file's plugins key, or installed entry points (groups qbench.solvers, qbench.problems); "
-        "see docs/plugins.md. "
-        "Exit codes: 0 ok (run: every case ran and was recorded, whatever its status); 1 a case "
-        "not ok (run --strict), a lost scheduler, a regression or a mismatch; 2 bad input (a plugin that "
-        "does not load or changed included); 130 interrupted.",
+        "see docs/plugins.md. " + EXIT_CODES_HELP,
     )
     parser.add_argument("--version", action="version", version=f"qbench {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (run, listing, runs):
         module.add_parsers(commands)
+    for command in commands.choices.values():  # also after the command: qbench run --debug
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     return parser
+
+
+DEBUG_HELP = "show the Python traceback of an error (default: one line on stderr)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,17 +71,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_OK
+    debug = bool(getattr(args, "debug", False))
     try:
-        return args.handler(args)
+        with interruption.handling(), _one_line_warnings(debug):
+            return args.handler(args)
     except (UsageError, ValueError, ExecutorSetupError) as exc:
+        if debug:
+            raise
         print(f"qbench: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except ExecutorError as exc:
+        if debug:
+            raise
         print(f"qbench: {_one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("qbench: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        print(f"qbench: interrupted ({interruption.signal_name(exc)})", file=sys.stderr)
+        return interruption.exit_code(exc)
+    except OSError as exc:
+        if debug:
+            raise
+        print(f"qbench: {_os_error(exc)}", file=sys.stderr)
+        return EXIT_IO
+    except Exception as exc:
+        if debug:
+            raise
+        print(
+            f"qbench: internal error: {type(exc).__name__}: {_one_line(exc)} "
+            "(run again with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+
+
+def _os_error(exc: OSError) -> str:
+    """One line for a failed read or write: the file and the reason."""
+    if isinstance(exc, StoreWriteError) or not exc.filename:
+        return _one_line(exc)
+    return f"cannot access {exc.filename}: {exc.strerror or _one_line(exc)}"
+
+
+@contextlib.contextmanager
+def _one_line_warnings(debug: bool):
+    """Warnings as ``qbench: warning: ...`` lines (with --debug, Python's usual form with the source)."""
+    if debug:
+        yield
+        return
+    previous = warnings.formatwarning
+    warnings.formatwarning = lambda message, category, *rest, **kw: f"qbench: warning: {message}\n"
+    try:
+        yield
+    finally:
+        warnings.formatwarning = previous
 
 
 def _one_line(exc: BaseException) -> str:
@@ -73,4 +130,15 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-__all__ = ["UsageError", "main", "parse_seeds", "parse_spec", "parse_value"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_IO",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "UsageError",
+    "main",
+    "parse_seeds",
+    "parse_spec",
+    "parse_value",
+]

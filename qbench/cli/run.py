@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from .. import plugins, report, runner, solvers, store, suite
+from .. import plugins, problems, report, runner, solvers, store, suite
 from ..analysis import solver_label
 from ..executors import DaskCluster, Executor, ExecutorError, InProcess, LocalPool
+from ..interruption import exit_code, signal_name
+from .exits import EXIT_FAILED, EXIT_IO
 from .specs import UsageError, parse_seeds, parse_spec
 from .tables import summary_text
 
@@ -32,9 +36,14 @@ def add_parsers(commands) -> None:
             "--plugin loads your own solvers and problems (a .py file or a module; a suite file's "
             "plugins key does the same), here and in every worker; provenance records each plugin's "
             "sha256, and --resume refuses a plugin file that changed unless --allow-changed-plugins. "
+            "Cases run in worker processes (one with --jobs 1), so SIGTERM, SIGHUP and Ctrl-C stop the "
+            "run within seconds even mid-case: the finished cases are kept, the tables are built from "
+            "them, provenance says interrupted and names the signal, and --resume runs the rest. "
             "Exit status 0 when every case ran and was recorded, whatever its status (a PINN that fails "
             "is a result); 1 with --strict if a case is not ok, or when a Dask scheduler is lost; 2 bad "
-            "input (nothing written); 130 interrupted."
+            "input (nothing written); 74 a file could not be written (a full disk, a read-only folder; "
+            "finished cases kept), or the report of a complete run; 128 + the signal's number when "
+            "stopped (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)."
         ),
     )
     parser.add_argument(
@@ -79,7 +88,7 @@ def add_parsers(commands) -> None:
         "--jobs",
         type=int,
         metavar="N",
-        help="local: run cases in N worker processes (default 1: in this process); "
+        help="local: run cases in N worker processes (default 1); "
         "dask without --scheduler: the LocalCluster's workers (default: one per CPU)",
     )
     parser.add_argument(
@@ -210,10 +219,46 @@ def select_suite(args: argparse.Namespace) -> suite.Suite:
     return suite.load(args.suite or suite.DEFAULT_SUITE, overrides=overrides, families=families)
 
 
-def make_executor(args: argparse.Namespace, **settings: Any) -> Executor:
-    """The executor that --executor/--jobs/--scheduler/--retries describe (validated, not started)."""
+def registered_here_only(cases, used: Sequence[plugins.Plugin]) -> list[str]:
+    """The solvers and problems of ``cases`` that a fresh worker process would not know.
+
+    A worker knows qbench's own classes and the plugins' (and entry points'); a class that
+    a Python caller registered in this process by hand is known here only.
+    """
+    from_plugins = {name for p in (*used, *plugins.load_entry_points()) for name in (*p.solvers, *p.problems)}
+    unknown = []
+    for kind, registry, names in (
+        ("solver", solvers.METHODS, {c.solver for c in cases}),
+        ("problem", problems.PROBLEMS, {c.problem for c in cases}),
+    ):
+        for name in sorted(names):
+            cls = registry.get(name)
+            module = getattr(cls, "__module__", "") or ""
+            if cls is not None and name not in from_plugins and not module.startswith("qbench."):
+                unknown.append(f"{kind} {name!r}")
+    return unknown
+
+
+def make_executor(args: argparse.Namespace, here_only: Sequence[str] = (), **settings: Any) -> Executor:
+    """The executor that --executor/--jobs/--scheduler/--retries describe (validated, not started).
+
+    ``here_only`` (:func:`registered_here_only`) names what only this process can build: such
+    cases run in this process with ``--jobs 1``, and are refused with more.
+    """
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
+    if here_only and (args.executor == "dask" or (args.jobs or 1) > 1):
+        raise UsageError(
+            f"{', '.join(here_only)} is registered in this process only, so worker processes cannot "
+            "build it: load it with --plugin (docs/plugins.md)"
+        )
+    if here_only:
+        warnings.warn(
+            f"{', '.join(here_only)} is registered in this process only (not by a plugin): the cases run "
+            "in this process, where a stop signal waits for a running call into C to return",
+            stacklevel=2,
+        )
+        return InProcess(**settings)
     if args.executor == "dask":
         if args.scheduler is not None and args.jobs is not None:
             raise UsageError("--jobs sizes the LocalCluster qbench starts; with --scheduler, its workers run")
@@ -224,8 +269,9 @@ def make_executor(args: argparse.Namespace, **settings: Any) -> Executor:
     for option in ("scheduler", "retries"):
         if getattr(args, option) is not None:
             raise UsageError(f"--{option} needs --executor dask")
-    jobs = args.jobs or 1
-    return InProcess(**settings) if jobs == 1 else LocalPool(jobs, **settings)
+    # Even one job runs in a worker process: this process then stays free to act on a signal at
+    # once, also while a case sits in a long call into C, and stops the worker.
+    return LocalPool(args.jobs or 1, **settings)
 
 
 class Progress:
@@ -305,8 +351,14 @@ def command_run(args: argparse.Namespace) -> int:
         if (
             run.provenance.get("status") == "complete"
             and not set(c.case_id for c in run.cases) - run.finished_ids()
+            and not run.corrupt_records()
         ):
             print(f"run {run.provenance['run_id']} is already complete: {run.path}", file=sys.stderr)
+            if not run.tables_agree():  # damaged or missing tables: the records are the source of truth
+                with run.writer_lock():
+                    run.write_tables()
+                    run.save_provenance()
+                print(f"rebuilt its tables from the case records: {run.path}", file=sys.stderr)
             return _report(store.load(run.path), args.strict)
         # The recorded plugins (sha256 checked before any changed code runs), with --plugin's.
         used = plugins.load_recorded(
@@ -320,7 +372,8 @@ def command_run(args: argparse.Namespace) -> int:
     else:
         chosen = select_suite(args)
         used = plugins.combine(given, chosen.plugins)
-    executor = make_executor(args, plugins=used)
+    cases = run.cases if run is not None else chosen.cases
+    executor = make_executor(args, here_only=registered_here_only(cases, used), plugins=used)
     # Started before anything is written: an unreachable scheduler or mismatched workers exit 2.
     with executor:
         if run is None:
@@ -350,22 +403,42 @@ def command_run(args: argparse.Namespace) -> int:
                 on_step=bars.step,
                 command_line=args.command_line,
             )
-        except (KeyboardInterrupt, ExecutorError) as exc:
+        except (KeyboardInterrupt, ExecutorError, store.StoreWriteError) as exc:
             bars.close()
-            done = len(run.finished_ids())
-            reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
-            print(
-                f"qbench: {reason}; {done} of {len(run.cases)} cases are kept in {run.path}; "
-                f"finish with: qbench run --resume {run.path}",
-                file=sys.stderr,
-            )
-            return 130 if isinstance(exc, KeyboardInterrupt) else 1
+            print(f"qbench: {_stopped(exc, run)}", file=sys.stderr)
+            if isinstance(exc, KeyboardInterrupt):
+                return exit_code(exc)
+            return EXIT_IO if isinstance(exc, store.StoreWriteError) else EXIT_FAILED
         finally:
             bars.close()
+    code = _report(data, args.strict)
     if not args.no_report:
-        written = report.build(data, run.path / "report")
+        try:
+            written = report.build(data, run.path / "report")
+        except Exception as exc:
+            if getattr(args, "debug", False):
+                raise
+            reason = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else exc
+            print(
+                f"qbench: run complete, report not written: {type(exc).__name__}: "
+                f"{' '.join(str(reason).split())}; write it with: qbench report {run.path}",
+                file=sys.stderr,
+            )
+            return EXIT_IO
         print(f"report: {written.folder / 'index.html'}", file=sys.stderr)
-    return _report(data, args.strict)
+    return code
+
+
+def _stopped(exc: BaseException, run: store.RunDirectory) -> str:
+    """One line: why the run stopped, what is kept, and how to finish it."""
+    done, total = len(run.finished_ids()), len(run.cases)
+    if isinstance(exc, KeyboardInterrupt):
+        reason = f"interrupted ({signal_name(exc)})"
+    else:
+        reason = " ".join(str(exc).split())
+    kept = f"{done} of {total} cases are kept in {run.path}"
+    fix = "free space or fix the folder, then " if isinstance(exc, store.StoreWriteError) else ""
+    return f"{reason}; {kept}; {fix}finish with: qbench run --resume {run.path}"
 
 
 def validate(case) -> None:

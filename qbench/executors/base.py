@@ -27,6 +27,8 @@ class Executor(ABC):
     before any case runs) and ``close``. Used as a context manager, an
     executor is started on entry and closed on exit; ``run`` starts it itself
     if nobody did. Executors never write: the runner persists what they yield.
+    ``run`` keeps :attr:`in_flight` current, and when its generator is closed
+    early it stops the cases in flight without waiting for them.
 
     ``plugins`` (:class:`qbench.plugins.Plugin` records) are loaded wherever a
     case runs before it runs: in this process, in each worker process, on each
@@ -44,6 +46,8 @@ class Executor(ABC):
         self.timing_budget_s = timing_budget_s
         self.max_repeats = max_repeats
         self.plugins: tuple[Plugin, ...] = tuple(plugins or ())
+        #: Ids of the cases running now; those still here when a run stops are recorded as interrupted.
+        self.in_flight: set[str] = set()
         for plugin in self.plugins:
             if not isinstance(plugin, Plugin):
                 raise TypeError(f"plugins must be qbench.plugins.Plugin records, got {plugin!r}")

@@ -26,6 +26,7 @@ from .._validation import check_int
 from ..cases import Case
 from ..harness import run_case, unfinished_record
 from ..solvers import Status
+from . import lifetime
 from .base import Executor, ExecutorError, ExecutorSetupError
 
 INSTALL_HINT = "pip install 'qbench[dask]'"
@@ -174,6 +175,10 @@ class DaskCluster(Executor):
                 f"Dask workers differ from this client ({wanted}): {'; '.join(mismatched)}; "
                 "install the same versions on every worker"
             )
+        if self._cluster is not None:
+            # The LocalCluster's worker processes are this process's children: bind them to it, so a
+            # run killed by any signal leaves none computing for nobody.
+            self._client.run(lifetime.bind_to_parent, os.getpid())
         if self.plugins:
             self._setup_plugins()
 
@@ -234,12 +239,14 @@ class DaskCluster(Executor):
                 pure=False,
             )
             in_flight[future] = case
+            self.in_flight.add(case.case_id)
             return future
 
         finished = distributed.as_completed([submit(case) for case in cases], loop=client.loop)
         try:
             for future in finished:
                 case = in_flight.pop(future)
+                self.in_flight.discard(case.case_id)
                 try:
                     record = future.result()
                 except distributed.KilledWorker as exc:
