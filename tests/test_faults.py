@@ -275,7 +275,8 @@ def small_disk(tmp_path):
     """A 16 MiB tmpfs (root on Linux); None where none can be mounted."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True)
+    command = ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)]
+    made = subprocess.run(command, capture_output=True)
     if made.returncode != 0:
         yield None
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import pandas as pd
 import pytest
@@ -187,3 +188,71 @@ def test_an_edited_case_status_is_a_consistency_problem(finished_run, tmp_path):
     csv.to_csv(copy / "results.csv", index=False)
     problems = store.consistency_problems(store.load(copy))
     assert len(problems) == 1 and "case_status" in problems[0] and problems[0].startswith("results.csv")
+
+
+# -- faults: a full disk, a second writer, damaged records and tables ----------------------------
+def test_a_failed_write_names_the_file_and_leaves_the_old_one(tmp_path, monkeypatch):
+    target = tmp_path / "file.json"
+    store.write_atomic(target, "old")
+
+    def full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store.os, "fsync", full)
+    with pytest.raises(store.StoreWriteError, match=f"cannot write {target}: No space left on device") as e:
+        store.write_atomic(target, "new")
+    assert e.value.errno == 28 and isinstance(e.value, OSError)
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["file.json"]
+
+
+def test_a_run_that_cannot_write_its_provenance_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(store.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space")))
+    with pytest.raises(store.StoreWriteError):
+        runner.create(_cases(), suite={"name": "t"}, out=tmp_path / "a" / "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_of_two_creators_of_one_run_only_one_succeeds(tmp_path, monkeypatch):
+    provenance = {"run_id": "x", "cases": []}
+    RunDirectory.create(tmp_path / "run", {**provenance, "run_id": "first"})
+    # The second passed its check before the first wrote (a race): the exclusive write stops it.
+    monkeypatch.setattr(RunDirectory, "check_new", staticmethod(lambda path: None))
+    with pytest.raises(StoreError, match="already holds a run"):
+        RunDirectory.create(tmp_path / "run", {**provenance, "run_id": "second"})
+    assert store.read_provenance(tmp_path / "run")["run_id"] == "first"
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["cases", "provenance.json"]
+
+
+def test_corrupt_records_are_found_and_set_aside(finished_run, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(finished_run, copy)
+    files = sorted((copy / "cases").glob("*.json"))
+    files[0].write_text(files[0].read_text()[:50])  # torn
+    files[1].write_text(json.dumps({"case_id": "someone-else", "rows": [{}]}))  # not this case's
+    run = RunDirectory.open(copy)
+    assert run.corrupt_records() == files
+    assert "JSONDecodeError" in store.record_problem(files[0])
+    assert "case_id" in store.record_problem(files[1])
+    with pytest.raises(StoreError, match="is corrupt"):
+        store.assemble(copy, run.provenance)
+    assert run.quarantine_corrupt_records() == [f.name for f in files]
+    assert run.finished_ids() == set() and (copy / "cases" / f".{files[0].name}.corrupt").exists()
+
+
+def test_unreadable_or_stale_tables_are_read_from_the_records(finished_run, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(finished_run, copy)
+    expected = store.load(finished_run).results
+    (copy / "results.parquet").write_bytes(b"PAR1 not a table PAR1")
+    with pytest.warns(store.StoreWarning, match="cannot be read"):
+        data = store.load(copy)
+    pd.testing.assert_frame_equal(data.results, expected)
+    assert not RunDirectory.open(copy).tables_agree()
+    assert any("results.parquet cannot be read" in p for p in store.consistency_problems(data))
+
+    # Tables written for fewer records than are on disk are behind: the records win.
+    provenance = json.loads((copy / "provenance.json").read_text())
+    provenance["tables_cases"] = 1
+    (copy / "provenance.json").write_text(json.dumps(provenance))
+    (copy / "results.parquet").write_bytes((finished_run / "results.parquet").read_bytes())
+    pd.testing.assert_frame_equal(store.load(copy).results, expected)
