@@ -284,3 +284,30 @@ def test_every_command_answers_help(command, capsys):
     with pytest.raises(SystemExit) as exited:  # argparse exits after printing help
         main([*command, "--help"])
     assert exited.value.code == 0 and f"usage: qbench {command[0]}" in capsys.readouterr().out
+
+
+def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(monkeypatch, capsys):
+    from qbench.cli import listing
+
+    def broken(args):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(listing, "command_list", broken)
+    assert main(["list"]) == 1
+    assert capsys.readouterr().err == (
+        "qbench: internal error: RuntimeError: boom second line (run again with --debug for the traceback)\n"
+    )
+    for argv in (["--debug", "list"], ["list", "--debug"]):
+        with pytest.raises(RuntimeError, match="boom"):
+            main(argv)
+
+
+def test_a_failed_write_is_one_line_with_exit_74(monkeypatch, capsys):
+    from qbench.cli import listing
+
+    def full(args):
+        raise OSError(28, "No space left on device", "/data/run/x.json")
+
+    monkeypatch.setattr(listing, "command_list", full)
+    assert main(["list"]) == 74
+    assert capsys.readouterr().err == "qbench: cannot access /data/run/x.json: No space left on device\n"

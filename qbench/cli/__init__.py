@@ -75,33 +75,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with interruption.handling(), _one_line_warnings(debug):
             return args.handler(args)
-    except (UsageError, ValueError, ExecutorSetupError) as exc:
-        if debug:
-            raise
-        print(f"qbench: error: {_one_line(exc)}", file=sys.stderr)
-        return EXIT_USAGE
-    except ExecutorError as exc:
-        if debug:
-            raise
-        print(f"qbench: {_one_line(exc)}", file=sys.stderr)
-        return EXIT_FAILED
     except KeyboardInterrupt as exc:
         print(f"qbench: interrupted ({interruption.signal_name(exc)})", file=sys.stderr)
         return interruption.exit_code(exc)
-    except OSError as exc:
-        if debug:
-            raise
-        print(f"qbench: {_os_error(exc)}", file=sys.stderr)
-        return EXIT_IO
     except Exception as exc:
         if debug:
             raise
-        print(
-            f"qbench: internal error: {type(exc).__name__}: {_one_line(exc)} "
-            "(run again with --debug for the traceback)",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
+        message, code = _described(exc)
+        print(f"qbench: {message}", file=sys.stderr)
+        return code
+
+
+def _described(exc: Exception) -> tuple[str, int]:
+    """One line for an error that reached the command line, and its exit code."""
+    if isinstance(exc, (UsageError, ValueError, ExecutorSetupError)):
+        return f"error: {_one_line(exc)}", EXIT_USAGE
+    if isinstance(exc, ExecutorError):
+        return _one_line(exc), EXIT_FAILED
+    if isinstance(exc, OSError):
+        return _os_error(exc), EXIT_IO
+    return (
+        f"internal error: {type(exc).__name__}: {_one_line(exc)} (run again with --debug for the traceback)",
+        EXIT_FAILED,
+    )
 
 
 def _os_error(exc: OSError) -> str:
