@@ -147,7 +147,7 @@ def alive(processes: list) -> list:
 
 
 # -- signals -------------------------------------------------------------------------------
-@pytest.mark.parametrize(("seed", "name"), enumerate(["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP"]))
+@pytest.mark.parametrize(("seed", "name"), list(enumerate(["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP"])))
 def test_a_signal_at_a_seeded_random_point_loses_no_finished_case(seed, name, tmp_path, clean, fault_ledger):
     rng = random.Random(seed)  # where the signal lands: after how many cases, how long after, jobs
     after_cases, delay, jobs = rng.randint(0, N_CASES - 2), rng.uniform(0, 0.6), rng.choice(["1", "2"])
