@@ -215,6 +215,33 @@ def test_sigterm_during_a_long_c_call_exits_at_once_and_resume_reruns_the_case(t
     assert (resumed.results["status"] == "ok").all()
 
 
+def test_sigterm_stops_a_dask_run_within_slurms_grace_period(tmp_path, fault_ledger):
+    pytest.importorskip("distributed")
+    out = tmp_path / "run"
+    args = ["run", *CASES, "--solver", "c-sleep:seconds=60", "--executor", "dask", "--jobs", "2"]
+    process = start([*args, "--out", str(out), "--no-report"])
+
+    def running() -> bool:
+        with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
+            return json.loads((out / "provenance.json").read_text())["status"] == "running"
+        return False
+
+    wait_for(running, process, what="the run to start")
+    time.sleep(2.0)  # both workers inside their 60 s calls into C
+    tree = children(process.pid)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    elapsed = time.monotonic() - sent
+    fault_ledger("SIGTERM of a Dask run inside 60 s C calls", 0)
+    assert process.returncode == 143, err
+    assert elapsed < 30, f"{elapsed:.1f} s: past Slurm's 30 s grace period"
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["status"] == "interrupted" and provenance["interruption"]["signal"] == "SIGTERM"
+    assert len(provenance["interruption"]["cases_in_flight"]) >= 2
+    assert not alive(tree)
+
+
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGINT", "SIGKILL"])
 def test_a_signal_while_the_tables_are_written(name, tmp_path, clean, fault_ledger):
     out, marks = tmp_path / "run", tmp_path / "marks"
