@@ -311,3 +311,15 @@ def test_a_failed_write_is_one_line_with_exit_74(monkeypatch, capsys):
     monkeypatch.setattr(listing, "command_list", full)
     assert main(["list"]) == 74
     assert capsys.readouterr().err == "qbench: cannot access /data/run/x.json: No space left on device\n"
+
+
+def test_a_solver_registered_by_hand_runs_in_this_process_and_is_refused_for_workers(
+    collapsing_solver, tmp_path, capsys
+):
+    argv = ["run", "--problem", "finite_well", "--solver", collapsing_solver, "--states", "1", "--no-report"]
+    with pytest.warns(UserWarning, match="registered in this process only"):
+        assert main([*argv, "--out", str(tmp_path / "here")]) == 0
+    assert store.load(tmp_path / "here").provenance["executor"]["name"] == "in-process"
+    assert main([*argv, "--jobs", "2", "--out", str(tmp_path / "pool")]) == 2
+    assert "load it with --plugin" in capsys.readouterr().err
+    assert not (tmp_path / "pool").exists()
