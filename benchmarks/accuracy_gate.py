@@ -5,8 +5,8 @@ Usage, from the repository root, after an ``asv run`` stored HEAD's results::
     python benchmarks/accuracy_gate.py --head-machine ci
 
 The base is the nearest ancestor of HEAD (HEAD itself excluded, ``git
-rev-list`` order) that has a result file in ``results/asv`` on any machine but
-the head machine. Only the error tracks count (:data:`ERROR_TRACKS`): a
+rev-list`` order) that has error tracks with values in ``results/asv`` on any
+machine but the head machine. Only the error tracks count (:data:`ERROR_TRACKS`): a
 relative change above :data:`TOLERANCE` (``|head - base| > 1e-9 |base|``; any
 change of a base that is exactly 0), or a value that became ``n/a`` or failed,
 fails the gate, unless a commit after the base (up to HEAD) says
@@ -173,6 +173,11 @@ def _missing(value: float | None) -> bool:
     return value is None or math.isnan(value)
 
 
+def has_errors(values: Values) -> bool:
+    """Whether any error track (:data:`ERROR_TRACKS`) has a value among ``values``."""
+    return any(ERROR_TRACKS.match(name) and not _missing(value) for (name, _), value in values.items())
+
+
 def changed(base: float, head: float, tolerance: float = TOLERANCE) -> bool:
     """Whether ``head`` differs from ``base`` by more than ``tolerance`` relative to ``base``.
 
@@ -247,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if (p / "machine.json").is_file() and p.name != args.head_machine
     ]
     stored = load_results(args.results, machines)
-    base = nearest_base(args.repo, head, stored)
+    base = nearest_base(args.repo, head, [commit for commit, values in stored.items() if has_errors(values)])
     if base is None:
         print(f"accuracy gate: no earlier commit has results in {args.results}; nothing to compare")
         return 0

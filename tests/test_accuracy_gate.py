@@ -30,19 +30,19 @@ def _commit(repo: Path, message: str) -> str:
 
 
 def _write(results: Path, machine: str, commit: str, rel_error, time_solve=0.01) -> None:
+    """One asv result file; ``rel_error`` None writes timings only."""
     folder = results / machine
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "machine.json").write_text(json.dumps({"machine": machine, "version": 1}))
     stored = {
         "commit_hash": commit,
         "result_columns": COLUMNS,
-        "results": {
-            "accuracy.Classical.track_rel_error": [rel_error, PARAMS, "v", 0, 1.0],
-            "accuracy.Classical.track_wall_time": [[5.0, 5.0], PARAMS, "v", 0, 1.0],
-            "classical.Shooting.time_solve": [[time_solve], [["'finite_well'"]], "v", 0, 1.0],
-        },
+        "results": {"classical.Shooting.time_solve": [[time_solve], [["'finite_well'"]], "v", 0, 1.0]},
         "version": 2,
     }
+    if rel_error is not None:
+        stored["results"]["accuracy.Classical.track_rel_error"] = [rel_error, PARAMS, "v", 0, 1.0]
+        stored["results"]["accuracy.Classical.track_wall_time"] = [[5.0, 5.0], PARAMS, "v", 0, 1.0]
     (folder / f"{commit[:8]}-virtualenv-py3.11.json").write_text(json.dumps(stored))
 
 
@@ -56,10 +56,12 @@ def history(tmp_path):
     _git(repo, "config", "user.name", "t")
     older = _commit(repo, "older, with results")
     base = _commit(repo, "base, with results")
+    timings_only = _commit(repo, "timings only: not a base")
     _commit(repo, "no results here")
     results = tmp_path / "results"
     _write(results, "bench", older, [1.0, 1.0])
     _write(results, "bench", base, [1e-6, 0.0])
+    _write(results, "bench", timings_only, None)
     return repo, results, base
 
 
@@ -130,9 +132,10 @@ def test_a_track_that_lost_its_value_fails(history, capsys, value, state):
     assert status == 1 and f"track_rel_error('finite_well', 'fd'): 1e-06 -> {state}" in out
 
 
-def test_a_track_without_a_value_at_the_base_is_reported_not_failed(history, capsys):
+@pytest.mark.parametrize("missing", [None, math.nan])  # failed, n/a
+def test_a_track_without_a_value_at_the_base_is_reported_not_failed(history, capsys, missing):
     repo, results, base = history
-    _write(results, "bench", base, [None, math.nan])  # failed and n/a at the base
+    _write(results, "bench", base, [missing, 0.0])
     head = _commit(repo, "head")
     _write(results, "ci", head, [1e-6, 0.0])
     status, out = _gate(repo, results, capsys)
