@@ -28,7 +28,9 @@ def _value(rows: dict, problem: str, solver: str, column: str) -> float:
 
 
 def _not_ok(rows: dict, problem: str, solver: str) -> float:
-    status = rows[(problem, solver)].get("case_status")
+    """1.0 unless the case's status is ``ok``; the column was ``status`` before states had their own."""
+    row = rows[(problem, solver)]
+    status = row.get("case_status", row.get("status"))
     return math.nan if status is None else float(status != "ok")
 
 
