@@ -100,7 +100,7 @@ def absent_unless_supported() -> Iterator[None]:
     try:
         yield
     except MISSING as exc:
-        raise NotImplementedError(f"not in this commit's qbench: {type(exc).__name__}: {exc}") from None
+        raise NotImplementedError(f"not available here: {type(exc).__name__}: {exc}") from None
 
 
 def case(problem: str, solver: str, **overrides: Any):
