@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import qbench
 
+from .common import absent_unless_supported
+
 DIMS = [2, 3]
 #: Points per axis per solver and dimension: ``fd`` about 10^4 unknowns in 2D, 3 * 10^4 in 3D.
 POINTS = {"fd": {2: 100, 3: 32}, "spectral": {2: 33, 3: 27}}
@@ -26,8 +28,9 @@ class GridSolversND:
     param_names = ["solver", "dim"]
 
     def setup(self, solver, dim):
-        self.problem = _problem(dim)
-        self.solver = qbench.solvers.get(solver, n_points=POINTS[solver][dim])
+        with absent_unless_supported():  # d > 1 is younger than the asv history
+            self.problem = _problem(dim)
+            self.solver = qbench.solvers.get(solver, n_points=POINTS[solver][dim])
 
     def time_solve(self, solver, dim):
         self.solver.solve(self.problem, 1 + dim)
@@ -44,10 +47,11 @@ class PinnND:
     timeout = 300
 
     def setup(self, dim):
-        self.problem = _problem(dim)
-        self.solver = qbench.solvers.get(
-            "pinn", warm_steps=50, warm_lbfgs_iterations=20, lbfgs_iterations=20, seed=0
-        )
+        with absent_unless_supported():
+            self.problem = _problem(dim)
+            self.solver = qbench.solvers.get(
+                "pinn", warm_steps=50, warm_lbfgs_iterations=20, lbfgs_iterations=20, seed=0
+            )
 
     def time_training(self, dim):
         self.solver.solve(self.problem, 1)

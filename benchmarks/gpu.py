@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .common import PROBLEMS, graded_row, solvers_of
+from .common import FAMILIES, PROBLEMS, absent_unless_supported, graded_row
 
 
 class _CudaTraining:
@@ -16,7 +16,8 @@ class _CudaTraining:
     def setup(self, problem, solver):
         if not torch.cuda.is_available():
             raise NotImplementedError("no CUDA device")  # asv marks the benchmark skipped
-        self.row = graded_row(problem, solver, device="cuda")
+        with absent_unless_supported():
+            self.row = graded_row(problem, solver, device="cuda")
 
     def track_peak_gpu_memory(self, problem, solver):
         return self.row["peak_gpu_mem_mb"]
@@ -29,17 +30,13 @@ class _CudaTraining:
     track_wall_time.unit = "seconds"
 
 
-if solvers_of("pinn"):
+class PinnTraining(_CudaTraining):
+    """Family ``pinn``."""
 
-    class PinnTraining(_CudaTraining):
-        """Family ``pinn``."""
-
-        params = [PROBLEMS, solvers_of("pinn")]
+    params = [PROBLEMS, FAMILIES["pinn"]]
 
 
-if solvers_of("neural-variational"):
+class NeuralVariationalTraining(_CudaTraining):
+    """Family ``neural-variational``."""
 
-    class NeuralVariationalTraining(_CudaTraining):
-        """Family ``neural-variational``."""
-
-        params = [PROBLEMS, solvers_of("neural-variational")]
+    params = [PROBLEMS, FAMILIES["neural-variational"]]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import qbench
 
+from .common import absent_unless_supported
+
 #: 100 optimizer steps of each solver, Adam only: the residual ``pinn`` splits them between its
 #: Rayleigh warm-up and its residual phase, with no L-BFGS (its defaults train for minutes).
 SHORT = {
@@ -16,6 +18,7 @@ SHORT = {
 
 
 def short_options(solver: str) -> dict:
+    """The options of ``solver``'s short training (:data:`SHORT`, else 100 Adam steps)."""
     return SHORT.get(solver, {"adam_steps": 100})
 
 
@@ -23,16 +26,14 @@ class ShortTraining:
     """A whole ``solve()`` with 100 Adam steps (``SHORT``), ground state, seed 0, on the finite well,
     for every registered solver of the family."""
 
-    params = [[n for n in qbench.solvers.available() if qbench.solvers.family(n) == "pinn"]]
+    params = [["pinn", "pinn-fixed", "pinn-trainable", "deepxde"]]
     param_names = ["solver"]
     timeout = 120
 
     def setup(self, solver):
-        self.problem = qbench.problems.get("finite_well")
-        try:
+        with absent_unless_supported():  # also an optional extra (deepxde) not installed here
+            self.problem = qbench.problems.get("finite_well")
             self.solver = qbench.solvers.get(solver, seed=0, **short_options(solver))
-        except ValueError as exc:  # an optional extra (deepxde) not installed in this environment
-            raise NotImplementedError(str(exc)) from None  # asv's way to skip: shown as n/a
 
     def time_training(self, solver):
         self.solver.solve(self.problem, 1)

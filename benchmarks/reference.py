@@ -6,7 +6,7 @@ import numpy as np
 
 import qbench
 
-from .common import PROBLEMS
+from .common import PROBLEMS, absent_unless_supported
 
 
 class ExactReference:
@@ -16,7 +16,8 @@ class ExactReference:
     param_names = ["problem"]
 
     def setup(self, problem):
-        self.x = np.linspace(*qbench.problems.get(problem).domain, 4096)
+        with absent_unless_supported():
+            self.x = np.linspace(*qbench.problems.get(problem).domain, 4096)
 
     def time_reference(self, problem):
         qbench.problems.get(problem).reference(5).wavefunctions(self.x)

@@ -73,17 +73,20 @@ def test_every_solver_and_problem_is_documented():
 
 
 def test_asv_page_has_the_commands():
-    (block,) = code_blocks("asv.md", "bash")
+    blocks = "\n".join(code_blocks("asv.md", "bash"))
     for command in (
         "asv machine --yes",
         "asv run -E existing --quick --set-commit-hash $(git rev-parse HEAD)",
         "asv run ",
-        "asv continuous",
+        "asv continuous main HEAD",
         "asv compare",
         "asv publish",
         "asv preview",
+        "HEAD^!",  # a submission's results
+        "python benchmarks/accuracy_gate.py --head-machine ci",  # as .ci/run runs it
     ):
-        assert command in block
+        assert command in blocks, command
+    assert "python benchmarks/accuracy_gate.py --head-machine ci" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_relative_links_resolve():

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from headless import CHROMIUM, chromium_command, dump_dom, title
 
 from qbench import report, runner, store
 from qbench.cases import Case
@@ -136,7 +136,6 @@ def test_report_command_and_bad_format(tmp_path, capsys):
     assert "--format takes html and/or md" in capsys.readouterr().err
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHECK = """<script>
 window.addEventListener('load', () => {
   const images = Array.from(document.images);
@@ -151,30 +150,16 @@ def test_page_renders_in_headless_chromium(baseline_report, tmp_path):
     out, _, _ = baseline_report
     page = tmp_path / "index.html"
     page.write_text((out / "index.html").read_text().replace("</body>", CHECK))
-    flags = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=10000",
-        "--enable-logging=stderr",
-        "--v=0",
-    ]
-    dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
-    images = dom.stdout.split("<title>", 1)[1].split("</title>", 1)[0]
+    dom = dump_dom(page.as_uri(), tmp_path / "profile")
+    images = title(dom.stdout)
     decoded, total = images.removeprefix("IMAGES ").split("/")
     assert int(total) >= len(report.KINDS) and decoded == total, images
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line and "ERROR" in line.upper()]
     assert console == [], console
     screenshot = Path(os.environ.get("QBENCH_SCREENSHOT", tmp_path / "report.png"))
+    flags = chromium_command(tmp_path / "profile", "--window-size=1280,2400", f"--screenshot={screenshot}")
     shot = subprocess.run(
-        [*flags, "--window-size=1280,2400", f"--screenshot={screenshot}", (out / "index.html").as_uri()],
+        [*flags, (out / "index.html").as_uri()],
         capture_output=True,
         text=True,
         timeout=120,
