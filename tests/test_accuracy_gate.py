@@ -46,14 +46,19 @@ def _write(results: Path, machine: str, commit: str, rel_error, time_solve=0.01)
     (folder / f"{commit[:8]}-virtualenv-py3.11.json").write_text(json.dumps(stored))
 
 
-@pytest.fixture
-def history(tmp_path):
-    """A git repository with a base commit (results on machine ``bench``) and a later HEAD."""
-    repo = tmp_path / "repo"
+def _new_repo(repo: Path) -> Path:
+    """An empty git repository at ``repo`` with a committer set."""
     repo.mkdir()
     _git(repo, "init", "-q")
     _git(repo, "config", "user.email", "t@example.invalid")
     _git(repo, "config", "user.name", "t")
+    return repo
+
+
+@pytest.fixture
+def history(tmp_path):
+    """A git repository with a base commit (results on machine ``bench``) and a later HEAD."""
+    repo = _new_repo(tmp_path / "repo")
     older = _commit(repo, "older, with results")
     base = _commit(repo, "base, with results")
     timings_only = _commit(repo, "timings only: not a base")
@@ -109,11 +114,7 @@ def test_a_declared_accuracy_change_passes(history, capsys):
 
 
 def test_a_declaration_before_the_base_does_not_count(tmp_path, capsys):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    _git(repo, "init", "-q")
-    _git(repo, "config", "user.email", "t@example.invalid")
-    _git(repo, "config", "user.name", "t")
+    repo = _new_repo(tmp_path / "repo")
     _commit(repo, "old\n\naccuracy-change: long ago")
     base = _commit(repo, "base")
     head = _commit(repo, "head")
@@ -144,11 +145,7 @@ def test_a_track_without_a_value_at_the_base_is_reported_not_failed(history, cap
 
 
 def test_no_earlier_results_pass_with_a_message(tmp_path, capsys):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    _git(repo, "init", "-q")
-    _git(repo, "config", "user.email", "t@example.invalid")
-    _git(repo, "config", "user.name", "t")
+    repo = _new_repo(tmp_path / "repo")
     head = _commit(repo, "first")
     _write(tmp_path / "results", "ci", head, [1.0, 1.0])
     _write(tmp_path / "results", "bench", head, [2.0, 1.0])  # HEAD's own results are not a base

@@ -95,6 +95,21 @@ def wait_for(condition, process: subprocess.Popen, limit_s: float = 120, what: s
     pytest.fail(f"timed out waiting for {what}")
 
 
+def started(out: Path) -> bool:
+    """Whether the run's executor has started (its workers bound) and its cases are submitted."""
+    with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
+        return json.loads((out / "provenance.json").read_text())["status"] == "running"
+    return False
+
+
+def stop_with_sigterm(process: subprocess.Popen) -> tuple[float, str]:
+    """Send SIGTERM; the seconds until the process exited, and its stderr."""
+    sent = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    return time.monotonic() - sent, err
+
+
 def lost(before: dict[str, str], out: Path) -> int:
     """How many records finished before the fault are missing or changed after it."""
     after = records(out)
@@ -186,20 +201,14 @@ def test_sigterm_during_a_long_c_call_exits_at_once_and_resume_reruns_the_case(t
     process = start(args)
     worker = []
 
-    def in_c_call() -> bool:  # the first case is running in its worker (which holds the GIL)
-        worker[:] = [p for p in children(process.pid) if "resource_tracker" not in " ".join(p.cmdline())]
-        return bool(worker) and worker[0].cpu_times().user > 0.5
-
-    wait_for(in_c_call, process, what="the case to start")
-    time.sleep(1.0)
-    sent = time.monotonic()
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=60)
-    elapsed = time.monotonic() - sent
+    wait_for(lambda: started(out), process, what="the run to start")
+    time.sleep(2.0)  # the first case is inside its call into C, holding its worker's GIL
+    worker = [p for p in children(process.pid) if "resource_tracker" not in " ".join(p.cmdline())]
+    elapsed, err = stop_with_sigterm(process)
     fault_ledger("SIGTERM inside a 12 s GIL-holding C call", 0)
 
     assert process.returncode == 143, err
-    assert elapsed < 5.0, f"took {elapsed:.1f} s: it waited for the C call"  # the call had > 9 s left
+    assert elapsed < 5.0, f"took {elapsed:.1f} s: it waited for the C call"  # the call had > 8 s left
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["status"] == "interrupted" and provenance["interruption"]["signal"] == "SIGTERM"
     in_flight = provenance["interruption"]["cases_in_flight"]
@@ -221,18 +230,10 @@ def test_sigterm_stops_a_dask_run_within_slurms_grace_period(tmp_path, fault_led
     args = ["run", *CASES, "--solver", "c-sleep:seconds=60", "--executor", "dask", "--jobs", "2"]
     process = start([*args, "--out", str(out), "--no-report"])
 
-    def running() -> bool:
-        with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
-            return json.loads((out / "provenance.json").read_text())["status"] == "running"
-        return False
-
-    wait_for(running, process, what="the run to start")
+    wait_for(lambda: started(out), process, what="the run to start")
     time.sleep(2.0)  # both workers inside their 60 s calls into C
     tree = children(process.pid)
-    sent = time.monotonic()
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=60)
-    elapsed = time.monotonic() - sent
+    elapsed, err = stop_with_sigterm(process)
     fault_ledger("SIGTERM of a Dask run inside 60 s C calls", 0)
     assert process.returncode == 143, err
     assert elapsed < 30, f"{elapsed:.1f} s: past Slurm's 30 s grace period"
@@ -277,12 +278,7 @@ def test_killing_the_parent_leaves_no_worker(executor, tmp_path, fault_ledger):
     process = start(["run", *CASES, "--solver", "c-sleep:seconds=30", "--out", str(out), "--no-report",
                      *executor])  # fmt: skip
 
-    def running() -> bool:  # the executor has started (workers bound) and cases are submitted
-        with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
-            return json.loads((out / "provenance.json").read_text())["status"] == "running"
-        return False
-
-    wait_for(running, process, limit_s=180, what="the run to start")
+    wait_for(lambda: started(out), process, limit_s=180, what="the run to start")
     wait_for(lambda: len(children(process.pid)) >= 3, process, what="the workers")
     time.sleep(1.5)  # into their 30 s calls into C
     tree = children(process.pid)
