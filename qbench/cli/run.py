@@ -252,13 +252,6 @@ def make_executor(args: argparse.Namespace, here_only: Sequence[str] = (), **set
             f"{', '.join(here_only)} is registered in this process only, so worker processes cannot "
             "build it: load it with --plugin (docs/plugins.md)"
         )
-    if here_only:
-        warnings.warn(
-            f"{', '.join(here_only)} is registered in this process only (not by a plugin): the cases run "
-            "in this process, where a stop signal waits for a running call into C to return",
-            stacklevel=2,
-        )
-        return InProcess(**settings)
     if args.executor == "dask":
         if args.scheduler is not None and args.jobs is not None:
             raise UsageError("--jobs sizes the LocalCluster qbench starts; with --scheduler, its workers run")
@@ -269,9 +262,26 @@ def make_executor(args: argparse.Namespace, here_only: Sequence[str] = (), **set
     for option in ("scheduler", "retries"):
         if getattr(args, option) is not None:
             raise UsageError(f"--{option} needs --executor dask")
-    # Even one job runs in a worker process: this process then stays free to act on a signal at
-    # once, also while a case sits in a long call into C, and stops the worker.
-    return LocalPool(args.jobs or 1, **settings)
+    if (args.jobs or 1) == 1:
+        return one_worker(here_only, **settings)
+    return LocalPool(args.jobs, **settings)
+
+
+def one_worker(here_only: Sequence[str] = (), **settings: Any) -> Executor:
+    """Cases one at a time in one worker process; in this process if ``here_only`` names anything.
+
+    The worker process leaves this one free to act on a signal at once, also while a case
+    sits in a long call into C, and to stop the worker. A solver or problem registered by hand
+    in this process (:func:`registered_here_only`) exists only here, so its cases run here.
+    """
+    if here_only:
+        warnings.warn(
+            f"{', '.join(here_only)} is registered in this process only (not by a plugin): the cases run "
+            "in this process, where a stop signal waits for a running call into C to return",
+            stacklevel=3,
+        )
+        return InProcess(**settings)
+    return LocalPool(1, **settings)
 
 
 class Progress:

@@ -10,9 +10,15 @@ from pathlib import Path
 
 from .. import plugins, report, runner, store
 from ..analysis import Tolerances, compare_runs, reproduction_diff
-from ..executors import InProcess
 from ..provenance import environment, fingerprint
-from .run import add_allow_changed_argument, add_plugin_argument, load_plugins, validate
+from .run import (
+    add_allow_changed_argument,
+    add_plugin_argument,
+    load_plugins,
+    one_worker,
+    registered_here_only,
+    validate,
+)
 from .specs import UsageError
 from .tables import render, sci, summary_text
 
@@ -223,9 +229,9 @@ def command_reproduce(args: argparse.Namespace) -> int:
         plugins=plugins.combine(used, plugins.load_entry_points()),
     )
     print(f"re-running {len(cases)} case(s) of {recorded.run_id} into {rerun_dir.path}", file=sys.stderr)
-    rerun = runner.execute(
-        rerun_dir, InProcess(timing_budget_s=0.0, plugins=used), command_line=args.command_line
-    )
+    executor = one_worker(registered_here_only(cases, used), timing_budget_s=0.0, plugins=used)
+    with executor:
+        rerun = runner.execute(rerun_dir, executor, command_line=args.command_line)
     recorded_rows = recorded.results[recorded.results["case_id"].isin({c.case_id for c in cases})]
     same_machine = fingerprint(recorded.provenance.get("environment", {})) == fingerprint(environment())
     diff = reproduction_diff(recorded_rows, rerun.results, same_machine)
