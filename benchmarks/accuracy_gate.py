@@ -248,7 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"accuracy gate: no results of {head[:8]} in {where}", file=sys.stderr)
         return 2
     machines = [
-        p.name for p in sorted(args.results.iterdir())
+        p.name
+        for p in sorted(args.results.iterdir())
         if (p / "machine.json").is_file() and p.name != args.head_machine
     ]
     stored = load_results(args.results, machines)

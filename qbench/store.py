@@ -302,7 +302,7 @@ class RunDirectory:
         """Whether the results, histories and wavefunction tables exist and say what the records say."""
         if not all((self.path / f"{name}.parquet").exists() for name in (RESULTS, HISTORIES, WAVEFUNCTIONS)):
             return False
-        return not consistency_problems(assemble(self.path, self.provenance))
+        return not _copies_disagree(self.path, assemble(self.path, self.provenance).results)
 
     def write_case(self, record: dict[str, Any]) -> None:
         """Persist one finished case atomically (:class:`StoreWriteError` if the disk refuses)."""
@@ -389,19 +389,24 @@ def resolve(run: str | os.PathLike, root: Path = DEFAULT_ROOT) -> Path:
     raise StoreError(f"run {str(run)!r} not found (neither a directory nor a run id under {root})")
 
 
-def record_problem(file: Path) -> str | None:
-    """Why the case record ``file`` is not a whole record of its case, or ``None`` if it is."""
+def _read_record(file: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """The case record in ``file`` and ``None``, or ``None`` and why it is not a whole record of its case."""
     try:
         record = json.loads(Path(file).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return f"{type(exc).__name__}: {exc}"
+        return None, f"{type(exc).__name__}: {exc}"
     if not isinstance(record, dict) or record.get("case_id") != Path(file).stem:
-        return "it is not the record of this case (no matching case_id)"
+        return None, "it is not the record of this case (no matching case_id)"
     if not isinstance(record.get("rows"), list) or not record["rows"]:
-        return "it has no result rows"
+        return None, "it has no result rows"
     if not isinstance(record.get("history", []), list):
-        return "its history is not a list"
-    return None
+        return None, "its history is not a list"
+    return record, None
+
+
+def record_problem(file: Path) -> str | None:
+    """Why the case record ``file`` is not a whole record of its case, or ``None`` if it is."""
+    return _read_record(file)[1]
 
 
 def read_records(path: Path, provenance: dict[str, Any]) -> list[dict[str, Any]]:
@@ -415,13 +420,13 @@ def read_records(path: Path, provenance: dict[str, Any]) -> list[dict[str, Any]]
         case_id = Case.from_dict(case).case_id
         file = Path(path) / CASES / f"{case_id}.json"
         if file.exists():
-            problem = record_problem(file)
+            record, problem = _read_record(file)
             if problem is not None:
                 raise StoreError(
                     f"case record {file} is corrupt ({problem}); qbench run --resume {path} sets it "
                     "aside and runs the case again"
                 )
-            records.append(json.loads(file.read_text(encoding="utf-8")))
+            records.append(record)
     return records
 
 
@@ -580,8 +585,12 @@ def consistency_problems(run: RunData) -> list[str]:
     An edited number anywhere shows up here, so ``qbench reproduce`` cannot
     pass against tables that no longer say what the run computed.
     """
-    path, problems = run.path, []
-    records = assemble(path, run.provenance).results
+    return _copies_disagree(run.path, assemble(run.path, run.provenance).results)
+
+
+def _copies_disagree(path: Path, records: pd.DataFrame) -> list[str]:
+    """Where ``results.parquet`` and ``results.csv`` in ``path`` differ from the records' table."""
+    problems: list[str] = []
     parquet_file, csv_file = path / f"{RESULTS}.parquet", path / f"{RESULTS}.csv"
     copies = {"case records": records}
     readers = {

@@ -25,18 +25,16 @@ import warnings
 from collections.abc import Sequence
 
 from .. import __version__, interruption
-from ..executors import ExecutorError, ExecutorSetupError
-from ..store import StoreWriteError
-from .exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_IO, EXIT_OK, EXIT_USAGE
-from .specs import UsageError, parse_seeds, parse_spec, parse_value
-
-EXIT_CODES_HELP = (
-    "Exit codes: 0 ok (run: every case ran and was recorded, whatever its status); 1 a case not ok "
-    "(run --strict), a lost scheduler, a regression, a mismatch or an internal error; 2 bad input (a "
-    "plugin that does not load or changed included), nothing written; 74 a file could not be written "
-    "(a full disk, a read-only folder; finished cases kept), or the report of a complete run; 128 + "
-    "the signal's number when stopped by SIGINT, SIGTERM or SIGHUP (130, 143, 129; finished cases kept)."
+from .exits import (
+    EXIT_CODES_HELP,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_IO,
+    EXIT_OK,
+    EXIT_USAGE,
+    described,
 )
+from .specs import UsageError, parse_seeds, parse_spec, parse_value
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -81,30 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        message, code = _described(exc)
+        message, code = described(exc)
         print(f"qbench: {message}", file=sys.stderr)
         return code
-
-
-def _described(exc: Exception) -> tuple[str, int]:
-    """One line for an error that reached the command line, and its exit code."""
-    if isinstance(exc, (UsageError, ValueError, ExecutorSetupError)):
-        return f"error: {_one_line(exc)}", EXIT_USAGE
-    if isinstance(exc, ExecutorError):
-        return _one_line(exc), EXIT_FAILED
-    if isinstance(exc, OSError):
-        return _os_error(exc), EXIT_IO
-    return (
-        f"internal error: {type(exc).__name__}: {_one_line(exc)} (run again with --debug for the traceback)",
-        EXIT_FAILED,
-    )
-
-
-def _os_error(exc: OSError) -> str:
-    """One line for a failed read or write: the file and the reason."""
-    if isinstance(exc, StoreWriteError) or not exc.filename:
-        return _one_line(exc)
-    return f"cannot access {exc.filename}: {exc.strerror or _one_line(exc)}"
 
 
 @contextlib.contextmanager
@@ -119,11 +96,6 @@ def _one_line_warnings(debug: bool):
         yield
     finally:
         warnings.formatwarning = previous
-
-
-def _one_line(exc: BaseException) -> str:
-    """The message of ``exc`` on one line (a TOML parser's or a library's may span several)."""
-    return " ".join(str(exc).split())
 
 
 __all__ = [

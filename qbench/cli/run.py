@@ -16,7 +16,7 @@ from .. import plugins, problems, report, runner, solvers, store, suite
 from ..analysis import solver_label
 from ..executors import DaskCluster, Executor, ExecutorError, InProcess, LocalPool
 from ..interruption import exit_code, signal_name
-from .exits import EXIT_FAILED, EXIT_IO
+from .exits import EXIT_CODES_HELP, EXIT_FAILED, EXIT_IO, one_line, os_error
 from .specs import UsageError, parse_seeds, parse_spec
 from .tables import summary_text
 
@@ -39,11 +39,7 @@ def add_parsers(commands) -> None:
             "Cases run in worker processes (one with --jobs 1), so SIGTERM, SIGHUP and Ctrl-C stop the "
             "run within seconds even mid-case: the finished cases are kept, the tables are built from "
             "them, provenance says interrupted and names the signal, and --resume runs the rest. "
-            "Exit status 0 when every case ran and was recorded, whatever its status (a PINN that fails "
-            "is a result); 1 with --strict if a case is not ok, or when a Dask scheduler is lost; 2 bad "
-            "input (nothing written); 74 a file could not be written (a full disk, a read-only folder; "
-            "finished cases kept), or the report of a complete run; 128 + the signal's number when "
-            "stopped (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)."
+            + EXIT_CODES_HELP
         ),
     )
     parser.add_argument(
@@ -428,10 +424,10 @@ def command_run(args: argparse.Namespace) -> int:
         except Exception as exc:
             if getattr(args, "debug", False):
                 raise
-            reason = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else exc
+            message = os_error(exc) if isinstance(exc, OSError) else f"{type(exc).__name__}: {one_line(exc)}"
             print(
-                f"qbench: run complete, report not written: {type(exc).__name__}: "
-                f"{' '.join(str(reason).split())}; write it with: qbench report {run.path}",
+                f"qbench: run complete, report not written: {message}; "
+                f"write it with: qbench report {run.path}",
                 file=sys.stderr,
             )
             return EXIT_IO

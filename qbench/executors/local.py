@@ -182,6 +182,7 @@ class LocalPool(Executor):
             finished = True
         finally:
             if not finished:  # stopped early: do not wait for the cases in flight
+                # concurrent.futures has no public way to end busy workers; _processes holds them.
                 lifetime.stop(list(getattr(pool, "_processes", {}).values()))
             pool.shutdown(wait=finished, cancel_futures=True)
             if reports is not None:
