@@ -13,10 +13,13 @@ from typing import Any
 
 from ..plugins import Registry, check_name_free, unknown_name_error
 from .base import FAMILIES, Option, Solution, Solver, Status
-from .deepxde import DeepXDE
 from .fd import FiniteDifference
 from .matslise import Pyslise
-from .pinn import NNGalerkin, PinnFixed, PinnTrainable, ResidualPinn
+from .neural.deepxde import DeepXDE
+from .neural.nn_galerkin import NNGalerkin
+from .neural.pinn import ResidualPinn
+from .neural.pinn_fixed import PinnFixed
+from .neural.pinn_trainable import PinnTrainable
 from .shooting import Shooting
 from .spectral import Spectral
 
