@@ -64,6 +64,9 @@ class DenseFD(Solver):
 
     name = "dense-fd"
     family = "classical"
+    # Its wavefunctions take points of shape (n, 1); without this line a 1D-only plugin solver is
+    # taken for one written before d > 1 existed, and handed flat positions.
+    takes_points = True
     options = {"n_points": Option(400, check_n_points, "interior grid points, 3 .. 4000")}
 
     def check_problem(self, problem: Problem, n_states: int) -> None:
