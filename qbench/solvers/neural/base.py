@@ -110,8 +110,6 @@ class NeuralSolver(Solver):
     imports its training module (and so torch).
     """
 
-    takes_points = False  # its 1D wavefunctions take flat positions (being unified for every d)
-
     threads: int
 
     def _solve(self, problem: Problem, n_states: int) -> Solution:
