@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +138,28 @@ def test_problem_conforms(check):
 def test_the_example_plugin_is_checked():
     assert set(PLUGIN_SOLVERS) == {"dense-fd"} and set(PLUGIN_PROBLEMS) == {"shifted_well"}
     assert "dense-fd" not in qbench.solvers.METHODS, "the example plugin stays out of the registries"
+
+
+def test_the_plugin_guide_example_runs(monkeypatch):
+    """The test file shown in "Checking your plugin" (docs/plugins.md) passes on the example plugin."""
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "plugins.md").read_text(), re.S)
+    (block,) = [b for b in blocks if "from qbench.testing import" in b]
+    module = types.ModuleType("example_plugin")
+    module.DenseFD, module.ShiftedWell = PLUGIN_SOLVERS["dense-fd"], PLUGIN_PROBLEMS["shifted_well"]
+    monkeypatch.setitem(sys.modules, "example_plugin", module)
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "docs/plugins.md", "exec"), namespace)
+    tests = {name: f for name, f in namespace.items() if name.startswith("test_")}
+    assert len(tests) == 3
+    for test in tests.values():
+        marks = [m for m in getattr(test, "pytestmark", []) if m.name == "parametrize"]
+        if not marks:
+            test()
+            continue
+        params = marks[0].args[1]
+        assert len(params) == 10
+        for param in params:
+            test(*param.values)
 
 
 # -- the kit's own checks fail where they should ---------------------------------------------------------
