@@ -76,6 +76,8 @@ PROBLEM_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("harmonic_oscillator[dim=3]", "harmonic_oscillator", dict(dim=3)),
     ("separable[3 parts]", "separable", dict(parts=["infinite_well", "finite_well", "poschl_teller"])),
 ]
+#: Problem cases whose checks take long (a reference evaluated on 80^3 quadrature nodes).
+SLOW_PROBLEMS = {"separable[3 parts]"}
 
 #: Built-in classes that break the contract, with the exact failing call; the lead fixes them.
 XFAIL = {
@@ -119,7 +121,7 @@ def _problem_params():
     for label, cls, params in cases:
         name = cls.name
         for check_name, check in problem_checks(cls, params=params):
-            marks = []
+            marks = [pytest.mark.slow] if label in SLOW_PROBLEMS else []
             if (name, check_name) in XFAIL:
                 marks.append(pytest.mark.xfail(strict=True, reason=XFAIL[name, check_name]))
             yield pytest.param(check, id=f"{label}-{check_name}", marks=marks)
