@@ -523,8 +523,10 @@ def solver_checks(
     problems
         Problems to solve, at most one per dimension, used in place of the
         defaults: ``infinite_well`` in 1D and ``harmonic_oscillator`` with
-        ``dim=d`` in d dimensions. Two states are asked for where the problem
-        can give them without splitting a degenerate level, else one.
+        ``dim=d`` in d dimensions (one in a dimension the solver does not take
+        is the one ``refuses_dimension`` offers it). Two states are asked for
+        where the problem can give them without splitting a degenerate level,
+        else one.
 
     Yields
     ------
