@@ -153,11 +153,14 @@ def test_potential_is_infinite_outside_the_walls(name):
     assert np.all(np.isfinite(problem.potential(np.linspace(x0, x1, 101))))
 
 
-def test_potential_keeps_array_shape():
-    x = np.linspace(-3.5, 3.5, 12).reshape(3, 4)
-    values = FiniteWell().potential(x)
-    assert values.shape == (3, 4)
-    np.testing.assert_array_equal(values.ravel(), FiniteWell().potential(x.ravel()))
+def test_potential_takes_points_of_shape_n_by_1_or_flat_positions_and_refuses_other_shapes():
+    x = np.linspace(-2.9, 2.9, 12)
+    values = FiniteWell().potential(x[:, None])
+    assert values.shape == (12,)
+    np.testing.assert_array_equal(values, np.where(np.abs(x) < 1.0, 0.0, 20.0))
+    np.testing.assert_array_equal(FiniteWell().potential(x), values)
+    with pytest.raises(ValueError, match=r"points must have shape \(n, 1\), got \(3, 4\)"):
+        FiniteWell().potential(x.reshape(3, 4))
 
 
 def test_potential_at_a_jump_takes_the_right_piece():
