@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 
 from .problems import HarmonicOscillator, InfiniteWell, Problem
-from .problems.box import MAX_DIM
+from .problems.base import MAX_DIM
 from .solvers import FAMILIES, Option, Solution, Solver, Status
 
 #: A check: no arguments, raises ``AssertionError`` naming itself and the class on failure.
@@ -418,6 +418,14 @@ def _check_repr_round_trip(run: _SolverRun) -> None:
         )
 
 
+def _check_solver_points_contract(run: _SolverRun) -> None:
+    assert getattr(run.cls, "takes_points", True) is not False, (
+        "takes_points is False: the solution's 1D wavefunctions take flat positions, the deprecated "
+        "1D-only contract that qbench adapts with a DeprecationWarning; make them take points of "
+        "shape (n, d) and set takes_points = True (docs/contract.md)"
+    )
+
+
 def _check_refuses_dimension(run: _SolverRun, dim: int) -> None:
     problem = run.problem(dim)
     solver = run.solver()
@@ -535,8 +543,8 @@ def solver_checks(
         ``unknown_option_rejected``, ``bad_option_values_rejected``,
         ``option_errors_match_doc``, ``repr_round_trip``; then
         ``refuses_dimension[dim=d]`` for every d in 1..4 not in
-        ``cls.dimensions``, and ``solution_shapes[dim=d]`` and
-        ``deterministic[dim=d]`` for every d in it.
+        ``cls.dimensions``, ``solution_shapes[dim=d]`` and
+        ``deterministic[dim=d]`` for every d in it; last ``points_contract``.
 
     Notes
     -----
@@ -573,6 +581,8 @@ def solver_checks(
     ``deterministic[dim=d]``
         Two solvers built with the same options (so the same ``seed``) give
         bit-identical energies, wavefunction values and statuses.
+    ``points_contract``
+        The class does not use the deprecated 1D-only contract (``takes_points`` is not False).
     """
     run = _SolverRun(cls, options or {}, problems or ())
     plain: list[tuple[str, Callable[[_SolverRun], None]]] = [
@@ -600,6 +610,8 @@ def solver_checks(
             ):
                 check_name = f"{base}[dim={dim}]"
                 yield check_name, _named(check_name, cls, functools.partial(body, run, dim))
+    last = functools.partial(_check_solver_points_contract, run)
+    yield "points_contract", _named("points_contract", cls, last)
 
 
 def check_solver(
@@ -791,6 +803,14 @@ def _check_states(run: _ProblemRun) -> None:
     problem.check_states(1)
 
 
+def _check_problem_points_contract(run: _ProblemRun) -> None:
+    assert not getattr(run.cls, "_legacy_1d", False), (
+        "the class defines domain (and breakpoints, potential(x) of flat positions), the deprecated "
+        "1D-only contract that qbench adapts with a DeprecationWarning; define box, axis_breakpoints "
+        "and potential(points) of shape (n, d) instead (docs/contract.md)"
+    )
+
+
 def _check_bad_params(run: _ProblemRun) -> None:
     cls = run.cls
     unvalidated = set(getattr(cls, "unvalidated_params", ()))
@@ -824,9 +844,10 @@ def problem_checks(
     Yields
     ------
     tuple of (str, callable)
-        ``problem_name``, ``params_rebuild``, ``box``, ``axis_breakpoints``,
+        ``problem_name``, ``box``, ``axis_breakpoints``, ``params_rebuild``,
         ``potential``, ``quadrature_rule``, ``reference_energies``,
-        ``reference_wavefunctions``, ``check_states``, ``bad_params_rejected``.
+        ``reference_wavefunctions``, ``check_states``, ``bad_params_rejected``,
+        ``points_contract``.
 
     Notes
     -----
@@ -835,14 +856,14 @@ def problem_checks(
 
     ``problem_name``
         ``name`` is a non-empty str.
-    ``params_rebuild``
-        ``params`` is a dict of JSON values, keyed by constructor parameters,
-        and ``type(p)(**p.params) == p``, with the same box, potential and
-        ground energy.
     ``box``
         ``dim`` is an int in 1..4 and ``box`` a tuple of ``dim`` finite ``(lo, hi)``, lo < hi.
     ``axis_breakpoints``
         One sorted tuple per axis, strictly inside that axis's interval.
+    ``params_rebuild``
+        ``params`` is a dict of JSON values, keyed by constructor parameters,
+        and ``type(p)(**p.params) == p``, with the same box, potential and
+        ground energy.
     ``potential``
         ``potential`` of ``(n, d)`` points inside the box (sampled, and the
         quadrature nodes) is a finite array of shape ``(n,)``.
@@ -860,19 +881,23 @@ def problem_checks(
     ``bad_params_rejected``
         The :data:`BAD_VALUES` search of the module docstring, parameter by
         parameter of the constructor's signature.
+    ``points_contract``
+        The class does not use the deprecated 1D-only contract (``domain``,
+        ``breakpoints`` and ``potential`` of flat positions, adapted by qbench).
     """
     run = _ProblemRun(cls, params or {})
     for check_name, body in (
         ("problem_name", _check_problem_name),
-        ("params_rebuild", _check_params_rebuild),
         ("box", _check_box),
         ("axis_breakpoints", _check_axis_breakpoints),
+        ("params_rebuild", _check_params_rebuild),
         ("potential", _check_potential),
         ("quadrature_rule", _check_quadrature_rule),
         ("reference_energies", _check_reference_energies),
         ("reference_wavefunctions", _check_reference_wavefunctions),
         ("check_states", _check_states),
         ("bad_params_rejected", _check_bad_params),
+        ("points_contract", _check_problem_points_contract),
     ):
         yield check_name, _named(check_name, cls, functools.partial(body, run))
 

@@ -79,8 +79,28 @@ PROBLEM_CASES: list[tuple[str, str, dict[str, Any]]] = [
 #: Problem cases whose checks take long (a reference evaluated on 80^3 quadrature nodes).
 SLOW_PROBLEMS = {"separable[3 parts]"}
 
+#: Solvers (and the example plugin's classes) still on the deprecated 1D-only contract.
+_LEGACY = "takes_points = False: its 1D wavefunctions take flat positions (deprecated 1D-only contract)"
+_LEGACY_PROBLEM = "defines domain/breakpoints/potential(x): the deprecated 1D-only contract"
+
 #: Built-in classes that break the contract, with the exact failing call; the lead fixes them.
 XFAIL = {
+    **{
+        (name, "points_contract"): _LEGACY
+        for name in (
+            "deepxde",
+            "dense-fd",
+            "fd",
+            "nn-galerkin",
+            "pinn",
+            "pinn-fixed",
+            "pinn-trainable",
+            "pyslise",
+            "shooting",
+            "spectral",
+        )
+    },
+    ("shifted_well", "points_contract"): _LEGACY_PROBLEM,
     ("kronig_penney", "bad_params_rejected"): (
         "KronigPenney(well_width=1e300) (and barrier_width=1e300) is refused with 'edges must be "
         "strictly increasing, ...', which names no parameter of kronig_penney"
@@ -153,15 +173,19 @@ def test_the_plugin_guide_example_runs(monkeypatch):
     exec(compile(block, "docs/plugins.md", "exec"), namespace)
     tests = {name: f for name, f in namespace.items() if name.startswith("test_")}
     assert len(tests) == 3
+    calls = []
     for test in tests.values():
         marks = [m for m in getattr(test, "pytestmark", []) if m.name == "parametrize"]
-        if not marks:
-            test()
-            continue
-        params = marks[0].args[1]
-        assert len(params) == 10
-        for param in params:
-            test(*param.values)
+        calls += [(test, p.values) for p in marks[0].args[1]] if marks else [(test, ())]
+    assert len(calls) == 2 + len(list(solver_checks(module.DenseFD)))
+    # While the example plugin is on the deprecated 1D-only contract, its points_contract checks
+    # fail, and nothing else does.
+    legacy = module.DenseFD.takes_points is False or module.ShiftedWell._legacy_1d
+    for test, args in calls:
+        try:
+            test(*args)
+        except AssertionError as exc:
+            assert legacy and str(exc).startswith("check 'points_contract' failed"), exc
 
 
 # -- the kit's own checks fail where they should ---------------------------------------------------------
@@ -179,6 +203,7 @@ class Toy(Solver):
     """A conforming 1D solver: the empty box's states, energies nudged by a seeded random number."""
 
     name = "toy"
+    takes_points = True
     options = {
         "n_points": Option(16, _count, "grid points, >= 3"),
         "seed": Option(0, _seed, "seeds the nudge, >= 0"),
@@ -231,6 +256,7 @@ def test_every_check_is_offered_for_parametrization():
         "refuses_dimension[dim=4]",
         "solution_shapes[dim=1]",
         "deterministic[dim=1]",
+        "points_contract",
     ]
     for _, check in solver_checks(Toy):
         check()
@@ -537,15 +563,16 @@ def test_a_conforming_problem_passes():
     check_problem(Well, params={"length": 2.5})
     assert [name for name, _ in problem_checks(Well)] == [
         "problem_name",
-        "params_rebuild",
         "box",
         "axis_breakpoints",
+        "params_rebuild",
         "potential",
         "quadrature_rule",
         "reference_energies",
         "reference_wavefunctions",
         "check_states",
         "bad_params_rejected",
+        "points_contract",
     ]
 
 
@@ -557,6 +584,12 @@ class ParamsLie(Well):
     @property
     def params(self) -> dict[str, Any]:
         return {"length": 1.0}
+
+
+class ParamsExtra(Well):
+    @property
+    def params(self) -> dict[str, Any]:
+        return {**super().params, "shift": 0.0}
 
 
 class ParamsNotJson(Well):
@@ -654,7 +687,8 @@ class TypeErrorParam(Well):
     [
         (NoName, "problem_name", "non-empty str"),
         (UnvalidatedNotAParam, "problem_name", "unvalidated_params names ['label']"),
-        (ParamsLie, "params_rebuild", "which !="),
+        (ParamsLie, "params_rebuild", "the rebuilt problem has box ((0.0, 1.0),), not ((0.0, 2.0),)"),
+        (ParamsExtra, "params_rebuild", "params has ['shift'], which are not constructor parameters"),
         (ParamsNotJson, "params_rebuild", "not JSON values"),
         (DimMismatch, "box", "box must be a tuple of 2"),
         (BreakpointOutside, "axis_breakpoints", "not strictly inside"),
