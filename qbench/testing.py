@@ -638,8 +638,10 @@ def check_solver(
 
     Examples
     --------
-    >>> from qbench.solvers import FiniteDifference
-    >>> check_solver(FiniteDifference, options={"n_points": 16})
+    A solver class from a plugin, checked at a cheap setting:
+
+    >>> from example_plugin import DenseFD  # doctest: +SKIP
+    >>> check_solver(DenseFD, options={"n_points": 50})  # doctest: +SKIP
     """
     _run_all(solver_checks(cls, options=options, problems=problems))
 

@@ -79,9 +79,8 @@ PROBLEM_CASES: list[tuple[str, str, dict[str, Any]]] = [
 #: Problem cases whose checks take long (a reference evaluated on 80^3 quadrature nodes).
 SLOW_PROBLEMS = {"separable[3 parts]"}
 
-#: Solvers (and the example plugin's classes) still on the deprecated 1D-only contract.
+#: Built-in solvers still on the deprecated 1D-only contract.
 _LEGACY = "takes_points = False: its 1D wavefunctions take flat positions (deprecated 1D-only contract)"
-_LEGACY_PROBLEM = "defines domain/breakpoints/potential(x): the deprecated 1D-only contract"
 
 #: Built-in classes that break the contract, with the exact failing call, by (test id, check name).
 XFAIL = {
@@ -89,7 +88,6 @@ XFAIL = {
         (name, "points_contract"): _LEGACY
         for name in (
             "deepxde",
-            "dense-fd",
             "fd",
             "nn-galerkin",
             "pinn",
@@ -100,7 +98,6 @@ XFAIL = {
             "spectral",
         )
     },
-    ("shifted_well", "points_contract"): _LEGACY_PROBLEM,
     ("separable[3 parts]", "reference_wavefunctions"): (
         "Separable(parts=['infinite_well', 'finite_well', 'poschl_teller']).reference(1) has norm^2 "
         "1 - 6.2e-5 under quadrature_rule(): the 80 nodes per axis of the 3D grading rule "
@@ -182,14 +179,8 @@ def test_the_plugin_guide_example_runs(monkeypatch):
         marks = [m for m in getattr(test, "pytestmark", []) if m.name == "parametrize"]
         calls += [(test, p.values) for p in marks[0].args[1]] if marks else [(test, ())]
     assert len(calls) == 2 + len(list(solver_checks(module.DenseFD)))
-    # While the example plugin is on the deprecated 1D-only contract, its points_contract checks
-    # fail, and nothing else does.
-    legacy = module.DenseFD.takes_points is False or module.ShiftedWell._legacy_1d
     for test, args in calls:
-        try:
-            test(*args)
-        except AssertionError as exc:
-            assert legacy and str(exc).startswith("check 'points_contract' failed"), exc
+        test(*args)
 
 
 # -- the kit's own checks fail where they should ---------------------------------------------------------
