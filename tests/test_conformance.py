@@ -708,3 +708,48 @@ def test_each_problem_check_can_fail(cls, check, says):
 
 def test_a_parameter_that_accepts_anything_by_design_is_declared():
     check_problem(DeclaresLabel)
+
+
+class FlatPositions(Toy):
+    takes_points = False  # the deprecated 1D-only contract: qbench hands evaluate flat positions
+
+
+def test_points_contract_can_fail_for_a_solver():
+    assert "takes_points is False" in _fails(FlatPositions, "points_contract")
+
+
+def test_points_contract_can_fail_for_a_problem():
+    with pytest.warns(DeprecationWarning, match="1D-only contract"):
+
+        class OldWell(Problem):  # domain, breakpoints and potential(x) of flat positions
+            name = "old_well"
+
+            def __init__(self, length: float = 1.0):
+                super().__init__()
+                self.length_param = InfiniteWell(length).length_param
+
+            @property
+            def domain(self) -> tuple[float, float]:
+                return (0.0, self.length_param)
+
+            @property
+            def breakpoints(self) -> tuple[float, ...]:
+                return ()
+
+            @property
+            def params(self) -> dict[str, Any]:
+                return {"length": self.length_param}
+
+            def potential(self, x: np.ndarray) -> np.ndarray:
+                return np.zeros(len(x))
+
+            def _compute_reference(self, n_states: int) -> Reference:
+                length = self.length_param
+                k = np.arange(1, n_states + 1) * math.pi / length
+
+                def wavefunctions(x: np.ndarray) -> np.ndarray:  # x of shape (n,)
+                    return math.sqrt(2.0 / length) * np.sin(np.outer(k, x))
+
+                return Reference(k**2, wavefunctions)
+
+    assert "deprecated 1D-only contract" in _fails(OldWell, "points_contract")
