@@ -103,10 +103,6 @@ XFAIL = {
         "1 - 6.2e-5 under quadrature_rule(): the 80 nodes per axis of the 3D grading rule "
         "(axis_rule) integrate poschl_teller's ground state squared on [-10, 10] to 1 - 6.2e-5"
     ),
-    ("kronig_penney", "bad_params_rejected"): (
-        "KronigPenney(well_width=1e300) (and barrier_width=1e300) is refused with 'edges must be "
-        "strictly increasing, ...', which names no parameter of kronig_penney"
-    ),
     ("circular_well", "reference_wavefunctions"): (
         "CircularWell().reference(3): states 1 and 2 have norm^2 1 - 7.9e-8 under quadrature_rule() "
         "at any rule size (the free-space radial norm, integrated to infinity, not over the box)"
