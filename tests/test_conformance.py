@@ -86,17 +86,7 @@ _LEGACY = "takes_points = False: its 1D wavefunctions take flat positions (depre
 XFAIL = {
     **{
         (name, "points_contract"): _LEGACY
-        for name in (
-            "deepxde",
-            "fd",
-            "nn-galerkin",
-            "pinn",
-            "pinn-fixed",
-            "pinn-trainable",
-            "pyslise",
-            "shooting",
-            "spectral",
-        )
+        for name in ("fd", "pyslise", "shooting", "spectral")
     },
     ("separable[3 parts]", "reference_wavefunctions"): (
         "Separable(parts=['infinite_well', 'finite_well', 'poschl_teller']).reference(1) has norm^2 "
