@@ -71,6 +71,16 @@ TIME_LIMIT = Option(0.0, check_time_limit, "stop training after this many second
 THREADS = Option(1, check_positive_int, "torch CPU threads while training (restored after), >= 1")
 
 
+def network_options(width: int) -> dict[str, Option]:
+    """The options of the trial function's network (:mod:`.trial`): ``width`` (this default),
+    ``depth`` (2) and ``activation`` (tanh)."""
+    return {
+        "width": Option(width, check_positive_int, "hidden units per layer, >= 1"),
+        "depth": Option(2, check_positive_int, "hidden layers, >= 1"),
+        "activation": ACTIVATION,
+    }
+
+
 def torch_setup(device: str, seed: int, dtype: str) -> tuple[torch.device, torch.dtype]:
     """Resolve ``device`` ('auto' picks CUDA where there is one) and seed every generator."""
     import torch

@@ -19,7 +19,7 @@ from ..._validation import (
 )
 from ...problems import Problem
 from ..base import Option, Solution
-from .base import ACTIVATION, DEVICE, DTYPE, TIME_LIMIT, NeuralSolver
+from .base import DEVICE, DTYPE, TIME_LIMIT, NeuralSolver, network_options
 
 ENERGY_MODES = ("galerkin", "ritz", "trainable", "fixed")
 VARIATIONAL_MODES = ("galerkin", "ritz")  # nn-galerkin: energy functionals, no residual
@@ -151,9 +151,7 @@ class PINN(NeuralSolver):
     name = "pinn-base"
     dimensions = (1, 2, 3, 4)
     options = {
-        "width": Option(64, check_positive_int, "hidden units per layer, >= 1"),
-        "depth": Option(2, check_positive_int, "hidden layers, >= 1"),
-        "activation": ACTIVATION,
+        **network_options(64),
         "energy": Option(
             "galerkin",
             lambda k, v: check_choice(k, v, ENERGY_MODES),

@@ -26,7 +26,7 @@ from .base import COLLAPSE_NORM, NeuralSolver, torch_setup
 from .rules import TrainingSet, box_level
 from .states import FineRule, StateSet, finish, ritz_galerkin
 from .training import TrainingRecord, train
-from .trial import TrialFunction, residual_loss_and_gradient, uses_manual_gradient
+from .trial import TrialFunction, uses_manual_gradient
 
 
 def reports_as_trained(problem: Problem) -> bool:
@@ -189,8 +189,8 @@ def _train_deflated(solver: NeuralSolver, setting: dict, info: dict):
         )
         fast = None
         if solver.trains_residual() and uses_manual_gradient(network):
-            fast = _manual_objective(
-                solver, network, training_set, energy_param, fixed_energy, overlap_weight
+            fast = functionals.energy_objective(
+                solver, network, training_set, energy_param, fixed_energy, overlap_weight, by_hand=True
             )
         parameters = [{"params": list(network.parameters())}]
         if energy_param is not None:
@@ -217,27 +217,3 @@ def _train_deflated(solver: NeuralSolver, setting: dict, info: dict):
         info["energy_parameter"] = held
     states = StateSet([(network.as_functions, 1) for network in networks], torch.eye(n_states, dtype=dtype))
     return states, records, networks, energies, None
-
-
-def _manual_objective(
-    solver: NeuralSolver,
-    network: TrialFunction,
-    training_set: TrainingSet,
-    energy_param: torch.Tensor | None,
-    fixed_energy: float | None,
-    overlap_weight: float,
-) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
-    """The residual objective with its hand-written gradient (:func:`.trial.residual_loss_and_gradient`)."""
-
-    def objective():
-        x, w, v, previous = training_set.tensors()
-        energy = energy_param.detach() if fixed_energy is None else fixed_energy
-        loss, g_energy = residual_loss_and_gradient(
-            network, x, w, v, energy, solver.norm_weight, training_set.measure, previous, overlap_weight
-        )
-        if energy_param is not None:
-            energy_param.grad = g_energy.reshape_as(energy_param)
-            return loss, energy_param.detach()
-        return loss, loss.new_tensor(fixed_energy)
-
-    return objective

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from .trial import TrialFunction
+from .trial import TrialFunction, residual_loss_and_gradient
 
 
 def rayleigh_quotient(
@@ -123,6 +123,7 @@ def energy_objective(
     energy_param: torch.Tensor | None,
     fixed_energy: float | None,
     overlap_weight: float,
+    by_hand: bool = False,
 ) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
     """The closure ``() -> (loss, energy)`` that trains one state of the one-network-per-state modes.
 
@@ -131,6 +132,10 @@ def energy_objective(
     r = (V - E) psi - Laplacian psi, E the trainable ``energy_param`` or the held
     ``fixed_energy``; ``training_set.measure`` is the box's length (1D) or volume, so the
     first term is the mean squared residual. Earlier states enter through the overlap penalty.
+
+    ``by_hand``: the residual loss of a plain 1D tanh network with its hand-written gradient
+    (:func:`.trial.residual_loss_and_gradient`, see :func:`.trial.uses_manual_gradient`); the
+    closure sets every parameter's ``.grad`` itself, for Adam steps without autograd.
     """
     order = 1 if solver.energy == "ritz" else 2
 
@@ -149,7 +154,18 @@ def energy_objective(
             loss = loss + overlap_weight * overlap_penalty(psi, w, previous)
         return loss, energy.detach()
 
-    return objective
+    def objective_by_hand() -> tuple[torch.Tensor, torch.Tensor]:
+        x, w, v, previous = training_set.tensors()
+        energy = energy_param.detach() if fixed_energy is None else fixed_energy
+        loss, g_energy = residual_loss_and_gradient(
+            network, x, w, v, energy, solver.norm_weight, training_set.measure, previous, overlap_weight
+        )
+        if energy_param is not None:
+            energy_param.grad = g_energy.reshape_as(energy_param)
+            return loss, energy_param.detach()
+        return loss, loss.new_tensor(fixed_energy)
+
+    return objective_by_hand if by_hand else objective
 
 
 def normalize_output(network: TrialFunction, x: torch.Tensor, w: torch.Tensor) -> None:

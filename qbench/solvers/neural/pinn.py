@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..._validation import check_int, check_nonnegative_int, check_positive, check_positive_int
 from ...problems import Problem
 from ..base import Option, Solution
-from .base import ACTIVATION, DEVICE, DTYPE, THREADS, TIME_LIMIT, NeuralSolver, check_flag
+from .base import DEVICE, DTYPE, THREADS, TIME_LIMIT, NeuralSolver, check_flag, network_options
 
 
 class ResidualPinn(NeuralSolver):
@@ -77,9 +77,7 @@ class ResidualPinn(NeuralSolver):
     family = "pinn"
     dimensions = (1, 2, 3, 4)
     options = {
-        "width": Option(32, check_positive_int, "hidden units per layer, >= 1"),
-        "depth": Option(2, check_positive_int, "hidden layers, >= 1"),
-        "activation": ACTIVATION,
+        **network_options(32),
         "kink_features": Option(True, check_flag, "breakpoint inputs (t - t_j)|t - t_j|"),
         "n_points": Option(512, lambda k, v: check_int(k, v, minimum=16), "Gauss training points, >= 16"),
         "warm_steps": Option(
