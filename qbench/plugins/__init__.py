@@ -50,8 +50,8 @@ from .entry_points import (
 from .inventory import loaded, provider
 from .loading import file_module_name, is_file_spec, load, load_all
 from .recorded import load_recorded
+from ..registry import Registry, check_name_free, unknown_name_error
 from .records import ORIGINS, Plugin, PluginChangedError, PluginError, PluginWarning, combine
-from .registry import Registry, check_name_free, unknown_name_error
 from .snapshots import _registries as _registries
 from .state import _ENSURED as _ENSURED
 from .state import _EP as _EP
