@@ -22,7 +22,6 @@ from typing import Any
 
 from ._validation import unknown_name_error as _unknown_name_error
 
-
 _MISSING = object()
 
 
@@ -239,7 +238,7 @@ def check_name_free(kind: str, registry: dict[str, Any], cls: type) -> None:
 
 
 def unknown_name_error(kind: str, name: Any, registry: dict[str, Any]) -> ValueError:
-    """The "unknown solver/problem" error, listing the names, with the registry's notes (:meth:`Registry.notes`)."""
+    """The "unknown solver/problem" error, listing the names, and the registry's :meth:`~Registry.notes`."""
     error = _unknown_name_error(kind, name, dict.keys(registry))
     notes = registry.notes() if isinstance(registry, Registry) else ()
     if notes:
