@@ -54,14 +54,24 @@ class LazyEntry:
         """The class once :meth:`load` has imported it, else ``None``."""
         return self._cls
 
-    def load(self) -> type:
-        """Import the module and return the class (cached after the first call)."""
+    def load(self, check: Callable[[type], None] | None = None) -> type:
+        """Import the module and return the class, cached once ``check(cls)`` (if given) has passed.
+
+        Raises
+        ------
+        ImportError
+            The module does not import, or the name in it is not a class.
+        Exception
+            Whatever ``check`` raises; nothing is cached then, so the next call checks again.
+        """
         if self._cls is None:
             obj: Any = importlib.import_module(self.module)
             for attribute in self.qualname.split("."):
                 obj = getattr(obj, attribute)
             if not isinstance(obj, type):
                 raise ImportError(f"{self.target} is {obj!r}, not a class")
+            if check is not None:
+                check(obj)
             self._cls = obj
         return self._cls
 
@@ -141,21 +151,22 @@ class Registry(dict):
         Values are classes, or :class:`LazyEntry` for lazy entries (the same object
         before and after it is imported).
         """
-        return dict.copy(self)
+        # Not dict.copy(self): on a subclass that overrides __iter__, it reads every value
+        # through __getitem__, which would import the lazy entries.
+        return dict(dict.items(self))
 
     def _resolve(self, name: str, value: Any) -> type:
         if not isinstance(value, LazyEntry):
             return value
-        if value.loaded is not None:
-            return value.loaded
-        cls = value.load()
-        if getattr(cls, "name", None) != name:
-            raise ImportError(
-                f"{value.target} is named {getattr(cls, 'name', None)!r}, registered as {name!r}"
-            )
-        if self._check is not None:
-            self._check(cls)
-        return cls
+
+        def check(cls: type) -> None:
+            if getattr(cls, "name", None) != name:
+                found = getattr(cls, "name", None)
+                raise ImportError(f"{value.target} is named {found!r}, but registered as {name!r}")
+            if self._check is not None:
+                self._check(cls)
+
+        return value.load(check)
 
     # -- reads -----------------------------------------------------------------------------------
     def _ready(self) -> None:
