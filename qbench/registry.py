@@ -138,7 +138,7 @@ class Registry(dict):
         """
         entry = LazyEntry(target)
         existing = dict.get(self, name)
-        if existing is not None and (_module_of(existing), _qualname_of(existing)) != (
+        if existing is not None and (module_of(existing), qualname_of(existing)) != (
             entry.module,
             entry.qualname,
         ):
@@ -208,11 +208,13 @@ class Registry(dict):
         return [(k, self._resolve(k, v)) for k, v in super().items()]
 
 
-def _module_of(value: Any) -> str:
+def module_of(value: Any) -> str:
+    """The module a registered value comes from: a class's ``__module__``, a lazy entry's module."""
     return value.module if isinstance(value, LazyEntry) else value.__module__
 
 
-def _qualname_of(value: Any) -> str:
+def qualname_of(value: Any) -> str:
+    """A registered class's ``__qualname__``, or the qualified name a lazy entry gives."""
     return value.qualname if isinstance(value, LazyEntry) else value.__qualname__
 
 
@@ -222,8 +224,8 @@ def class_name(cls: type | LazyEntry) -> str:
     A module with a file but no loader was executed from that file's text (a
     single-file plugin, :mod:`qbench.plugins`): its name alone does not say where it is.
     """
-    where = f"{_module_of(cls)}.{_qualname_of(cls)}"
-    module = sys.modules.get(_module_of(cls))
+    where = f"{module_of(cls)}.{qualname_of(cls)}"
+    module = sys.modules.get(module_of(cls))
     spec = getattr(module, "__spec__", None)
     if getattr(module, "__file__", None) and spec is not None and spec.loader is None:
         where += f" (from {module.__file__})"
@@ -240,7 +242,7 @@ def check_name_free(kind: str, registry: dict[str, Any], cls: type) -> None:
     existing = dict.get(registry, cls.name)
     if existing is None or existing is cls:
         return
-    if (_module_of(existing), _qualname_of(existing)) == (cls.__module__, cls.__qualname__):
+    if (module_of(existing), qualname_of(existing)) == (cls.__module__, cls.__qualname__):
         return
     raise ValueError(
         f"{kind} name {cls.name!r} is taken: {class_name(existing)} is registered under it, "
@@ -257,4 +259,12 @@ def unknown_name_error(kind: str, name: Any, registry: dict[str, Any]) -> ValueE
     return error
 
 
-__all__ = ["LazyEntry", "Registry", "check_name_free", "class_name", "unknown_name_error"]
+__all__ = [
+    "LazyEntry",
+    "Registry",
+    "check_name_free",
+    "class_name",
+    "module_of",
+    "qualname_of",
+    "unknown_name_error",
+]
