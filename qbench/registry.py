@@ -158,6 +158,8 @@ class Registry(dict):
     def _resolve(self, name: str, value: Any) -> type:
         if not isinstance(value, LazyEntry):
             return value
+        if value.loaded is not None:
+            return value.loaded
 
         def check(cls: type) -> None:
             if getattr(cls, "name", None) != name:
@@ -191,6 +193,7 @@ class Registry(dict):
         return super().__len__()
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The class registered under ``key`` (a lazy entry imported), else ``default``."""
         self._ready()
         value = super().get(key, _MISSING)
         return default if value is _MISSING else self._resolve(key, value)
@@ -200,10 +203,12 @@ class Registry(dict):
         return super().keys()
 
     def values(self) -> list[type]:  # type: ignore[override]
+        """Every registered class, in registration order (every lazy entry imported)."""
         self._ready()
         return [self._resolve(k, v) for k, v in super().items()]
 
     def items(self) -> list[tuple[str, type]]:  # type: ignore[override]
+        """``(name, class)`` pairs, in registration order (every lazy entry imported)."""
         self._ready()
         return [(k, self._resolve(k, v)) for k, v in super().items()]
 
