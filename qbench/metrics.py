@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .problems import Problem, Reference
-from .problems.base import degenerate_groups
 from .solvers.base import Solution
 
 
@@ -66,32 +65,25 @@ def l2_error(values: np.ndarray, reference_values: np.ndarray, weights: np.ndarr
 
 
 def state_groups(problem: Problem, n_states: int) -> list[tuple[int, ...]]:
-    """The degenerate groups the grading uses: one state per group in 1D, else the problem's.
-
-    In 1D every level is simple (a 1D Dirichlet spectrum has no degeneracy), so each state is its
-    own group whatever the reference's rounding says; this keeps 1D numbers exactly as they were.
-    """
-    if problem.dim == 1:
-        return [(k,) for k in range(n_states)]
+    """The degenerate groups the grading uses: the problem's (:meth:`Problem.degenerate_groups`;
+    one state per group in 1D, where a Dirichlet spectrum has no degeneracy)."""
     return [tuple(g) for g in problem.degenerate_groups(n_states)]
 
 
 def energy_order(solution: Solution, problem: Problem) -> np.ndarray:
-    """The order in which the solution's states are graded: ascending energy, NaN last, in d >= 2.
+    """The order in which the solution's states are graded: ascending energy, NaN last.
 
-    In 1D the solver's own order (``arange``): a 1D solver numbers its states by their nodes, and
-    1D numbers must not move. The sort is stable, so an ascending solution keeps its order.
+    The sort is stable, so an ascending solution keeps its order. A solution whose state k is
+    not the k-th lowest (a neural state that fell to a lower level) is graded as what it is.
     """
     energies = np.asarray(solution.energies, dtype=float)
-    if problem.dim == 1:
-        return np.arange(len(energies))
     return np.argsort(energies, kind="stable")  # numpy sorts NaN last
 
 
 def sorted_by_energy(solution: Solution, problem: Problem) -> Solution:
     """``solution`` with its states in :func:`energy_order`, each carrying its status and message.
 
-    Returns ``solution`` itself when the order does not change (always in 1D).
+    Returns ``solution`` itself when the order does not change.
     """
     order = energy_order(solution, problem)
     if np.array_equal(order, np.arange(solution.n_states)):
@@ -217,11 +209,7 @@ def grade_wavefunctions(
         exact = _exact_levels(problem, solution.n_states, n_points)
     else:
         nodes, weights = problem.quadrature_rule(n_points)
-        groups = (
-            state_groups(problem, solution.n_states)
-            if problem.dim == 1
-            else degenerate_groups(reference.energies[: solution.n_states])
-        )
+        groups = state_groups(problem, solution.n_states)
         exact = ExactLevels.build(nodes, weights, reference.wavefunctions(nodes), groups)
     return _grade(solution.wavefunctions(exact.nodes), exact)
 
@@ -251,11 +239,10 @@ def _grade(values: np.ndarray, exact: ExactLevels) -> WavefunctionGrades:
     l2 = np.full(n_states, np.nan)
     sine = np.full(n_states, np.nan)
     nearest: list[np.ndarray] = [np.full(1, np.nan)] * n_states
-    one_d = exact.nodes.ndim == 1
-    if one_d:
-        # Every level is one state: the sign-aligned distance, in one call as it always was, so
-        # that 1D numbers stay bit for bit what they were.
-        l2[:] = l2_error(values, exact.values, weights)
+    single = [group[0] for group in exact.groups if len(group) == 1]
+    if single:
+        # A level of one state: the sign-aligned distance (l2_error), in one call.
+        l2[single] = l2_error(values[single], exact.values[single], weights)
     for g, group in enumerate(exact.groups):
         index = list(group)
         q, r = exact.basis(g), exact.factors[g]
@@ -271,12 +258,12 @@ def _grade(values: np.ndarray, exact: ExactLevels) -> WavefunctionGrades:
             size = np.linalg.norm(coefficients[j])
             if size == 0.0:  # orthogonal to the level: every function of it is sqrt(2) away
                 nearest[state] = np.full(len(index), np.nan)
-                l2[state] = l2[state] if one_d else np.sqrt(2.0)
+                l2[state] = l2[state] if len(index) == 1 else np.sqrt(2.0)
                 continue
             direction = coefficients[j] / size
             # Q direction = (values[group].T * root) R^-1 direction: coefficients on the raw exact states.
             nearest[state] = np.linalg.solve(r, direction)
-            if not one_d:  # the distance to the nearest normalized function of the level
+            if len(index) > 1:  # the distance to the nearest normalized function of the level
                 l2[state] = float(np.linalg.norm(unit[j] - q @ direction))
         if usable.all():
             sine[index] = _largest_sine(unit.T, q)

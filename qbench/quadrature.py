@@ -8,16 +8,16 @@ integral in qbench uses panels that end there.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import numpy as np
 
-#: Nodes of the grading rule of a 1D problem.
-GRADING_POINTS_1D = 4096
-#: Nodes per axis of the grading rule in d >= 2 dimensions (tensor product). 80 per axis keeps the
+#: Nodes per axis of the grading rule in d dimensions (a tensor product). 80 per axis keeps the
 #: Gram matrix of the 3D oscillator's lowest states (box [-8, 8]) at the identity to 1e-11; 48 left 7e-6.
-GRADING_POINTS_PER_AXIS = {2: 128, 3: 80, 4: 40}
+GRADING_POINTS_PER_AXIS = {1: 4096, 2: 128, 3: 80, 4: 40}
+#: Nodes of the grading rule of a 1D problem.
+GRADING_POINTS_1D = GRADING_POINTS_PER_AXIS[1]
 
 
 @lru_cache(maxsize=32)
@@ -107,8 +107,9 @@ def tensor_rule(
     axis_breakpoints: Sequence[Sequence[float]],
     points_per_axis: int,
     order: int = 16,
+    rule: Callable[..., tuple[np.ndarray, np.ndarray]] = axis_rule,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Tensor product of :func:`axis_rule` along each axis of ``box``.
+    """Tensor product of a one-axis ``rule`` (default :func:`axis_rule`) along each axis of ``box``.
 
     Returns
     -------
@@ -118,10 +119,28 @@ def tensor_rule(
         Shape ``(n,)``.
     """
     rules = [
-        axis_rule(tuple(interval), cuts, points_per_axis, order)
-        for interval, cuts in zip(box, axis_breakpoints)
+        rule(tuple(interval), cuts, points_per_axis, order) for interval, cuts in zip(box, axis_breakpoints)
     ]
     grids = np.meshgrid(*[nodes for nodes, _ in rules], indexing="ij")
     nodes = np.stack([g.ravel() for g in grids], axis=-1)
     weights = functools.reduce(np.multiply.outer, [w for _, w in rules]).ravel()
     return nodes, weights
+
+
+def grading_rule(
+    box: Sequence[tuple[float, float]],
+    axis_breakpoints: Sequence[Sequence[float]],
+    n_points: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rule every grade is integrated with: nodes ``(n, d)``, weights ``(n,)``.
+
+    A tensor product with ``GRADING_POINTS_PER_AXIS[d]`` nodes per axis (or about
+    ``n_points`` in total). A single axis uses :func:`domain_rule`, which gives every piece
+    between jumps at least four panels; in a product that floor would multiply across the
+    axes, so each axis of a product uses :func:`axis_rule`, where a piece may get one panel.
+    """
+    dim = len(box)
+    per_axis = (
+        GRADING_POINTS_PER_AXIS.get(dim, 16) if n_points is None else max(round(n_points ** (1 / dim)), 4)
+    )
+    return tensor_rule(box, axis_breakpoints, per_axis, rule=domain_rule if dim == 1 else axis_rule)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 import qbench
-from qbench.problems.box import BoxProblem
 
 #: Faults injected by tests/test_faults.py: (what, finished cases lost), summed up at the end.
 _FAULTS = pytest.StashKey[list]()
@@ -56,11 +55,12 @@ def any_problem(request):
 REQUIRED = {"potential": dict(V="x**4 - 3*x**2", domain=[-4.0, 4.0])}
 
 
-# The 1D problems: the d-dimensional ones (BoxProblem) have their own tests (test_multidim_problems.py).
+# The 1D problems (at their defaults): the d-dimensional ones have their own tests
+# (test_multidim_problems.py).
 ONE_D = [
     n
     for n in qbench.problems.available()
-    if n != "piecewise_constant" and not issubclass(qbench.problems.PROBLEMS[n], BoxProblem)
+    if n not in ("piecewise_constant", "separable") and qbench.problems.get(n, **REQUIRED.get(n, {})).dim == 1
 ]
 
 

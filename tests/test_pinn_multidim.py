@@ -252,7 +252,7 @@ def test_options_are_validated_at_construction(name, options, match):
 
 
 def test_a_five_dimensional_box_is_refused():
-    class Box5(qbench.problems.box.BoxProblem):
+    class Box5(qbench.problems.Problem):
         name = "box5"
         box = ((0.0, 1.0),) * 5
         params = {}

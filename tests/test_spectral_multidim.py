@@ -11,12 +11,11 @@ from scipy.special import eval_hermite
 
 import qbench
 from qbench.metrics import rel_energy_error
-from qbench.problems import Reference
-from qbench.problems.box import BoxProblem
+from qbench.problems import Problem, Reference
 from qbench.solvers import spectral_nd
 
 
-class CoupledOscillator(BoxProblem):
+class CoupledOscillator(Problem):
     """V = x^2 + y^2 + c x y in [-b, b]^2: not separable on the axes, exactly solvable on the diagonals.
 
     In u = (x + y) / sqrt(2), v = (x - y) / sqrt(2), V = (1 + c/2) u^2 + (1 - c/2) v^2: two

@@ -6,7 +6,6 @@ import argparse
 import inspect
 
 from .. import plugins, problems, solvers, suite
-from ..problems.box import BoxProblem
 from .run import add_plugin_argument
 
 
@@ -74,14 +73,14 @@ def problem_dimension(name: str) -> str:
         default = params["dim"]
         given = "" if default is inspect.Parameter.empty else f", default {default}"
         return f"dim d (param dim{given})"
-    if not issubclass(cls, BoxProblem):
-        return "dim 1"  # every Problem that is not a BoxProblem is 1D (qbench.problems.base)
     if "parts" in params:
         return "dim = len(parts)"
-    try:  # a box problem of fixed dimension: its defaults say which
+    if cls.dimensions is not None:
+        return solver_dimensions(cls)
+    try:  # a problem of fixed dimension: its defaults say which
         return f"dim {problems.get(name).dim}"
     except (ValueError, TypeError):  # required parameters: known only once they are given
-        return "dim >= 2"
+        return "dim set by its parameters"
 
 
 def solver_dimensions(cls: type[solvers.Solver]) -> str:

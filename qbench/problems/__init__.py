@@ -12,7 +12,7 @@ import inspect
 from typing import Any
 
 from ..registry import Registry, check_name_free, unknown_name_error
-from .analytic import DoubleWell, HarmonicOscillator, IsotropicOscillator, PoschlTeller
+from .analytic import DoubleWell, HarmonicOscillator, OscillatorAxis, PoschlTeller
 from .base import Problem
 from .circular import CircularWell
 from .layered import KronigPenney, StepWell
@@ -113,8 +113,8 @@ __all__ = [
     "FiniteWell",
     "HarmonicOscillator",
     "InfiniteWell",
-    "IsotropicOscillator",
     "KronigPenney",
+    "OscillatorAxis",
     "PiecewiseConstant",
     "PoschlTeller",
     "Potential",

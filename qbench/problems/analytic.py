@@ -28,8 +28,7 @@ from scipy.special import eval_jacobi
 
 from .._validation import check_int, check_positive
 from ..quadrature import gauss_legendre_rule
-from .base import Problem
-from .box import check_dim
+from .base import Problem, check_dim
 from .reference import Reference, rising_signs
 from .separable import Separable
 
@@ -58,12 +57,8 @@ class BoxedAnalytic(Problem):
         self._scales = np.empty(0)  # normalization and sign of each state, computed once
 
     @property
-    def domain(self) -> tuple[float, float]:
-        return (-self.box_half_width, self.box_half_width)
-
-    @property
-    def breakpoints(self) -> tuple[float, ...]:
-        return ()
+    def box(self) -> tuple[tuple[float, float], ...]:
+        return ((-self.box_half_width, self.box_half_width),)
 
     @abstractmethod
     def free_energies(self, n_states: int) -> np.ndarray:
@@ -125,7 +120,8 @@ class BoxedAnalytic(Problem):
         wall_values, kappa, walls = self._wall_terms(n_states)
         x0, x1 = self.domain
 
-        def evaluate(x: np.ndarray) -> np.ndarray:
+        def evaluate(points: np.ndarray) -> np.ndarray:
+            x = points[:, 0]
             inside = (x >= x0) & (x <= x1)
             x_in = np.where(inside, x, 0.0)
             values = self.free_states(n_states, x_in)
@@ -140,37 +136,18 @@ class BoxedAnalytic(Problem):
     formula: str = "closed form"
 
 
-class HarmonicOscillator(BoxedAnalytic):
-    """Harmonic oscillator V = omega^2 x^2 in a wide box.
+class OscillatorAxis(BoxedAnalytic):
+    """One axis of :class:`HarmonicOscillator`: V = omega^2 x^2 in ``[-box_half_width, box_half_width]``.
 
-    With hbar^2 / 2m = 1, E_n = (2 n + 1) omega and psi_n are Hermite
-    functions of sqrt(omega) x.
-
-    Parameters
-    ----------
-    omega : float, default 1.0
-        Frequency, > 0.
-    box_half_width : float, default 8.0
-        Walls at +-box_half_width. The default keeps the walls' shift below
-        1e-14 relative for the lowest ten states at omega = 1.
-    dim : int, default 1
-        Number of dimensions, 1 to ``MAX_DIM`` (4). ``dim >= 2`` builds an
-        :class:`IsotropicOscillator` instead: V = omega^2 |x|^2 in the box
-        ``[-box_half_width, box_half_width]^dim``, E = omega (2 (n_1 + .. + n_d) + d).
-        A 1D oscillator's ``params`` have no ``dim``.
+    E_n = (2 n + 1) omega, and psi_n are Hermite functions of sqrt(omega) x, with the walls'
+    shift estimated and bounded (:class:`BoxedAnalytic`). Not registered: the registered
+    problem for every d is ``harmonic_oscillator``.
     """
 
     name = "harmonic_oscillator"
     formula = "(2n+1) omega, Hermite functions"
 
-    def __new__(cls, omega: float = 1.0, box_half_width: float = 8.0, dim: int = 1) -> Any:
-        # The registry has one name per class; dim >= 2 is the separable sum of dim 1D oscillators.
-        if check_dim("dim", dim) >= 2:
-            return IsotropicOscillator(omega, box_half_width, dim)
-        return super().__new__(cls)
-
-    def __init__(self, omega: float = 1.0, box_half_width: float = 8.0, dim: int = 1):
-        check_dim("dim", dim)  # only dim == 1 gets here (see __new__)
+    def __init__(self, omega: float = 1.0, box_half_width: float = 8.0):
         self.omega = check_positive("omega", omega)
         super().__init__(box_half_width)
 
@@ -178,8 +155,8 @@ class HarmonicOscillator(BoxedAnalytic):
     def params(self) -> dict[str, Any]:
         return {"omega": self.omega, "box_half_width": self.box_half_width}
 
-    def potential(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
+    def potential(self, points: np.ndarray) -> np.ndarray:
+        x = points[:, 0]
         return np.where(np.abs(x) <= self.box_half_width, self.omega**2 * x**2, np.inf)
 
     def free_energies(self, n_states: int) -> np.ndarray:
@@ -197,38 +174,40 @@ class HarmonicOscillator(BoxedAnalytic):
         return out
 
 
-class IsotropicOscillator(Separable):
+class HarmonicOscillator(Separable):
     """The isotropic harmonic oscillator V = omega^2 |x|^2 in ``[-box_half_width, box_half_width]^dim``.
 
-    Built by ``HarmonicOscillator(omega, box_half_width, dim)`` (registry name
-    ``harmonic_oscillator``) for ``dim >= 2``: the separable sum of ``dim``
-    1D oscillators, so E = omega (2 (n_1 + .. + n_d) + d), the level with
-    n_1 + .. + n_d = N being C(N + d - 1, d - 1)-fold degenerate, and each
-    level's bound is its 1D parts' (the walls' shift, see
-    :class:`BoxedAnalytic`).
+    The separable sum of ``dim`` copies of one 1D oscillator (:class:`OscillatorAxis`), so
+    E = omega (2 (n_1 + .. + n_d) + d), the level with n_1 + .. + n_d = N being
+    C(N + d - 1, d - 1)-fold degenerate, and each level's bound is its 1D parts' (the walls'
+    shift, see :class:`BoxedAnalytic`). In 1D, E_n = (2 n + 1) omega and psi_n are Hermite
+    functions of sqrt(omega) x.
 
     Parameters
     ----------
     omega : float, default 1.0
         Frequency, > 0.
     box_half_width : float, default 8.0
-        Walls at +-box_half_width on every axis.
-    dim : int, default 2
-        Number of dimensions, 2 to ``MAX_DIM`` (4).
+        Walls at +-box_half_width on every axis. The default keeps the walls' shift below
+        1e-14 relative for the lowest ten 1D states at omega = 1.
+    dim : int, default 1
+        Number of dimensions, 1 to ``MAX_DIM`` (4). A 1D oscillator's ``params`` have no
+        ``dim``, so its cases keep the identity they had before d > 1 existed.
     """
 
     name = "harmonic_oscillator"
 
-    def __init__(self, omega: float = 1.0, box_half_width: float = 8.0, dim: int = 2):
+    def __init__(self, omega: float = 1.0, box_half_width: float = 8.0, dim: int = 1):
         Problem.__init__(self)  # not Separable.__init__: the parts are built here, not from names
-        axis = HarmonicOscillator(omega, box_half_width)
+        self._dim = check_dim("dim", dim)
+        axis = OscillatorAxis(omega, box_half_width)
         self.omega, self.box_half_width = axis.omega, axis.box_half_width
-        self._dim = check_dim("dim", dim, minimum=2)
         self._set_parts([axis] * self._dim)  # one shared 1D problem: its reference is computed once
 
     @property
     def params(self) -> dict[str, Any]:
-        return {"omega": self.omega, "box_half_width": self.box_half_width, "dim": self._dim}
+        params: dict[str, Any] = {"omega": self.omega, "box_half_width": self.box_half_width}
+        return params if self._dim == 1 else {**params, "dim": self._dim}
 
 
 class PoschlTeller(BoxedAnalytic):
@@ -267,8 +246,8 @@ class PoschlTeller(BoxedAnalytic):
     def params(self) -> dict[str, Any]:
         return {"lam": self.lam, "alpha": self.alpha, "box_half_width": self.box_half_width}
 
-    def potential(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
+    def potential(self, points: np.ndarray) -> np.ndarray:
+        x = points[:, 0]
         depth = self.lam * (self.lam + 1.0) * self.alpha**2
         return np.where(np.abs(x) <= self.box_half_width, -depth / np.cosh(self.alpha * x) ** 2, np.inf)
 
@@ -336,8 +315,8 @@ class DoubleWell(BoxedAnalytic):
     def _offset(self) -> float:
         return self.n_exact**2 + 2.0 * self.beta**2
 
-    def potential(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
+    def potential(self, points: np.ndarray) -> np.ndarray:
+        x = points[:, 0]
         b, m1 = self.beta, self.n_exact
         inside = np.abs(x) <= self.box_half_width
         x = np.where(inside, x, 0.0)

@@ -228,7 +228,8 @@ class _GaussShooting:
         self.h = np.concatenate(widths)
         if len(self.h) > _MAX_STEPS:
             raise RuntimeError(f"the potential needs more than {_MAX_STEPS} integration steps")
-        self.v_stages = problem.potential(self.x[:, None] + self.h[:, None] * self.c[None, :])
+        stages = self.x[:, None] + self.h[:, None] * self.c[None, :]
+        self.v_stages = problem.potential(stages.reshape(-1, 1)).reshape(stages.shape)
         self._last: dict[float, tuple[int, float]] = {}
 
     @staticmethod

@@ -18,8 +18,7 @@ from scipy.special import ive, jn_zeros, jv, jvp, kve
 
 from .._validation import check_int, check_positive
 from ..quadrature import gauss_legendre_rule
-from .base import degenerate_groups
-from .box import BoxProblem
+from .base import Problem, degenerate_groups
 from .reference import Reference
 
 #: Relative accuracy of a root of the matching condition (brentq to rounding; checked
@@ -31,7 +30,7 @@ _BOUND_FLOOR = 1e-15
 _SCAN_PER_UNIT, _SCAN_MIN = 40, 400
 
 
-class CircularWell(BoxProblem):
+class CircularWell(Problem):
     """A circular well of ``radius`` and depth ``V0`` centred in the square ``[-b, b]^2``.
 
     V = 0 for r < ``radius``, ``V0`` for r >= ``radius`` inside the square, hard walls

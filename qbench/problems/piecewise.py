@@ -32,6 +32,7 @@ class PiecewiseConstant(Problem):
 
     name = "piecewise_constant"
     has_exact_reference = True
+    dimensions = (1,)
 
     def __init__(self, edges: Sequence[float], values: Sequence[float]):
         super().__init__()
@@ -59,23 +60,20 @@ class PiecewiseConstant(Problem):
         return self._values
 
     @property
-    def domain(self) -> tuple[float, float]:
-        return (self._edges[0], self._edges[-1])
+    def box(self) -> tuple[tuple[float, float], ...]:
+        return ((self._edges[0], self._edges[-1]),)
 
     @property
-    def breakpoints(self) -> tuple[float, ...]:
-        return tuple(
-            edge
-            for edge, left, right in zip(self._edges[1:-1], self._values[:-1], self._values[1:])
-            if left != right
-        )
+    def axis_breakpoints(self) -> tuple[tuple[float, ...], ...]:
+        jumps = zip(self._edges[1:-1], self._values[:-1], self._values[1:])
+        return (tuple(edge for edge, left, right in jumps if left != right),)
 
     @property
     def params(self) -> dict[str, Any]:
         return {"edges": list(self._edges), "values": list(self._values)}
 
-    def potential(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
+    def potential(self, points: np.ndarray) -> np.ndarray:
+        x = points[:, 0]
         edges = np.asarray(self._edges)
         piece = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(self._values) - 1)
         inside = (x >= edges[0]) & (x <= edges[-1])
@@ -86,8 +84,8 @@ class PiecewiseConstant(Problem):
         energies = spectrum.eigenvalues(n_states)
         states = [spectrum.eigenfunction(e) for e in energies]
 
-        def evaluate(x: np.ndarray) -> np.ndarray:
-            return np.array([state(x) for state in states])
+        def evaluate(points: np.ndarray) -> np.ndarray:
+            return np.array([state(points[:, 0]) for state in states])
 
         return Reference(energies, evaluate, method="transfer-matrix", rel_error_bound=1e-13)
 
@@ -124,7 +122,8 @@ class InfiniteWell(PiecewiseConstant):
         length = self.length_param
         wave_numbers = (np.arange(n_states) + 1) * math.pi / length
 
-        def evaluate(x: np.ndarray) -> np.ndarray:
+        def evaluate(points: np.ndarray) -> np.ndarray:
+            x = points[:, 0]
             inside = (x >= 0.0) & (x <= length)
             values = math.sqrt(2.0 / length) * np.sin(np.outer(wave_numbers, x))
             return np.where(inside, values, 0.0)

@@ -61,6 +61,8 @@ class Potential(Problem):
     has_exact_reference = False
     certified_reference = True
 
+    dimensions = (1,)
+
     def __init__(
         self,
         V: str | float | Callable[[np.ndarray], np.ndarray],
@@ -84,12 +86,12 @@ class Potential(Problem):
 
     # -- Problem interface ----------------------------------------------------
     @property
-    def domain(self) -> tuple[float, float]:
-        return self._domain
+    def box(self) -> tuple[tuple[float, float], ...]:
+        return (self._domain,)
 
     @property
-    def breakpoints(self) -> tuple[float, ...]:
-        return self._breakpoints
+    def axis_breakpoints(self) -> tuple[tuple[float, ...], ...]:
+        return (self._breakpoints,)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -100,8 +102,8 @@ class Potential(Problem):
         """The parsed expression, or None for a callable V."""
         return self._v if isinstance(self._v, Expression) else None
 
-    def potential(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
+    def potential(self, points: np.ndarray) -> np.ndarray:
+        x = points[:, 0]
         x0, x1 = self._domain
         inside = (x >= x0) & (x <= x1)
         # Outside the walls V is never evaluated (it may be undefined there): the wall's value stands in.
@@ -137,9 +139,11 @@ class Potential(Problem):
 
     def _compute_reference(self, n_states: int) -> Reference:
         certificate = self.certificate(n_states)
+        positions = certificate.wavefunctions  # of flat positions
+
         return Reference(
             certificate.energies.copy(),
-            certificate.wavefunctions,
+            lambda points: positions(points[:, 0]),
             method=certificate.method,
             rel_error_bound=certificate.bound,
         )

@@ -21,15 +21,14 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int
-from .base import DEGENERACY_RTOL, Problem, degenerate_groups
-from .box import MAX_DIM, BoxProblem
+from .base import DEGENERACY_RTOL, MAX_DIM, Problem, degenerate_groups
 from .reference import Reference
 
 #: The relative rounding of a sum of d exact 1D energies.
 _SUM_ROUNDING = 1e-15
 
 
-class Separable(BoxProblem):
+class Separable(Problem):
     """A sum of 1D problems, one per axis: ``V(x) = sum_j V_j(x_j)``.
 
     Parameters
@@ -131,9 +130,14 @@ class Separable(BoxProblem):
         counts = [self._part_states(axis, n) for axis in range(self.dim)]
         if min(counts) == 0:
             axis = counts.index(0)
+            try:
+                self.parts[axis].check_states(1)
+                reason = "it has no reference state"
+            except ValueError as error:
+                reason = str(error)
             raise ValueError(
-                f"parts[{axis}] of {self!r} ({self.parts[axis]!r}) has no reference state, "
-                "so no level of the sum can be certified; change that part's parameters"
+                f"axis {axis} of {self!r} ({self.parts[axis]!r}) has no reference state, so no "
+                f"level can be certified: {reason}"
             )
         energies_1d = [self.parts[axis].reference(counts[axis]).energies for axis in range(self.dim)]
         tuples = np.array(_index_tuples(counts, n), dtype=int)
@@ -231,9 +235,8 @@ class Separable(BoxProblem):
                 values *= ref.wavefunctions(points[:, axis])[tuples[:, axis]]
             return values
 
-        return Reference(
-            energies.copy(), evaluate, method=f"separable: sum of 1D {methods}", rel_error_bound=bound
-        )
+        method = methods if len(refs) == 1 else f"separable: sum of 1D {methods}"  # one term is itself
+        return Reference(energies.copy(), evaluate, method=method, rel_error_bound=bound)
 
     def state_indices(self, n_states: int) -> np.ndarray:
         """The 1D state of each axis in each of the ``n_states`` lowest states, ``(n_states, d)``."""
@@ -307,7 +310,7 @@ def _build_parts(parts: Any) -> list[Problem]:
             part = get(name, **params)
         except ValueError as error:
             raise ValueError(f"parts[{i}] ({name}): {error}") from None
-        if isinstance(part, BoxProblem) or part.dim != 1:
+        if part.dim != 1:
             raise ValueError(f"parts[{i}] ({part!r}) is {part.dim}-dimensional; every part must be 1D")
         built.append(part)
     return built

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -104,13 +105,16 @@ class Solution:
     def n_states(self) -> int:
         return len(self.energies)
 
-    def wavefunctions(self, x: np.ndarray) -> np.ndarray:
-        """Normalized wavefunctions at ``x``, shape ``(n_states, len(x))``; sign arbitrary.
+    def wavefunctions(self, points: np.ndarray) -> np.ndarray:
+        """Normalized wavefunctions at ``points``, shape ``(n_states, n)``; sign arbitrary.
 
-        ``x`` has shape ``(n,)`` in 1D and ``(n, d)`` in d dimensions.
+        ``points`` has shape ``(n, d)``; a flat ``(n,)`` array is taken as ``(n, 1)`` (d = 1).
+        The solver's ``evaluate`` always receives an ``(n, d)`` array.
         """
-        x = np.array(x, dtype=float, ndmin=1)  # a private copy: a solver may not touch the caller's array
-        return np.asarray(self._evaluate(x), dtype=float).reshape(self.n_states, len(x))
+        points = np.array(points, dtype=float, ndmin=1)  # a private copy: a solver may not touch it
+        if points.ndim == 1:
+            points = points[:, None]
+        return np.asarray(self._evaluate(points), dtype=float).reshape(self.n_states, len(points))
 
 
 class Solver(ABC):
@@ -129,7 +133,12 @@ class Solver(ABC):
       never prints.
 
     A solver that takes problems in more than one dimension lists them in ``dimensions``
-    (default ``(1,)``); points are then ``(n, d)`` arrays (see ``qbench.problems.box``).
+    (default ``(1,)``). The ``Solution``'s ``evaluate`` receives points as an ``(n, d)``
+    array in every dimension, d = 1 included. A 1D-only solver written for the contract
+    before d > 1 existed (``evaluate`` taking flat positions, ``(n,)``) keeps working: it is
+    recognized when its class is defined (outside qbench, ``dimensions == (1,)``, no
+    ``takes_points`` attribute), warned about with a ``DeprecationWarning``, and handed flat
+    positions; set ``takes_points = True`` once its ``evaluate`` takes ``(n, 1)`` points.
 
     Optionally it overrides ``check_problem(problem, n_states)`` to reject a
     problem/size combination it cannot handle, raising ``ValueError``.
@@ -144,6 +153,21 @@ class Solver(ABC):
     #: The space dimensions this solver takes; a problem of another dimension is refused
     #: (``check_dimension``) before anything runs.
     dimensions: ClassVar[tuple[int, ...]] = (1,)
+    #: False for a solver whose 1D ``evaluate`` takes flat positions (the pre-d contract).
+    takes_points: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = any("takes_points" in vars(c) for c in cls.__mro__ if c is not Solver)
+        if not declared and not cls.__module__.startswith("qbench.") and tuple(cls.dimensions) == (1,):
+            warnings.warn(
+                f"solver class {cls.__module__}.{cls.__qualname__} uses the 1D-only contract "
+                "(its wavefunctions take positions of shape (n,)); make them take points of shape "
+                "(n, d) and set takes_points = True (docs/contract.md)",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            cls.takes_points = False
 
     def __init__(self, **options: Any):
         spec = type(self).options
@@ -191,7 +215,11 @@ class Solver(ABC):
         n_states = check_int("n_states", n_states, minimum=1)
         self.check_dimension(problem)
         self.check_problem(problem, n_states)
-        return self._solve(problem, n_states)
+        solution = self._solve(problem, n_states)
+        if not self.takes_points and problem.dim == 1:
+            evaluate = solution._evaluate
+            solution._evaluate = lambda points: evaluate(points[:, 0])
+        return solution
 
     @abstractmethod
     def _solve(self, problem: Problem, n_states: int) -> Solution:

@@ -93,6 +93,8 @@ class FiniteDifference(Solver):
         ``eigen.AUTO_EIGSH_MAX[d]`` unknowns, lobpcg above.
     """
 
+    takes_points = False  # its 1D wavefunctions take flat positions (being unified for every d)
+
     name = "fd"
     dimensions = (1, 2, 3, 4)
     options = {

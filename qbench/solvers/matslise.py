@@ -54,6 +54,8 @@ class Pyslise(Solver):
         pyslise's accuracy target, in [1e-15, 1e-3].
     """
 
+    takes_points = False  # its 1D wavefunctions take flat positions (being unified for every d)
+
     name = "pyslise"
     family = "reference"
     #: Shown by ``qbench list``: the solver needs an optional extra.

@@ -155,6 +155,8 @@ class Shooting(Solver):
         ``h = (60 * tol)^(1/4) / k`` with ``k^2 = max |E - V|``.
     """
 
+    takes_points = False  # its 1D wavefunctions take flat positions (being unified for every d)
+
     name = "shooting"
     options = {
         "tol": Option(1e-10, _check_tol, "target relative energy error, in [1e-12, 1e-2]"),

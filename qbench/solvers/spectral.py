@@ -81,6 +81,8 @@ class Spectral(Solver):
         most ``spectral_nd.MAX_UNKNOWNS`` interior tensor points in all.
     """
 
+    takes_points = False  # its 1D wavefunctions take flat positions (being unified for every d)
+
     name = "spectral"
     dimensions = (1, 2, 3, 4)
     options = {

@@ -71,6 +71,8 @@ class NeuralSolver(Solver):
     A subclass has a ``threads`` option and implements ``_solve_with_threads``.
     """
 
+    takes_points = False  # its 1D wavefunctions take flat positions (being unified for every d)
+
     threads: int
 
     def _solve(self, problem: Problem, n_states: int) -> Solution:
