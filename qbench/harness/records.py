@@ -23,12 +23,15 @@ from ..solvers import Status
 from .grading import ungraded_rows
 from .timing import Timing, utc_now
 
+#: The timing of a case that never solved.
+UNTIMED = Timing(math.nan, math.nan, math.nan, 0, 0.0)
+
 
 @dataclass
 class Measured:
     """What the harness measured around the solves of one case (NaN where unknown)."""
 
-    timing: Timing = Timing(math.nan, math.nan, math.nan, 0, 0.0)
+    timing: Timing = UNTIMED
     peak_cpu_mb: float = math.nan  # absolute peak RSS of the process during the case
     cpu_at_start_mb: float = math.nan  # RSS when the case started
     peak_gpu_mb: float = math.nan
