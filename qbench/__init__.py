@@ -1,4 +1,4 @@
-"""qbench: PINNs and classical eigensolvers on the 1D Schrödinger equation, side by side."""
+"""qbench: PINNs, neural variational and classical eigensolvers on the Schrödinger equation in d = 1 to 4."""
 
 from __future__ import annotations
 

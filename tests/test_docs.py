@@ -3,6 +3,7 @@ its links resolve, and nothing in the repository points outside it."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -53,6 +54,16 @@ def test_running_names_every_shipped_suite_and_command():
         assert f"| `{name}`" in text
     for command in ("qbench show", "qbench compare", "qbench reproduce", "--resume", "--jobs"):
         assert command in text
+
+
+def test_measured_page_and_suite_table_are_what_the_data_give(capsys, monkeypatch):
+    """docs/measured.md and the suite table of docs/running.md are generated from the committed
+    results and the built-in suites; regenerate them with `python benchmarks/measured_page.py`."""
+    spec = importlib.util.spec_from_file_location("measured_page", ROOT / "benchmarks" / "measured_page.py")
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    assert module.main(["--check"]) == 0, capsys.readouterr().out
 
 
 def test_results_schema_documents_every_column():

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import qbench.suite
-
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -36,9 +34,3 @@ def test_links_lead_to_files_in_the_repository():
     assert local, "the README links to its documentation"
     for link in local:
         assert (README.parent / link).exists(), link
-
-
-def test_readme_names_every_shipped_suite():
-    text = README.read_text()
-    for name in qbench.suite.available():
-        assert f"| `{name}`" in text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -22,14 +21,12 @@ BASELINE = Path(__file__).resolve().parents[1] / "results" / "baseline"
 @pytest.fixture(scope="module")
 def baseline_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    start = time.perf_counter()
     written = report.build(store.load(BASELINE), out)
-    return out, written, time.perf_counter() - start
+    return out, written
 
 
 def test_report_of_the_baseline_has_every_figure_kind_and_table(baseline_report):
-    out, written, seconds = baseline_report
-    assert seconds < 30
+    out, written = baseline_report
     assert set(written.figures) == set(report.KINDS)
     for kind, names in written.figures.items():
         # quick sweeps no two options at once, and its problems are all 1D (nothing across dimensions)
@@ -60,7 +57,7 @@ def test_report_of_the_baseline_has_every_figure_kind_and_table(baseline_report)
 
 
 def test_html_is_self_contained(baseline_report):
-    out, _, _ = baseline_report
+    out, _ = baseline_report
     page = (out / "index.html").read_text()
     assert page.count('src="data:image/png;base64,') >= len(report.KINDS)
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
@@ -162,7 +159,7 @@ window.addEventListener('load', () => {
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
 def test_page_renders_in_headless_chromium(baseline_report, tmp_path):
-    out, _, _ = baseline_report
+    out, _ = baseline_report
     page = tmp_path / "index.html"
     page.write_text((out / "index.html").read_text().replace("</body>", CHECK))
     dom = dump_dom(page.as_uri(), tmp_path / "profile")
