@@ -44,8 +44,9 @@ def sample_wavefunctions(
     -------
     list of dict
         One entry per state, ``{state, x, psi, psi_ref, line}``: ``x`` the coordinate along the
-        line, ``psi`` and ``psi_ref`` lists of values (NaN where the solver gave no state), ``line``
-        the JSON of the line's ``{"axis": 0, "point": [...]}``.
+        line, ``psi`` and ``psi_ref`` lists of values, ``line`` the JSON of the line's
+        ``{"axis": 0, "point": [...]}``. Where the solver gave no state ``psi`` is NaN, and so is
+        ``psi_ref`` in a level of several states, which has no nearest function then.
     """
     solution = sorted_by_energy(solution, problem)
     x, points, line = sample_line(problem, n_points)
