@@ -17,7 +17,7 @@ import pytest
 import torch
 
 import qbench
-from qbench.solvers.neural import functionals
+from qbench.solvers.neural import base, functionals, trial
 
 NEURAL = ("nn-galerkin", "pinn", "pinn-fixed", "pinn-trainable")
 MODULES = ("nn_galerkin", "pinn", "pinn_fixed", "pinn_trainable", "deepxde", "energy_modes", "base")
@@ -52,6 +52,10 @@ def test_the_class_modules_import_without_torch():
     subprocess.run(
         [sys.executable, "-c", f"import qbench; {modules}; qbench.solvers.get('pinn'); {check}"], check=True
     )
+
+
+def test_the_option_tables_name_the_activations_the_networks_have():
+    assert base.ACTIVATION_NAMES == tuple(trial.ACTIVATIONS)
 
 
 @pytest.mark.parametrize("name", NEURAL)
@@ -94,13 +98,13 @@ def test_states_are_orthonormal_ascending_and_shaped_in_2d(name):
 
 
 @pytest.mark.parametrize("d", [1, 2])
-def test_a_collapsed_state_fails_alone(second_network_zeroed, d):
+def test_a_collapsed_state_fails_alone(monkeypatch, second_network_zeroed, d):
     """pinn-fixed: state 1 started at psi = 0 stays there (zero gradient): failed; state 0 is ok."""
     options = (
         dict(adam_steps=300, learning_rate=1e-2, n_points=64, width=16) if d == 1 else TINY["pinn-fixed"]
     )
     solver = qbench.solvers.get("pinn-fixed", **options)
-    solver._network = second_network_zeroed(solver._network)
+    monkeypatch.setattr(trial, "network_for", second_network_zeroed(trial.network_for))
     problem = qbench.problems.InfiniteWell() if d == 1 else problem_of(2)
     solution = solver.solve(problem, 2)
     assert solution.state_status == ["ok", "failed"], solution.state_messages

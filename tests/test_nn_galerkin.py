@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import qbench
-from qbench.solvers.neural import states
+from qbench.solvers.neural import states, trial
 
 TINY = {"adam_steps": 30, "n_points": 64, "width": 16}
 TINY_ND = {"adam_steps": 40, "n_points": 144, "width": 12}
@@ -58,10 +58,9 @@ def test_variational_states_are_not_node_checked(monkeypatch):
     assert solution.state_status == ["ok", "ok"] and solution.info["node_count"] == [7, 7]
 
 
-def test_nan_parameters_end_galerkin_training_as_diverged():
+def test_nan_parameters_end_galerkin_training_as_diverged(monkeypatch):
     """Parameters that became NaN must not crash the eigen-solve of the output layer."""
-    solver = qbench.solvers.get("nn-galerkin", **TINY)
-    build = solver._network
+    build = trial.network_for
 
     def poisoned(*args):
         network = build(*args)
@@ -69,8 +68,8 @@ def test_nan_parameters_end_galerkin_training_as_diverged():
             network.hidden[0].weight.fill_(float("nan"))
         return network
 
-    solver._network = poisoned
-    solution = solver.solve(qbench.problems.FiniteWell(), 2)
+    monkeypatch.setattr(trial, "network_for", poisoned)
+    solution = qbench.solvers.get("nn-galerkin", **TINY).solve(qbench.problems.FiniteWell(), 2)
     assert solution.status == "diverged"
     assert np.all(np.isnan(solution.energies))
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import qbench
-from qbench.solvers.neural import states
+from qbench.solvers.neural import states, trial
 
 TINY = {"adam_steps": 30, "n_points": 64, "width": 16}
 
@@ -80,10 +80,9 @@ def test_trainable_energy_started_far_off_collapses_and_says_so():
     assert solution.info["norm_integral"][0] < 1e-2
 
 
-def test_collapse_to_zero_is_reported_as_failed():
+def test_collapse_to_zero_is_reported_as_failed(monkeypatch):
     """A residual-loss state whose integral of psi^2 ends near 0 is a failure, not a result."""
-    solver = qbench.solvers.get("pinn-fixed", adam_steps=1, n_points=64, width=16)
-    build = solver._network
+    build = trial.network_for
 
     def zero(*args):
         network = build(*args)
@@ -91,8 +90,10 @@ def test_collapse_to_zero_is_reported_as_failed():
         network.output.bias.data.zero_()
         return network
 
-    solver._network = zero
-    solution = solver.solve(qbench.problems.InfiniteWell(), 1)
+    monkeypatch.setattr(trial, "network_for", zero)
+    solution = qbench.solvers.get("pinn-fixed", adam_steps=1, n_points=64, width=16).solve(
+        qbench.problems.InfiniteWell(), 1
+    )
     assert solution.status == "failed" and "collapsed" in solution.message
     assert solution.state_status == ["failed"]
 

@@ -13,6 +13,7 @@ from qbench import report, runner, store
 from qbench.cases import Case
 from qbench.cli import main
 from qbench.executors import InProcess
+from qbench.report import dimensions, figures  # noqa: F401 - build imports both; its timing below is of drawing
 
 BASELINE = Path(__file__).resolve().parents[1] / "results" / "baseline"
 
@@ -106,6 +107,20 @@ def test_the_verdict_compares_each_family_with_the_classical_solvers_and_heatmap
     assert lines[1].startswith("- infinite_well: neural-variational: ")
     assert "the time spectral n_points=40 needs" in lines[1] or "never reaches" in lines[1]
     assert "| time to 1e-06" in verdict and "state 0 ok in" in markdown
+
+
+def test_the_wavefunction_axis_is_named_by_the_stored_line_in_every_d():
+    """One code path: the stored line names the x axis, also for a problem this process cannot build."""
+    run = store.load(BASELINE)
+    case = run.results[run.results["problem"] == "finite_well"].iloc[:1]
+    results = run.results[run.results["case_id"] == case["case_id"].iloc[0]]
+    samples = run.wavefunctions[run.wavefunctions["case_id"] == case["case_id"].iloc[0]]
+    figure = next(iter(figures.wavefunctions(results, samples).values()))
+    assert figure.axes[0].get_xlabel() == "x (length units)"  # 1D: the line is the whole domain
+    unbuildable = results.assign(problem="not-loaded-plugin-problem")
+    moved = samples.assign(line='{"axis":0,"point":[0.0,0.5625]}')
+    figure = next(iter(figures.wavefunctions(unbuildable, moved).values()))
+    assert figure.axes[0].get_xlabel() == "x0 (length units; x1 = 0.562)"
 
 
 def test_report_command_and_bad_format(tmp_path, capsys):

@@ -25,8 +25,6 @@ from ..base import Option, Solution, Solver
 if TYPE_CHECKING:
     import torch
 
-    from .trial import TrialFunction
-
 #: The network activations (their torch forms live in :mod:`.trial`).
 ACTIVATION_NAMES = ("tanh", "sin", "silu")
 #: How to install the optional extra of the peer solvers (DeepXDE).
@@ -131,14 +129,6 @@ class NeuralSolver(Solver):
 
     def _solve_with_threads(self, problem: Problem, n_states: int) -> Solution:
         raise NotImplementedError
-
-    def _network(self, problem: Problem, device: torch.device, dtype: torch.dtype) -> TrialFunction:
-        """A fresh trial function for ``problem`` from the options ``width``, ``depth``,
-        ``activation`` and ``kink_features`` (a seam: tests replace it to start a network at psi = 0)."""
-        from .trial import make_network
-
-        network = make_network(problem, self.width, self.depth, self.activation, self.kink_features)
-        return network.to(device=device, dtype=dtype)
 
 
 def training_info(

@@ -21,7 +21,7 @@ import torch
 from ... import progress
 from ...problems import Problem
 from ..base import Solution, Status
-from . import functionals
+from . import functionals, trial
 from .base import COLLAPSE_NORM, NeuralSolver, torch_setup
 from .rules import TrainingSet, box_level
 from .states import FineRule, StateSet, finish, ritz_galerkin
@@ -107,7 +107,7 @@ def _train(
 def _train_galerkin(solver: NeuralSolver, setting: dict, fine: FineRule, info: dict):
     """One network; its hidden layer is the basis, the output layer the exact Ritz vectors."""
     problem, device, dtype, n_states = (setting[key] for key in ("problem", "device", "dtype", "n_states"))
-    network = solver._network(problem, device, dtype)
+    network = trial.network_for(solver, problem, device, dtype)
     training_set = TrainingSet(problem, solver, setting["rng"], device, dtype)
 
     def objective():
@@ -164,7 +164,7 @@ def _train_deflated(solver: NeuralSolver, setting: dict, info: dict):
     networks: list[TrialFunction] = []
     energies, records, starts, held = [], [], [], []
     for k in range(n_states):
-        network = solver._network(problem, device, dtype)
+        network = trial.network_for(solver, problem, device, dtype)
         level = box_level(problem.box, k)
         overlap_weight = solver.overlap_weight
         if overlap_weight is None and solver.energy == "fixed":

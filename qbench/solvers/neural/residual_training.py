@@ -16,7 +16,7 @@ import torch
 from ... import progress
 from ...problems import Problem
 from ..base import Solution, Status
-from . import functionals
+from . import functionals, trial
 from .base import NeuralSolver, torch_setup
 from .rules import potential, training_rule
 from .states import FineRule, StateSet, finish
@@ -63,7 +63,7 @@ def solve(solver: NeuralSolver, problem: Problem, n_states: int) -> Solution:
     records: list[TrainingRecord] = []
     per_state = solver.warm_steps + solver.warm_lbfgs_iterations + solver.adam_steps + solver.lbfgs_iterations
     for k in range(n_states):
-        network = solver._network(problem, device, dtype)
+        network = trial.network_for(solver, problem, device, dtype)
         record = _train_state(solver, network, LowerStates(lower), x, w, v, k, n_states, per_state, start)
         records.append(record)
         networks.append(network)

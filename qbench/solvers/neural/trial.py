@@ -23,12 +23,12 @@ step than autograd, measured on the reference paper's presets).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
 from ...problems import Problem
-from .base import ACTIVATION_NAMES
 
 Values = list[torch.Tensor]  # [psi (n, m), grad (n, d, m), laplacian (n, m)], up to the order asked
 
@@ -59,9 +59,9 @@ def _silu(z: torch.Tensor, order: int) -> Values:
     return [z * sigmoid, first, spread * (2.0 + z * (1.0 - 2.0 * sigmoid))]
 
 
-#: Activation name -> ``f(z, order)``: f and its derivatives up to ``order`` (0-2).
+#: Activation name -> ``f(z, order)``: f and its derivatives up to ``order`` (0-2); the options
+#: read the names from :data:`.base.ACTIVATION_NAMES`, without torch (a test keeps them equal).
 ACTIVATIONS = {"tanh": _tanh, "sin": _sin, "silu": _silu}
-assert tuple(ACTIVATIONS) == ACTIVATION_NAMES  # the option check reads the names without torch
 
 
 def interface_circles(problem: Problem) -> list[tuple[tuple[float, ...], float]]:
@@ -323,6 +323,14 @@ def make_network(
     kinks = problem.axis_breakpoints if kink_features else tuple(() for _ in problem.box)
     circles = interface_circles(problem) if kink_features else []
     return TrialFunction(problem.box, kinks, circles, width, depth, activation)
+
+
+def network_for(solver: Any, problem: Problem, device: torch.device, dtype: torch.dtype) -> TrialFunction:
+    """A fresh trial function for ``problem`` from the solver's options ``width``, ``depth``,
+    ``activation`` and ``kink_features``, on ``device`` in ``dtype`` (the trainers look it up here
+    at each call, so a test may replace it, e.g. to start a network at psi = 0)."""
+    network = make_network(problem, solver.width, solver.depth, solver.activation, solver.kink_features)
+    return network.to(device=device, dtype=dtype)
 
 
 def uses_manual_gradient(network: TrialFunction) -> bool:
