@@ -15,8 +15,8 @@ from ..plugins import Registry, check_name_free, unknown_name_error
 from .base import FAMILIES, Option, Solution, Solver, Status
 from .deepxde import DeepXDE
 from .fd import FiniteDifference
-from .matslise import Pyslise
 from .pinn import NNGalerkin, PinnFixed, PinnTrainable, ResidualPinn
+from .pyslise import Pyslise
 from .shooting import Shooting
 from .spectral import Spectral
 

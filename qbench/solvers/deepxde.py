@@ -24,9 +24,9 @@ import torch
 
 from .. import progress
 from .._validation import check_choice, check_int, check_nonnegative_int, check_positive, check_positive_int
+from ..numerics.quadrature import domain_rule
+from ..numerics.signs import rising_signs
 from ..problems import Problem
-from ..problems.reference import rising_signs
-from ..quadrature import domain_rule
 from .base import Option, Solution, Status
 from .pinn import objectives
 from .pinn.runtime import (

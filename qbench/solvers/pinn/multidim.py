@@ -27,8 +27,8 @@ import torch
 from scipy.stats import qmc
 from torch import nn
 
+from ...numerics.quadrature import tensor_rule
 from ...problems import Problem
-from ...quadrature import tensor_rule
 from .network import ACTIVATIONS
 from .objectives import GAUSS_ORDER
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ...numerics.quadrature import domain_rule
 from ...problems import Problem
-from ...quadrature import domain_rule
 
 GAUSS_ORDER = 8
 # Node counting skips values of |psi| below this fraction of max |psi|, so it counts the lobes

@@ -17,8 +17,8 @@ import torch
 
 from ... import progress
 from ..._validation import check_choice, check_int, check_nonnegative_int, check_positive, check_positive_int
+from ...numerics.quadrature import domain_rule
 from ...problems import Problem
-from ...quadrature import domain_rule
 from ..base import Option, Solution, Status
 from . import objectives
 from .network import ACTIVATIONS, TrialFunction

@@ -19,9 +19,9 @@ from ..._validation import (
     check_positive_int,
     check_real,
 )
+from ...numerics.bounds import energy_upper_bound
+from ...numerics.quadrature import domain_rule
 from ...problems import Problem
-from ...quadrature import domain_rule
-from ...sturm import energy_upper_bound
 from ..base import Option, Solution, Status
 from . import objectives
 from .network import ACTIVATIONS, TrialFunction
