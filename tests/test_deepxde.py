@@ -57,7 +57,7 @@ def test_runs_and_is_graded_on_the_infinite_well(capfd):
     psi = solution.wavefunctions(x)
     assert psi.shape == (2, 201) and psi[:, 0] == pytest.approx([0.0, 0.0], abs=1e-12)
     assert np.all(psi[:, 20] > 0)  # each state rises from the left wall
-    nodes, weights = qbench.quadrature.domain_rule(problem.domain, problem.breakpoints)
+    nodes, weights = qbench.numerics.quadrature.domain_rule(problem.domain, problem.breakpoints)
     assert (solution.wavefunctions(nodes) ** 2) @ weights == pytest.approx([1.0, 1.0], rel=1e-10)
 
 

@@ -190,7 +190,7 @@ def test_deflation_trains_one_network_per_state():
     )
     assert len(solution.info["steps"]) == 2
     assert {row["state"] for row in solution.info["history"]} == {0, 1}
-    nodes, weights = qbench.quadrature.domain_rule(problem.domain, problem.breakpoints)
+    nodes, weights = qbench.numerics.quadrature.domain_rule(problem.domain, problem.breakpoints)
     psi = solution.wavefunctions(nodes)
     assert abs((psi[0] * psi[1]) @ weights) < 0.2  # the penalty keeps state 1 away from state 0
     assert solution.energies[1] > 2 * solution.energies[0]

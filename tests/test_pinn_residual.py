@@ -66,7 +66,7 @@ def test_excited_states_each_have_their_own_status_and_nodes():
     assert solution.info["node_count"] == [0, 1, 2]
     np.testing.assert_allclose(solution.energies, exact, rtol=1e-5)
     # The states are orthogonal: lower states are projected out exactly.
-    x, w = qbench.quadrature.domain_rule(problem.domain, (), n_points=2048)
+    x, w = qbench.numerics.quadrature.domain_rule(problem.domain, (), n_points=2048)
     psi = solution.wavefunctions(x)
     np.testing.assert_allclose((psi * w) @ psi.T, np.eye(3), atol=1e-6)
 

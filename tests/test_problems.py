@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from qbench.numerics.quadrature import domain_rule, panel_edges
 from qbench.problems import (
     FiniteBarrier,
     FiniteWell,
@@ -16,7 +17,6 @@ from qbench.problems import (
     get,
     parameters,
 )
-from qbench.quadrature import domain_rule, panel_edges
 
 CANONICAL = ("infinite_well", "finite_well", "finite_barrier")
 

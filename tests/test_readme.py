@@ -34,4 +34,3 @@ def test_links_lead_to_files_in_the_repository():
     assert local, "the README links to its documentation"
     for link in local:
         assert (README.parent / link).exists(), link
-

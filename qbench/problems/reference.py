@@ -38,4 +38,3 @@ class Reference:
         """
         x = np.atleast_1d(np.asarray(x, dtype=float))
         return self._evaluate(x)
-

@@ -16,7 +16,7 @@ from ..numerics.quadrature import panel_edges
 from ..numerics.signs import rising_signs
 from ..problems import Problem
 from .base import Option, Solution, Solver, Status
-from .nodal import MultilinearStates, SplineStates
+from .nodal import interpolant
 
 MIN_POINTS_PER_STATE = 4
 #: The most unknowns of one matrix (the bisected grid's for order 4). A 3D grid costs about
@@ -112,21 +112,20 @@ class FiniteDifference(Solver):
             "order": self.order,
             "eigensolver": choose(self.eigensolver, problem.dim, largest.n_unknowns),
         }
-        # The one choice d makes: a spline along a single axis, the multilinear interpolant above.
-        interpolant = SplineStates if grid.dim == 1 else MultilinearStates
+        states_class = interpolant(grid)  # a spline in 1D, multilinear above
         try:
             energies, nodal = _second_order(problem, grid, n_states, info)
             if self.order == 4:
                 fine_energies, fine_nodal = _second_order(problem, largest, n_states, info)
                 energies = (4.0 * fine_energies - energies) / 3.0
-                if interpolant.order > 2:  # worth extrapolating the nodal values too
+                if states_class.order > 2:  # worth extrapolating the nodal values too
                     coarse_nodes = (slice(None),) + (slice(None, None, 2),) * grid.dim
                     nodal = (4.0 * fine_nodal[coarse_nodes] - nodal) / 3.0
                 else:
                     grid, nodal = largest, fine_nodal
         except (ArpackError, ArpackNoConvergence, np.linalg.LinAlgError, _NotConverged) as exc:
             return _failed(n_states, info, exc)
-        return Solution(energies, interpolant.from_nodal(problem.potential, grid, energies, nodal), info)
+        return Solution(energies, states_class(grid, nodal, problem.potential, energies), info)
 
 
 def _second_order(

@@ -26,9 +26,11 @@ from collections.abc import Callable
 import numpy as np
 from scipy.interpolate import CubicSpline, RegularGridInterpolator
 
-from ..numerics.grids import PiecewiseGrid, TensorGrid
+from ..numerics.grids import TensorGrid
 from ..numerics.quadrature import gauss_legendre_rule
 from ..numerics.signs import rising_signs
+
+Potential = Callable[[np.ndarray], np.ndarray]
 
 
 class SplineStates:
@@ -36,14 +38,14 @@ class SplineStates:
 
     Parameters
     ----------
-    potential
-        V along the axis: positions ``(m,)`` to values ``(m,)``; supplies the spline end conditions.
     grid
-        The nodes, walls included.
+        A one-axis grid; its nodes, walls included, are the interpolation nodes.
+    values
+        Nodal values, shape ``(n_states, *grid.node_shape)``, zero at the walls.
+    potential
+        V at points of shape ``(m, 1)``; supplies the spline end conditions.
     energies
         Eigenvalue of each state, shape ``(n_states,)``.
-    values
-        Nodal values, shape ``(n_states, len(grid.nodes))``, zero at the walls.
 
     The states are normalized to unit L2 norm (integrals of the spline squared are exact with
     4 Gauss points per interval) and signed to rise from the left wall
@@ -53,20 +55,17 @@ class SplineStates:
     #: Order of accuracy of the interpolant: nodal values extrapolated to fourth order keep it.
     order = 4
 
-    def __init__(
-        self,
-        potential: Callable[[np.ndarray], np.ndarray],
-        grid: PiecewiseGrid,
-        energies: np.ndarray,
-        values: np.ndarray,
-    ):
+    def __init__(self, grid: TensorGrid, values: np.ndarray, potential: Potential, energies: np.ndarray):
+        if grid.dim != 1:
+            raise ValueError(f"a spline interpolates along one axis, got a {grid.dim}D grid")
+        (grid,) = grid.axes
         self.interval = (grid.nodes[0], grid.nodes[-1])
         self.piece_edges = grid.edges
         energies = np.asarray(energies, dtype=float)
         values = np.asarray(values, dtype=float)
         self._splines = []
         for (first, last), x in zip(grid.pieces, grid.one_sided_nodes()):
-            v = np.asarray(potential(x), dtype=float)
+            v = np.asarray(potential(x[:, None]), dtype=float)
             y = values[:, first : last + 1].T
             start = (v[0] - energies) * y[0]
             end = (v[-1] - energies) * y[-1]
@@ -76,19 +75,6 @@ class SplineStates:
         nodes, weights = gauss_legendre_rule(grid.nodes, 1, order=4)
         norms = np.sqrt((self._raw(nodes) ** 2) @ weights)
         self._scale = rising_signs(values) / norms
-
-    @classmethod
-    def from_nodal(
-        cls,
-        potential: Callable[[np.ndarray], np.ndarray],
-        grid: TensorGrid,
-        energies: np.ndarray,
-        values: np.ndarray,
-    ) -> SplineStates:
-        """The states of a one-axis tensor grid; ``potential`` takes points ``(n, 1)``."""
-        if grid.dim != 1:
-            raise ValueError(f"a spline interpolates along one axis, got a {grid.dim}D grid")
-        return cls(lambda x: potential(x[:, None]), grid.axes[0], energies, values)
 
     def _raw(self, x: np.ndarray) -> np.ndarray:
         out = np.zeros((self._splines[0].c.shape[-1], len(x)))
@@ -136,6 +122,8 @@ class MultilinearStates:
         The grid; its nodes (walls included) are the interpolation nodes.
     values
         Nodal values, shape ``(n_states, *grid.node_shape)``, zero on the walls.
+    potential, energies
+        Not needed (the constructor takes what :class:`SplineStates`'s takes).
 
     Outside the box every state is 0. Each is normalized to unit L2 norm
     (:func:`interpolant_norms`); the sign is the caller's.
@@ -144,7 +132,13 @@ class MultilinearStates:
     #: Order of accuracy of the interpolant: extrapolating nodal values would buy nothing.
     order = 2
 
-    def __init__(self, grid: TensorGrid, values: np.ndarray):
+    def __init__(
+        self,
+        grid: TensorGrid,
+        values: np.ndarray,
+        potential: Potential | None = None,
+        energies: np.ndarray | None = None,
+    ):
         values = np.asarray(values, dtype=float)
         if values.shape[1:] != grid.node_shape:
             raise ValueError(f"values must have shape (n_states, *{grid.node_shape}), got {values.shape}")
@@ -159,18 +153,14 @@ class MultilinearStates:
             fill_value=0.0,
         )
 
-    @classmethod
-    def from_nodal(
-        cls,
-        potential: Callable[[np.ndarray], np.ndarray],
-        grid: TensorGrid,
-        energies: np.ndarray,
-        values: np.ndarray,
-    ) -> MultilinearStates:
-        """The states of a tensor grid (``potential`` and ``energies`` are not needed: same
-        signature as :meth:`SplineStates.from_nodal`)."""
-        return cls(grid, values)
-
     def __call__(self, points: np.ndarray) -> np.ndarray:
         points = np.asarray(points, dtype=float).reshape(-1, self.dim)
         return np.asarray(self._interpolant(points)).reshape(len(points), self.n_states).T
+
+
+def interpolant(grid: TensorGrid) -> type[SplineStates] | type[MultilinearStates]:
+    """The interpolant of nodal values on ``grid``: a spline along a single axis, multilinear above.
+
+    This is where the dimension picks a method for fd's states (the class docstrings say why).
+    """
+    return SplineStates if grid.dim == 1 else MultilinearStates

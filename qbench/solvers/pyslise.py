@@ -42,7 +42,7 @@ class Pyslise(Solver):
     so it cannot skip one. The problem's breakpoints are always passed as
     ``jumps``: without them a sector straddles the jump, and pyslise is off
     by about 1e-5 while its own error estimate still claims about 1e-11
-    (``tests/test_matslise.py`` shows it). Walls are
+    (``tests/test_pyslise.py`` shows it). Walls are
     Dirichlet, (psi, psi') = (0, 1) at both ends. pyslise's own error
     estimate of each eigenvalue is recorded in ``info["error_estimate"]``.
 

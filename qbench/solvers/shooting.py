@@ -9,7 +9,7 @@ from scipy.optimize import brentq
 
 from .._validation import check_real
 from ..numerics.bounds import energy_upper_bound
-from ..numerics.grids import PiecewiseGrid, build_grid
+from ..numerics.grids import PiecewiseGrid, TensorGrid, build_grid
 from ..numerics.quadrature import panel_edges
 from ..numerics.sturm import isolate_state
 from ..problems import Problem
@@ -235,9 +235,7 @@ class Shooting(Solver):
         nodes = int(np.count_nonzero(np.diff(np.signbit(values[1:-1]))))
         if nodes != n:
             failure = f"state {n}: eigenfunction has {nodes} nodes, expected {n}"
-        state = SplineStates(
-            lambda x: _potential_along(problem, x), fine.grid, np.array([e_fine]), values[None, :]
-        )
+        state = SplineStates(TensorGrid((fine.grid,)), values[None, :], problem.potential, np.array([e_fine]))
         details = {
             "steps": fine.grid.n_intervals,
             "function_evaluations": evaluations,
