@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import metrics, problems, solvers
+# plugins: installs the entry-point loading into the registries (it runs at their first read).
+from . import metrics, plugins, problems, solvers
 
 try:
     __version__ = version("qbench")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "metrics", "problems", "solvers"]
+__all__ = ["__version__", "metrics", "plugins", "problems", "solvers"]

@@ -80,7 +80,7 @@ class Case:
             or a problem the solver cannot take (``Solver.check_problem``).
         """
         options = dict(solver_options or {})
-        built_problem = problems.get(problem, **dict(problem_params or {}))
+        built_problem = _problem_for(problem, dict(problem_params or {}))
         built_solver = solvers.get(solver, **options)
         takes_seed = solver_takes(solver, "seed")
         if seed is not None and not takes_seed:
@@ -107,7 +107,8 @@ class Case:
     @property
     def case_id(self) -> str:
         """Stable 12-hex-digit id of the computation (not of the timeout)."""
-        identity = {k: v for k, v in self.to_dict().items() if k != "timeout_s"}
+        # The fields themselves, not to_dict(): asdict's deep copy was most of a suite's load time.
+        identity = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "timeout_s"}
         return hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:12]
 
     def build(self) -> tuple[Problem, Solver]:
@@ -137,9 +138,35 @@ class Case:
         return f"{self.problem} / {self.solver}{seed}"
 
 
-@functools.lru_cache(maxsize=128)
 def _shared_problem(name: str, params_json: str) -> Problem:
+    """The problem ``name`` with these parameters, built once per registered class and parameters.
+
+    Keyed by the class too: one registered anew under the name (a plugin loaded again) is built anew.
+    """
+    cls = problems.PROBLEMS.get(name) if isinstance(name, str) else None
+    return _cached_problem(cls, name, params_json)
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_problem(cls: type[Problem] | None, name: str, params_json: str) -> Problem:
     return problems.get(name, **json.loads(params_json))
+
+
+def _problem_for(name: str, params: dict[str, Any]) -> Problem:
+    """The shared problem (:func:`_shared_problem`) for ``params`` as given.
+
+    A suite names the same few problems in many cases, and validating a case computes the
+    problem's reference (``check_states``): sharing it computes each reference once. Parameters
+    that do not survive JSON unchanged (a callable, an array, a tuple) get a problem of their
+    own, built from exactly what was given.
+    """
+    try:
+        key = canonical_json(params)
+    except (TypeError, ValueError):
+        key = None
+    if key is None or json.loads(key) != params:
+        return problems.get(name, **params)
+    return _shared_problem(name, key)
 
 
 def _jsonable(mapping: dict[str, Any]) -> dict[str, Any]:

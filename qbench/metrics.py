@@ -1,9 +1,9 @@
 """Grading a solution against the exact reference (docs/results.md).
 
 Solvers never grade themselves; the harness calls these. Every integral uses the
-problem's own rule (:meth:`Problem.quadrature_rule`): Gauss-Legendre panels
-ending at the breakpoints in 1D (4096 nodes), a tensor rule (or one that follows
-a curved interface) in d dimensions.
+problem's own rule (:meth:`Problem.quadrature_rule`): tensor Gauss-Legendre panels
+ending at the axis breakpoints (4096 nodes in 1D), or a rule that follows a curved
+interface.
 
 In d >= 2 dimensions levels are often degenerate, and any orthonormal basis of a
 degenerate level is a correct answer. So a state is graded against its *level*
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -111,7 +112,7 @@ class ExactLevels:
     Attributes
     ----------
     nodes, weights
-        The rule (nodes ``(n,)`` in 1D, ``(n, d)`` in d dimensions).
+        The rule (nodes ``(n, d)``, weights ``(n,)``).
     values
         The exact states at the nodes, ``(n_states, n)``.
     groups
@@ -185,8 +186,8 @@ def grade_wavefunctions(
 ) -> WavefunctionGrades:
     """Grade every state's wavefunction against its exact level on ``problem.quadrature_rule``.
 
-    In d >= 2 dimensions the states are first put in ascending order of energy
-    (:func:`sorted_by_energy`), so the results are in that order.
+    The states are first put in ascending order of energy (:func:`sorted_by_energy`), so the
+    results are in that order.
 
     Parameters
     ----------
@@ -315,28 +316,26 @@ def _exact_levels(problem: Problem, n_states: int, n_points: int | None) -> Exac
 LINE_OFFSET = 0.0625
 
 
-def sample_line(problem: Problem, n_points: int) -> tuple[np.ndarray, np.ndarray, dict | None]:
-    """Where the report samples wavefunctions: the whole domain in 1D, a line in d dimensions.
+def sample_line(problem: Problem, n_points: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Where the report samples wavefunctions: a line parallel to axis 0, from wall to wall.
+
+    The line runs through the point whose coordinate 0 is the box centre's and whose other
+    coordinates sit ``LINE_OFFSET`` of each side's width off the box centre (the centre lines are
+    nodal lines of every state odd in another axis of a symmetric box). In 1D there is no other
+    coordinate: the line is the whole domain.
 
     Returns
     -------
     x : numpy.ndarray
-        ``n_points`` uniform coordinates: in 1D the positions from wall to wall; in d >= 2 the
-        coordinate along axis 0 of the line parallel to axis 0 through the point whose other
-        coordinates sit ``LINE_OFFSET`` of each side's width off the box centre (the centre lines
-        are nodal lines of every state odd in another axis of a symmetric box).
+        ``n_points`` uniform coordinates along axis 0, from wall to wall.
     points : numpy.ndarray
-        The points to evaluate at: ``x`` in 1D, ``(n_points, d)`` in d dimensions.
-    line : dict or None
-        ``None`` in 1D; else ``{"axis": 0, "point": point}``, the line ``point + t e_0``.
+        The points to evaluate at, ``(n_points, d)``: ``point`` with coordinate 0 replaced by ``x``.
+    line : dict
+        ``{"axis": 0, "point": point}``, the line ``point + t e_0`` (``point`` a list of d floats).
     """
-    if problem.dim == 1:
-        x = np.linspace(*problem.domain, n_points)
-        return x, x, None
-    lo, hi = problem.box[0]
+    (lo, hi), *others = problem.box
     x = np.linspace(lo, hi, n_points)
-    point = [0.5 * (a + b) + LINE_OFFSET * (b - a) for a, b in problem.box]
-    point[0] = 0.5 * (lo + hi)
-    points = np.tile(np.asarray(point, dtype=float), (n_points, 1))
+    point = [float(0.5 * (lo + hi))] + [float(0.5 * (a + b) + LINE_OFFSET * (b - a)) for a, b in others]
+    points = np.tile(np.asarray(point), (n_points, 1))
     points[:, 0] = x
     return x, points, {"axis": 0, "point": point}

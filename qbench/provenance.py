@@ -77,35 +77,40 @@ def git_state(path: Path | None = None) -> dict[str, Any]:
 
 
 def environment() -> dict[str, Any]:
-    """Versions, machine, GPU and determinism settings of this process."""
-    import torch  # imported here so that reading a stored run never needs torch's start-up time
+    """Versions, machine, GPU and determinism settings of this process.
 
-    cuda = torch.cuda.is_available()
+    torch is inspected only if something in this process imported it already
+    (``torch_loaded``): importing it here would cost its start-up time in commands
+    that never train (``reproduce`` compares fingerprints, a run's client may hand
+    every case to workers). Without it, ``torch_build`` is the installed
+    distribution's version (the same string), and the fields only a live torch
+    knows (GPU, threads, deterministic flags) are ``None``: not inspected.
+    """
+    torch = sys.modules.get("torch")
     try:
         available_cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         available_cores = os.cpu_count()
+    packages = {name: _package_version(name) for name in _PACKAGES}
     return {
         "qbench_version": __version__,
         "git": git_state(),
         "python": sys.version.split()[0],
         "python_implementation": platform.python_implementation(),
         "platform": platform.platform(),
-        "packages": {name: _package_version(name) for name in _PACKAGES},
-        "torch_build": torch.__version__,
+        "packages": packages,
+        "torch_build": torch.__version__ if torch is not None else packages["torch"],
+        "torch_loaded": torch is not None,
         "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "cpu_count_available": available_cores,
-        "gpu": {
-            "available": cuda,
-            "name": torch.cuda.get_device_name(0) if cuda else None,
-            "cuda_version": torch.version.cuda,
-            "count": torch.cuda.device_count() if cuda else 0,
-        },
+        "gpu": _gpu(torch),
         "determinism": {
-            "torch_deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
-            "cudnn_deterministic": torch.backends.cudnn.deterministic,
-            "torch_threads": torch.get_num_threads(),
+            "torch_deterministic_algorithms": (
+                torch.are_deterministic_algorithms_enabled() if torch is not None else None
+            ),
+            "cudnn_deterministic": torch.backends.cudnn.deterministic if torch is not None else None,
+            "torch_threads": torch.get_num_threads() if torch is not None else None,
             "blas_threads_per_case": BLAS_THREADS,
             "environment": {name: os.environ.get(name) for name in _ENVIRONMENT},
             "note": "PINN solvers seed torch, numpy and random from the case seed and train on "
@@ -114,6 +119,19 @@ def environment() -> dict[str, Any]:
         },
         "cpu_memory_measure": CPU_MEASURE,
         "gpu_memory_measure": "torch.cuda.max_memory_allocated per case (NaN when the case ran on CPU)",
+    }
+
+
+def _gpu(torch: Any) -> dict[str, Any]:
+    """The GPU torch sees; every field ``None`` (not inspected) when torch is not loaded."""
+    if torch is None:
+        return {"available": None, "name": None, "cuda_version": None, "count": None}
+    cuda = torch.cuda.is_available()
+    return {
+        "available": cuda,
+        "name": torch.cuda.get_device_name(0) if cuda else None,
+        "cuda_version": torch.version.cuda,
+        "count": torch.cuda.device_count() if cuda else 0,
     }
 
 

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .cases import Case
+from .cases import Case, canonical_json
 
 PROVENANCE = "provenance.json"
 LOCK = ".writer.lock"
@@ -90,8 +90,9 @@ EXTRA_COLUMNS = (
     "solver_info",
 )
 HISTORY_COLUMNS = ("run_id", "case_id", "state", "step", "phase", "loss", "energy", "time_s")
-#: ``line`` is ``""`` for a 1D problem (``x`` runs wall to wall); in d dimensions the JSON
-#: ``{"axis": 0, "point": [...]}``: the samples lie on ``point + t e_0``, and ``x`` is their coordinate 0.
+#: ``line`` is the JSON ``{"axis": 0, "point": [...]}`` in every d: the samples lie on
+#: ``point + t e_0``, and ``x`` is their coordinate 0 (in 1D the whole domain; older runs wrote ``""``
+#: there, which reads as today's line, :func:`_upgrade_samples`).
 WAVEFUNCTION_COLUMNS = ("run_id", "case_id", "state", "x", "psi", "psi_ref", "line")
 WAVEFUNCTIONS = "wavefunctions"
 
@@ -456,7 +457,7 @@ def assemble(path: Path, provenance: dict[str, Any]) -> RunData:
         },
         columns=list(WAVEFUNCTION_COLUMNS),
     )
-    return RunData(results, histories, provenance, Path(path), wavefunctions)
+    return RunData(results, histories, provenance, Path(path), _upgrade_samples(wavefunctions))
 
 
 #: Columns that older runs lack; a row or table that has them all needs no upgrade.
@@ -517,9 +518,22 @@ def _upgrade_table(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def _upgrade_samples(samples: pd.DataFrame) -> pd.DataFrame:
-    """Wavefunction samples of an older run (1D only, no ``line`` column) in today's columns."""
+    """Wavefunction samples of an older run in today's columns.
+
+    Older runs had no ``line`` column, then ``line == ""`` for a 1D problem, whose samples ran
+    from wall to wall: the line ``{"axis": 0, "point": [centre]}`` that qbench writes today, the
+    centre read off the samples' own ``x`` (its first and last values are the walls).
+    """
     if "line" not in samples.columns:
         samples = samples.assign(line="")
+    old = samples["line"].eq("").to_numpy()
+    if not old.any():
+        return samples
+    samples = samples.copy()
+    each = samples.loc[old].groupby(["case_id", "state"], sort=False)["x"]
+    centre = 0.5 * (each.transform("min") + each.transform("max"))
+    lines = {c: canonical_json({"axis": 0, "point": [float(c)]}) for c in centre.unique()}
+    samples.loc[old, "line"] = centre.map(lines)
     return samples
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
 
-from qbench.cases import Case
+from qbench.cases import Case, canonical_json
 
 
 def test_resolve_spells_out_every_parameter_and_option():
@@ -60,3 +61,10 @@ def test_json_round_trip_rebuilds_the_same_case():
 def test_bad_cases_fail_at_construction(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Case.resolve(**kwargs)
+
+
+def test_case_id_is_the_sha256_of_the_canonical_json_of_everything_but_the_timeout():
+    case = Case.resolve("finite_well", "fd", {"V0": 30.0}, {"n_points": 300}, n_states=2, timeout_s=7)
+    identity = {k: v for k, v in case.to_dict().items() if k != "timeout_s"}
+    expected = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:12]
+    assert case.case_id == expected and len(expected) == 12

@@ -61,3 +61,9 @@ def test_kronig_penney_chain_layout_and_its_close_levels():
 def test_bad_parameters_name_themselves(build, match):
     with pytest.raises(ValueError, match=match):
         build()
+
+
+@pytest.mark.parametrize("widths", [{"well_width": 1e300}, {"barrier_width": 1e300}, {"well_width": 1e-20}])
+def test_a_chain_whose_pieces_vanish_in_floating_point_is_refused_naming_the_widths(widths):
+    with pytest.raises(ValueError, match=r"well_width=.* and barrier_width=.* cannot be told apart"):
+        KronigPenney(**widths)

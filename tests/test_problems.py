@@ -7,12 +7,14 @@ import math
 import numpy as np
 import pytest
 
+import qbench
 from qbench.numerics.quadrature import domain_rule, panel_edges
 from qbench.problems import (
     FiniteBarrier,
     FiniteWell,
     InfiniteWell,
     PiecewiseConstant,
+    Reference,
     available,
     get,
     parameters,
@@ -472,3 +474,41 @@ def test_get_requires_parameters_without_defaults():
 def test_get_validates_override_values():
     with pytest.raises(ValueError, match="V0"):
         get("finite_well", V0=-5.0)
+
+
+def test_a_problem_written_for_the_1d_only_contract_is_adapted_with_a_deprecation_warning():
+    """A plugin class with ``domain``, ``breakpoints`` and ``potential(x)`` of flat positions keeps
+    working under the points contract: it gets ``box``/``axis_breakpoints``, and its potential and
+    reference take ``(n, 1)`` points."""
+    with pytest.warns(DeprecationWarning, match="1D-only contract"):
+
+        class OldShifted(qbench.problems.Problem):
+            name = "old_shifted"
+
+            domain = property(lambda self: (0.0, 2.0))
+            breakpoints = property(lambda self: (0.5,))
+            params = property(lambda self: {})
+
+            def potential(self, x):
+                assert x.ndim == 1  # the legacy class sees flat positions
+                return np.where(x < 0.5, 0.0, 3.0)
+
+            def _compute_reference(self, n_states):
+                k = np.arange(1, n_states + 1) * np.pi / 2.0
+                return Reference(k**2, lambda x: np.sin(np.outer(k, x)) * (x.ndim == 1))
+
+    problem = OldShifted()
+    assert problem.box == ((0.0, 2.0),) and problem.axis_breakpoints == ((0.5,),) and problem.dim == 1
+    np.testing.assert_array_equal(problem.potential(np.array([[0.25], [1.0]])), [0.0, 3.0])
+    values = problem.reference(2).wavefunctions(np.array([[0.5], [1.0]]))
+    np.testing.assert_allclose(values, np.sin(np.outer([np.pi / 2, np.pi], [0.5, 1.0])), atol=1e-15)
+
+
+def test_domain_and_breakpoints_are_the_one_dimensional_views_and_refuse_d_above_one():
+    well = FiniteWell()
+    assert well.domain == well.box[0] and well.breakpoints == well.axis_breakpoints[0] == (-1.0, 1.0)
+    square = qbench.problems.get("separable", parts=["finite_well", "infinite_well"])
+    with pytest.raises(ValueError, match=r"2-dimensional: use box \(.*\), not domain"):
+        _ = square.domain
+    with pytest.raises(ValueError, match="2-dimensional: use axis_breakpoints, not breakpoints"):
+        _ = square.breakpoints

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import subprocess
 
 import pytest
+from fresh import run_python
 
 from qbench.provenance import environment, fingerprint, git_state
 
@@ -46,3 +49,32 @@ def test_environment_names_versions_machine_and_determinism():
     assert env["packages"]["numpy"] and env["cpu_count"] >= 1 and env["cpu_model"]
     assert set(fingerprint(env)) == {"torch", "numpy", "cpu_model"}
     assert "torch_threads" in env["determinism"]
+
+
+def _environment_in_fresh_process(setup: str) -> dict:
+    """``environment()`` in a new interpreter after ``setup`` (which may import torch; nothing else does)."""
+    code = f"import json\n{setup}\nfrom qbench import provenance\nprint(json.dumps(provenance.environment()))"
+    return json.loads(run_python(code).stdout)
+
+
+def test_environment_leaves_torch_alone_when_nothing_imported_it():
+    env = _environment_in_fresh_process("")
+    assert env["torch_loaded"] is False
+    # The installed distribution's version, so fingerprints of runs recorded with torch loaded still match.
+    assert env["torch_build"] == env["packages"]["torch"] == importlib.metadata.version("torch")
+    assert env["gpu"] == {"available": None, "name": None, "cuda_version": None, "count": None}
+    assert env["determinism"]["torch_threads"] is None
+    assert env["determinism"]["torch_deterministic_algorithms"] is None
+
+
+def test_environment_inspects_torch_once_it_is_loaded():
+    import torch
+
+    env = _environment_in_fresh_process("import torch\ntorch.set_num_threads(3)")
+    assert env["torch_loaded"] is True
+    assert env["torch_build"] == torch.__version__
+    assert env["determinism"]["torch_threads"] == 3
+    assert env["determinism"]["torch_deterministic_algorithms"] is False
+    assert isinstance(env["gpu"]["available"], bool) and env["gpu"]["count"] >= 0
+    same = _environment_in_fresh_process("")
+    assert fingerprint(env) == fingerprint(same)  # loaded or not, the same machine fingerprints alike

@@ -75,3 +75,35 @@ def test_a_user_solver_plugs_in_by_subclassing_and_registering():
 def test_register_rejects_non_solvers():
     with pytest.raises(TypeError):
         qbench.solvers.register(object)
+
+
+def test_a_solver_written_for_the_1d_only_contract_gets_flat_positions_and_a_deprecation_warning():
+    """A plugin solver (defined outside qbench, 1D only, no ``takes_points``) whose wavefunctions
+    take flat positions keeps working: ``solve`` hands its ``evaluate`` ``points[:, 0]``."""
+    import types
+
+    module = types.ModuleType("old_plugin")
+    code = """
+import numpy as np
+from qbench.solvers import Solution, Solver
+
+
+class OldBox(Solver):
+    name = "old-box"
+
+    def _solve(self, problem, n_states):
+        (x0, x1), = problem.box
+        k = np.arange(1, n_states + 1) * np.pi / (x1 - x0)
+
+        def evaluate(x):
+            assert x.ndim == 1  # flat positions, as the 1D-only contract promised
+            return np.sqrt(2 / (x1 - x0)) * np.sin(np.outer(k, x - x0))
+
+        return Solution(k**2, evaluate)
+"""
+    with pytest.warns(DeprecationWarning, match="1D-only contract"):
+        exec(compile(code, "old_plugin.py", "exec"), module.__dict__)
+    solution = module.OldBox().solve(qbench.problems.InfiniteWell(), 2)
+    x = np.array([0.25, 0.5])
+    np.testing.assert_allclose(solution.wavefunctions(x[:, None]), solution.wavefunctions(x))
+    np.testing.assert_allclose(solution.wavefunctions(x)[0], np.sqrt(2) * np.sin(np.pi * x), rtol=1e-14)

@@ -59,7 +59,8 @@ def test_run_directory_layout_and_schema(finished_run):
     assert {"case_status", "case_message", "cpu_mem_increase_mb", "peak_rss_mb"} <= set(data.results.columns)
     assert data.results["dim"].tolist() == [1] * 4 and data.results["group"].tolist() == [0, 1] * 2
     assert data.results["dim"].dtype == "int64" and data.results["subspace_sine"].dtype == "float64"
-    assert set(data.wavefunctions["line"]) == {""}  # 1D samples run wall to wall
+    # 1D samples run wall to wall: the line along axis 0 through the centre, as in every d.
+    assert set(data.wavefunctions["line"]) == {'{"axis":0,"point":[0.5]}', '{"axis":0,"point":[0.0]}'}
 
 
 def test_parquet_csv_and_case_records_agree_bit_for_bit(finished_run):
@@ -146,7 +147,8 @@ def test_missing_runs_and_directories_without_provenance(tmp_path):
 
 def test_a_run_of_an_older_qbench_loads_in_todays_columns(finished_run, tmp_path):
     """Older runs: no family, one status per case, the absolute peak RSS as peak_cpu_mem_mb, no
-    reference, no dim, group or subspace sine (1D only), no line in the wavefunction samples."""
+    reference, no dim, group or subspace sine (1D only), no line in the wavefunction samples (or,
+    later, ``""`` for a 1D problem): it reads as today's line."""
     old = tmp_path / "old"
     old.mkdir()
     (old / "cases").mkdir()
@@ -157,15 +159,20 @@ def test_a_run_of_an_older_qbench_loads_in_todays_columns(finished_run, tmp_path
             row["peak_cpu_mem_mb"] = row.pop("peak_rss_mb")
             for column in ("family", "case_status", "case_message", "cpu_mem_increase_mb", *NEWER):
                 row.pop(column)
-        for entry in record["wavefunctions"]:
-            entry.pop("line")
+        for k, entry in enumerate(record["wavefunctions"]):
+            if k % 2:
+                entry.pop("line")
+            else:
+                entry["line"] = ""
         (old / "cases" / file.name).write_text(json.dumps(record))
     RunDirectory.open(old).write_tables()
     new, upgraded = store.load(finished_run).results, store.load(old).results
     assert list(upgraded.columns[: len(SCHEMA)]) == list(SCHEMA)
     assert upgraded["dim"].tolist() == [1] * 4 and upgraded["group"].tolist() == upgraded["state"].tolist()
     assert upgraded["subspace_sine"].isna().all() and upgraded["reference"].eq("exact").all()
-    assert set(store.load(old).wavefunctions["line"]) == {""}
+    lines = store.load(finished_run).wavefunctions["line"].tolist()
+    for upgrade in (store.load(old), store.assemble(old, store.load(old).provenance)):  # Parquet, records
+        assert upgrade.wavefunctions["line"].tolist() == lines
     assert upgraded["family"].tolist() == new["family"].tolist()
     assert upgraded["case_status"].tolist() == upgraded["status"].tolist()
     assert upgraded["peak_rss_mb"].tolist() == new["peak_rss_mb"].tolist()

@@ -64,6 +64,9 @@ class DenseFD(Solver):
 
     name = "dense-fd"
     family = "classical"
+    # Its wavefunctions take points of shape (n, 1); without this line a 1D-only plugin solver is
+    # taken for one written before d > 1 existed, and handed flat positions.
+    takes_points = True
     options = {"n_points": Option(400, check_n_points, "interior grid points, 3 .. 4000")}
 
     def check_problem(self, problem: Problem, n_states: int) -> None:
@@ -71,7 +74,8 @@ class DenseFD(Solver):
             raise ValueError(f"n_states={n_states} needs n_points >= {n_states}, got {self.n_points}")
 
     def _solve(self, problem: Problem, n_states: int) -> Solution:
-        x = np.linspace(*problem.domain, self.n_points + 2)
+        # A 1D solver (dimensions defaults to (1,)): the box has one axis.
+        x = np.linspace(*problem.box[0], self.n_points + 2)
         h = x[1] - x[0]
         diagonal = 2.0 / h**2 + problem.potential(x[1:-1])
         off_diagonal = np.full(self.n_points - 1, -1.0 / h**2)
@@ -81,7 +85,8 @@ class DenseFD(Solver):
         psi[:, 1:-1] = vectors[:, :n_states].T / np.sqrt(h)  # sum(psi^2) h = 1
 
         def wavefunctions(points: np.ndarray) -> np.ndarray:
-            return np.array([np.interp(points, x, state) for state in psi])
+            # points has shape (n, 1): one coordinate per point in 1D.
+            return np.array([np.interp(points[:, 0], x, state) for state in psi])
 
         return Solution(energies[:n_states], wavefunctions, {"matrix_size": self.n_points})
 
@@ -112,19 +117,15 @@ class ShiftedWell(Problem):
         self._offset = check_finite("offset", offset)
 
     @property
-    def domain(self) -> tuple[float, float]:
-        return (0.0, self._length)
-
-    @property
-    def breakpoints(self) -> tuple[float, ...]:
-        return ()
+    def box(self) -> tuple[tuple[float, float], ...]:
+        return ((0.0, self._length),)  # one axis; no jumps, so no axis_breakpoints
 
     @property
     def params(self) -> dict[str, Any]:
         return {"length": self._length, "offset": self._offset}
 
-    def potential(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
+    def potential(self, points: np.ndarray) -> np.ndarray:
+        x = points[:, 0]  # points has shape (n, 1)
         inside = (x >= 0.0) & (x <= self._length)
         return np.where(inside, self._offset, np.inf)
 
@@ -132,7 +133,7 @@ class ShiftedWell(Problem):
         k = np.arange(1, n_states + 1) * np.pi / self._length
         length = self._length
 
-        def wavefunctions(x: np.ndarray) -> np.ndarray:
-            return np.sqrt(2.0 / length) * np.sin(np.outer(k, x))
+        def wavefunctions(points: np.ndarray) -> np.ndarray:
+            return np.sqrt(2.0 / length) * np.sin(np.outer(k, points[:, 0]))
 
         return Reference(self._offset + k**2, wavefunctions, method="analytic", rel_error_bound=1e-15)

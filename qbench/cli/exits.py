@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..executors import ExecutorError, ExecutorSetupError
-from ..store import StoreWriteError
+import sys
+
 from .specs import UsageError
 
 #: Success; for ``run``: every case ran and was recorded, whatever its status.
@@ -33,11 +33,22 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+def _errors(module: str, *names: str) -> tuple[type[BaseException], ...]:
+    """Exception classes of ``module`` if it is imported, else none.
+
+    An exception of a module never imported cannot have been raised; looking the classes
+    up this way spares ``qbench list`` and ``--help`` importing executors (and pandas).
+    """
+    loaded = sys.modules.get(module)
+    return tuple(getattr(loaded, name) for name in names) if loaded is not None else ()
+
+
 def described(exc: Exception) -> tuple[str, int]:
     """One line for an error that reached the command line, and its exit code."""
-    if isinstance(exc, (UsageError, ValueError, ExecutorSetupError)):
+    setup_error = _errors("qbench.executors.base", "ExecutorSetupError")
+    if isinstance(exc, (UsageError, ValueError, *setup_error)):
         return f"error: {one_line(exc)}", EXIT_USAGE
-    if isinstance(exc, ExecutorError):
+    if isinstance(exc, _errors("qbench.executors.base", "ExecutorError")):
         return one_line(exc), EXIT_FAILED
     if isinstance(exc, OSError):
         return os_error(exc), EXIT_IO
@@ -49,6 +60,6 @@ def described(exc: Exception) -> tuple[str, int]:
 
 def os_error(exc: OSError) -> str:
     """One line for a failed read or write: the file and the reason."""
-    if isinstance(exc, StoreWriteError) or not exc.filename:
+    if isinstance(exc, _errors("qbench.store", "StoreWriteError")) or not exc.filename:
         return one_line(exc)
     return f"cannot access {exc.filename}: {exc.strerror or one_line(exc)}"

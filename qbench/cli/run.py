@@ -1,4 +1,9 @@
-"""``qbench run``: run a suite (or an ad hoc set of cases), persist it, print a summary."""
+"""``qbench run``: run a suite (or an ad hoc set of cases), persist it, print a summary.
+
+The parser and the shared helpers of the other commands live here too, so the
+run machinery (runner, store, executors, report, tqdm) is imported inside the
+functions that use it: ``qbench --help`` and ``qbench list`` never load it.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,18 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
-
-from .. import plugins, problems, report, runner, solvers, store, suite
-from ..analysis import solver_label
-from ..executors import DaskCluster, Executor, ExecutorError, InProcess, LocalPool
+from .. import plugins, problems, solvers, suite
 from ..interruption import exit_code, signal_name
 from .exits import EXIT_CODES_HELP, EXIT_FAILED, EXIT_IO, one_line, os_error
 from .specs import UsageError, parse_seeds, parse_spec
-from .tables import summary_text
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from ..executors import Executor
+    from ..store import RunData, RunDirectory
 
 CANONICAL_PROBLEMS = ("infinite_well", "finite_well", "finite_barrier")
 
@@ -241,6 +247,8 @@ def make_executor(args: argparse.Namespace, here_only: Sequence[str] = (), **set
     ``here_only`` (:func:`registered_here_only`) names what only this process can build: such
     cases run in this process with ``--jobs 1``, and are refused with more.
     """
+    from ..executors import DaskCluster, LocalPool
+
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
     if here_only and (args.executor == "dask" or (args.jobs or 1) > 1):
@@ -276,7 +284,11 @@ def one_worker(here_only: Sequence[str] = (), **settings: Any) -> Executor:
             "in this process, where a stop signal waits for a running call into C to return",
             stacklevel=3,
         )
+        from ..executors import InProcess
+
         return InProcess(**settings)
+    from ..executors import LocalPool
+
     return LocalPool(1, **settings)
 
 
@@ -284,12 +296,15 @@ class Progress:
     """Two tqdm bars on stderr (only on a terminal): cases, and steps inside the current case."""
 
     def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm
         self.enabled = sys.stderr.isatty()
         self.cases: tqdm | None = None
         self.steps: tqdm | None = None
 
     def start(self, pending: int, total: int) -> None:
-        self.cases = tqdm(
+        self.cases = self._bar(
             total=total,
             initial=total - pending,
             desc="cases",
@@ -304,7 +319,7 @@ class Progress:
         if self.steps is None or self.steps.total != total:
             if self.steps is not None:
                 self.steps.close()
-            self.steps = tqdm(
+            self.steps = self._bar(
                 total=total,
                 desc="  steps",
                 unit="step",
@@ -340,6 +355,9 @@ def command_run(args: argparse.Namespace) -> int:
     if args.allow_changed_plugins and not args.resume:
         raise UsageError("--allow-changed-plugins needs --resume (a new run records the plugins it loads)")
     make_executor(args)  # checks --jobs/--executor/--scheduler/--retries before any work
+    from .. import report, runner, store
+    from ..executors import ExecutorError
+
     given = load_plugins(args)
     if args.executor == "dask":
         # Its client logs tracebacks on a lost connection; qbench reports what happened in one line.
@@ -435,8 +453,10 @@ def command_run(args: argparse.Namespace) -> int:
     return code
 
 
-def _stopped(exc: BaseException, run: store.RunDirectory) -> str:
+def _stopped(exc: BaseException, run: RunDirectory) -> str:
     """One line: why the run stopped, what is kept, and how to finish it."""
+    from .. import store
+
     done, total = len(run.finished_ids()), len(run.cases)
     if isinstance(exc, KeyboardInterrupt):
         reason = f"interrupted ({signal_name(exc)})"
@@ -453,9 +473,12 @@ def validate(case) -> None:
     solver.check_problem(problem, case.n_states)
 
 
-def _report(data: store.RunData, strict: bool = False) -> int:
+def _report(data: RunData, strict: bool = False) -> int:
     """Print the summary and the cases not ok; exit 0 (every case was recorded), or 1 with ``strict``
     when a case is not ok."""
+    from ..analysis import solver_label
+    from .tables import summary_text
+
     print(summary_text(data.results))
     results = data.results
     not_ok = results[(results["case_status"] != "ok") | (results["status"] != "ok")]

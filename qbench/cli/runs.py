@@ -1,4 +1,9 @@
-"""Commands on stored runs: ``show``, ``compare`` and ``reproduce``."""
+"""Commands on stored runs: ``show``, ``report``, ``compare`` and ``reproduce``.
+
+Each command imports what it needs (pandas through the store; matplotlib only for
+``report``; the runner and executors only for ``reproduce``), so building the
+parser imports none of it.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .. import plugins, report, runner, store
-from ..analysis import Tolerances, compare_runs, reproduction_diff
-from ..provenance import environment, fingerprint
+from .. import plugins
 from .run import (
     add_allow_changed_argument,
     add_plugin_argument,
@@ -20,7 +23,6 @@ from .run import (
     validate,
 )
 from .specs import UsageError
-from .tables import render, sci, summary_text
 
 
 def _command(commands, name: str, handler, help: str, description: str):
@@ -118,6 +120,8 @@ def add_parsers(commands) -> None:
 
 
 def command_report(args: argparse.Namespace) -> int:
+    from .. import report, store
+
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     unknown = sorted(set(formats) - set(report.FORMATS))
     if unknown or not formats:
@@ -141,6 +145,9 @@ def command_report(args: argparse.Namespace) -> int:
 
 
 def command_show(args: argparse.Namespace) -> int:
+    from .. import store
+    from .tables import summary_text
+
     data = store.load(args.run)
     prov = data.provenance
     env = prov.get("environment", {})
@@ -162,6 +169,10 @@ def command_show(args: argparse.Namespace) -> int:
 
 
 def command_compare(args: argparse.Namespace) -> int:
+    from .. import store
+    from ..analysis import Tolerances, compare_runs
+    from .tables import render, sci
+
     for name in ("rtol", "atol", "time_rtol", "mem_rtol"):
         value = getattr(args, name)
         if value is not None and not value >= 0:
@@ -185,6 +196,11 @@ def command_compare(args: argparse.Namespace) -> int:
 
 
 def command_reproduce(args: argparse.Namespace) -> int:
+    from .. import runner, store
+    from ..analysis import reproduction_diff
+    from ..provenance import environment, fingerprint
+    from .tables import render, sci
+
     given = load_plugins(args)
     recorded = store.load(args.run)
     # The recorded plugins, their sha256 checked before any changed code runs.

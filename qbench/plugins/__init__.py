@@ -40,6 +40,7 @@ command line refuses to run until it is fixed or uninstalled.
 
 from __future__ import annotations
 
+from ..registry import Registry, check_name_free, unknown_name_error
 from .entry_points import (
     ENTRY_POINT_GROUPS,
     check_entry_points,
@@ -51,7 +52,6 @@ from .inventory import loaded, provider
 from .loading import file_module_name, is_file_spec, load, load_all
 from .recorded import load_recorded
 from .records import ORIGINS, Plugin, PluginChangedError, PluginError, PluginWarning, combine
-from .registry import Registry, check_name_free, unknown_name_error
 from .snapshots import _registries as _registries
 from .state import _ENSURED as _ENSURED
 from .state import _EP as _EP

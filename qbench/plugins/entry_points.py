@@ -1,6 +1,8 @@
 """The entry-point plugins of installed distributions (groups ``qbench.solvers``, ``qbench.problems``).
 
-They are loaded once per process, at the first read of either registry.
+They are loaded once per process, at the first read of either registry: importing
+this module installs that hook into ``qbench.solvers.METHODS`` and
+``qbench.problems.PROBLEMS`` (:meth:`qbench.registry.Registry.before_first_read`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ import sys
 import types
 import warnings
 
+from .. import problems, solvers
+from ..problems import Problem
+from ..solvers import Solver
 from .loading import _file_and_sha, _module_version
 from .records import Plugin, PluginError, PluginWarning
 from .snapshots import _added, _registries, _restore, _snapshot
@@ -54,9 +59,6 @@ def _entry_points(group: str) -> list[importlib.metadata.EntryPoint]:
 
 
 def _load_entry_point(entry: importlib.metadata.EntryPoint, group: str, kind: str) -> Plugin:
-    from ..problems import Problem
-    from ..solvers import Solver
-
     dist = getattr(entry, "dist", None)
     dist_name = getattr(dist, "name", None)
     dist_version = getattr(dist, "version", None)
@@ -99,8 +101,6 @@ def _load_entry_point(entry: importlib.metadata.EntryPoint, group: str, kind: st
 
 
 def _register(kind: str, cls: type) -> None:
-    from .. import problems, solvers
-
     (solvers.register if kind == "solver" else problems.register)(cls)
 
 
@@ -132,3 +132,25 @@ def reset_entry_points() -> None:
                     dict.pop(registries[kind], name, None)
             sys.modules.pop(plugin.module, None)
         _EP.plugins, _EP.errors, _EP.state = (), (), "unloaded"
+        for registry in registries.values():
+            registry.rearm()
+
+
+def _lazy_entry_points() -> None:
+    """The registries' first-read hook: load the entry points, and warn about each that failed."""
+    if _EP.state != "unloaded":
+        return
+    load_entry_points()
+    for message in _EP.errors:
+        # stacklevel: the caller of the registry's read method (this hook, Registry._ready, the read)
+        warnings.warn(f"{message}; it is skipped", PluginWarning, stacklevel=4)
+
+
+def _entry_point_errors_now() -> tuple[str, ...]:
+    """What "unknown solver/problem" errors add: the entry points that failed to load (they may hold it)."""
+    return _EP.errors
+
+
+for _registry in _registries().values():
+    _registry.before_first_read(_lazy_entry_points)
+    _registry.explain_unknown(_entry_point_errors_now)

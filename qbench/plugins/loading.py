@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from ..registry import module_of
 from .records import FILE_MODULE_PREFIX, ORIGINS, Plugin, PluginError, combine
 from .snapshots import _added, _registries, _restore, _snapshot
 from .state import _LOADED, _LOCK
@@ -147,7 +148,7 @@ def _load_module(name: str, origin: str, spec: str) -> Plugin:
                     sorted(
                         n
                         for n, c in registry.raw().items()
-                        if c.__module__ == name or c.__module__.startswith(name + ".")
+                        if module_of(c) == name or module_of(c).startswith(name + ".")
                     )
                 )
                 for kind, registry in _registries().items()

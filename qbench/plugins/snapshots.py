@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .registry import Registry
+from .. import problems, solvers
+from ..registry import Registry
 
 
 def _registries() -> dict[str, Registry]:
-    from .. import problems, solvers
-
     return {"solver": solvers.METHODS, "problem": problems.PROBLEMS}
 
 

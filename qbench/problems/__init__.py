@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from ..plugins import Registry, check_name_free, unknown_name_error
+from ..registry import Registry, check_name_free, unknown_name_error
 from .analytic import DoubleWell, HarmonicOscillator, OscillatorAxis, PoschlTeller
 from .base import Problem
 from .circular import CircularWell
@@ -22,8 +22,17 @@ from .reference import Reference
 from .separable import Separable
 from .transfer import TransferMatrixSpectrum
 
+
+def _check_class(cls: Any) -> None:
+    """Raise ``TypeError`` unless ``cls`` is a ``Problem`` subclass with a name."""
+    if not (isinstance(cls, type) and issubclass(cls, Problem)):
+        raise TypeError(f"register expects a Problem subclass, got {cls!r}")
+    if not isinstance(getattr(cls, "name", None), str) or not cls.name:
+        raise TypeError(f"{cls.__name__} needs a non-empty class attribute 'name'")
+
+
 #: name -> class; the first read loads the entry-point plugins (:mod:`qbench.plugins`).
-PROBLEMS: Registry = Registry("problem")
+PROBLEMS: Registry = Registry("problem", check=_check_class)
 
 
 def register(cls: type[Problem]) -> type[Problem]:
@@ -32,10 +41,7 @@ def register(cls: type[Problem]) -> type[Problem]:
     Raises ``ValueError`` if another class holds the name; registering the same class
     again (or the same plugin executed again) replaces it.
     """
-    if not (isinstance(cls, type) and issubclass(cls, Problem)):
-        raise TypeError(f"register expects a Problem subclass, got {cls!r}")
-    if not isinstance(getattr(cls, "name", None), str) or not cls.name:
-        raise TypeError(f"{cls.__name__} needs a non-empty class attribute 'name'")
+    _check_class(cls)
     check_name_free("problem", PROBLEMS, cls)
     PROBLEMS[cls.name] = cls
     return cls

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .._validation import check_int, check_nonnegative, check_positive, check_real
 from .piecewise import PiecewiseConstant, check_well_in_box
 
@@ -99,6 +101,13 @@ class KronigPenney(PiecewiseConstant):
             if k < self.n_wells - 1:
                 edges.append((k + 1) * period)
         values = [0.0, self.V0] * (self.n_wells - 1) + [0.0]
+        if not (np.isfinite(edges[-1]) and np.all(np.diff(edges) > 0)):
+            # In floating point a piece far narrower than the chain vanishes: name the widths.
+            raise ValueError(
+                f"well_width={self.well_width!r} and barrier_width={self.barrier_width!r} cannot be told "
+                f"apart along a chain of {self.n_wells} wells of finite length; keep the chain finite "
+                "and each width above 1e-15 of its length"
+            )
         super().__init__(edges, values)
 
     @property

@@ -20,10 +20,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-
 from ..store import RunData, write_atomic
-from . import dimensions, figures, tables
+from . import tables
 
 FORMATS = ("html", "md")
 
@@ -87,6 +85,12 @@ def build(run: RunData, out: Path, formats: tuple[str, ...] = FORMATS) -> Report
         raise ValueError(
             f"formats must be a non-empty subset of {', '.join(FORMATS)}; got {', '.join(formats)}"
         )
+    # matplotlib and seaborn cost a second to import: only building a report needs them, not
+    # the tables that ``qbench show`` prints (qbench.report.tables).
+    import matplotlib.pyplot as plt
+
+    from . import dimensions, figures
+
     out = Path(out)
     figure_dir = out / "figures"
     figure_dir.mkdir(parents=True, exist_ok=True)
@@ -126,6 +130,8 @@ def _sections(run: RunData) -> list[tuple[str, object]]:
     """The report in order: ``(title, body)`` for a section of text and tables, ``(kind, None)``
     for a kind of figure. A body is a list of sentences, a table, ``None`` (none), or a tuple of
     these."""
+    from . import dimensions  # its figures need matplotlib: see build
+
     results = run.results
     empty = results.empty
     total = len(run.provenance.get("cases", []))

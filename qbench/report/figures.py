@@ -44,10 +44,10 @@ def _problem(results_row) -> problems.Problem | None:
 def wavefunctions(results: pd.DataFrame, samples: pd.DataFrame) -> dict[str, Figure]:
     """Per problem: each solver's wavefunctions over the exact ones, the potential on a second axis.
 
-    In d >= 2 dimensions the samples lie on the line through the box centre parallel to axis 0
-    (the samples' ``line``), and a degenerate level has no single exact function: each case is
-    compared with the exact function of the level nearest to it, drawn dotted in its colour where
-    it differs from the one already drawn.
+    The samples lie on a line parallel to axis 0 from wall to wall (the samples' ``line``; in 1D
+    the whole domain), which names the x axis. A degenerate level has no single exact function:
+    each case is compared with the exact function of the level nearest to it, drawn dotted in its
+    colour where it differs from the one already drawn.
     """
     colours = solver_colours(list(results["solver"].unique()))
     figures = {}
@@ -56,8 +56,12 @@ def wavefunctions(results: pd.DataFrame, samples: pd.DataFrame) -> dict[str, Fig
         n_states = int(results[results["case_id"].isin(cases["case_id"])]["n_states"].max())
         fig, axes = new_figure(1, n_states, width=4.0)
         problem = _problem(cases.iloc[0])
+        # The line the curves lie on, as stored: a problem this process cannot build still has it.
+        stored = samples.loc[samples["case_id"].isin(cases["case_id"]), "line"]
+        line = json.loads(stored.iloc[0]) if len(stored) else None
         if problem is not None:
-            x, points, line = sample_line(problem, 400)
+            x, points, sampled = sample_line(problem, 400)
+            line = line or sampled
             v = problem.potential(points)
             levels = results.loc[results["case_id"].isin(cases["case_id"]), "energy_ref"].dropna()
             # Walls of a smooth potential can rise 1000x above the states; show V up to a few times
@@ -95,7 +99,7 @@ def wavefunctions(results: pd.DataFrame, samples: pd.DataFrame) -> dict[str, Fig
                 ax.set_zorder(potential.get_zorder() + 1)
                 ax.patch.set_visible(False)
             ax.set_title(f"{problem_label}: state {state}")
-            ax.set_xlabel(_line_label(line) if problem is not None else "x (length units)")
+            ax.set_xlabel(_line_label(line))
             ax.set_ylabel("psi (normalized)")
         handles, labels = axes[0, 0].get_legend_handles_labels()
         if handles:
@@ -119,11 +123,12 @@ def _same_curve(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _line_label(line: dict | None) -> str:
-    """The x axis: the position in 1D, else the coordinate along the sampled line (the others fixed)."""
-    if line is None:
+    """The x axis: the coordinate along the sampled line, naming the other coordinates it holds fixed
+    (a 1D problem has none: its line is the whole domain)."""
+    fixed = [f"x{k} = {c:.3g}" for k, c in enumerate(line["point"]) if k != line["axis"]] if line else []
+    if not fixed:
         return "x (length units)"
-    fixed = ", ".join(f"x{k} = {c:.3g}" for k, c in enumerate(line["point"]) if k != line["axis"])
-    return f"x{line['axis']} (length units; {fixed})"
+    return f"x{line['axis']} (length units; {', '.join(fixed)})"
 
 
 def pinn_histories(results: pd.DataFrame, histories: pd.DataFrame) -> dict[str, Figure]:

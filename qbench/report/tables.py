@@ -141,6 +141,12 @@ def not_ok_table(results: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _gpu_text(gpu: dict) -> str:
+    if gpu.get("available") is None and "available" in gpu:  # recorded by a process without torch
+        return "not inspected (torch not loaded)"
+    return f"{gpu.get('name')} (CUDA {gpu.get('cuda_version')})" if gpu.get("available") else "none"
+
+
 def provenance_table(provenance: dict) -> pd.DataFrame:
     env = provenance.get("environment", {})
     git = env.get("git", {})
@@ -170,7 +176,7 @@ def provenance_table(provenance: dict) -> pd.DataFrame:
             ),
         ),
         ("CPU", f"{env.get('cpu_model')} x {env.get('cpu_count')}"),
-        ("GPU", f"{gpu.get('name')} (CUDA {gpu.get('cuda_version')})" if gpu.get("available") else "none"),
+        ("GPU", _gpu_text(gpu)),
         ("seeds", ", ".join(map(str, provenance.get("seeds", []))) or "none (deterministic solvers only)"),
         ("CPU memory measure", env.get("cpu_memory_measure")),
     ]

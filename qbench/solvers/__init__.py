@@ -11,25 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..plugins import Registry, check_name_free, unknown_name_error
+from ..registry import LazyEntry, Registry, check_name_free, unknown_name_error
 from .base import FAMILIES, Option, Solution, Solver, Status
-from .deepxde import DeepXDE
+from .builtin import LAZY_SOLVERS
 from .fd import FiniteDifference
-from .pinn import NNGalerkin, PinnFixed, PinnTrainable, ResidualPinn
 from .pyslise import Pyslise
 from .shooting import Shooting
 from .spectral import Spectral
 
-#: name -> class; the first read loads the entry-point plugins (:mod:`qbench.plugins`).
-METHODS: Registry = Registry("solver")
 
-
-def register(cls: type[Solver]) -> type[Solver]:
-    """Make a ``Solver`` subclass available under ``cls.name`` (usable as a decorator).
-
-    Raises ``ValueError`` if another class holds the name; registering the same class
-    again (or the same plugin executed again) replaces it.
-    """
+def _check_class(cls: Any) -> None:
+    """Raise ``TypeError`` unless ``cls`` is a ``Solver`` subclass with a name and a known family."""
     if not (isinstance(cls, type) and issubclass(cls, Solver)):
         raise TypeError(f"register expects a Solver subclass, got {cls!r}")
     if not isinstance(getattr(cls, "name", None), str) or not cls.name:
@@ -39,23 +31,39 @@ def register(cls: type[Solver]) -> type[Solver]:
             f"{cls.__name__}.family must be one of {', '.join(FAMILIES)}, "
             f"got {getattr(cls, 'family', None)!r}"
         )
+
+
+#: name -> class; the first read loads the entry-point plugins (:mod:`qbench.plugins`), and the
+#: neural solvers (:data:`qbench.solvers.builtin.LAZY_SOLVERS`) are imported when first looked up.
+METHODS: Registry = Registry("solver", check=_check_class)
+
+
+def register(cls: type[Solver]) -> type[Solver]:
+    """Make a ``Solver`` subclass available under ``cls.name`` (usable as a decorator).
+
+    Raises ``ValueError`` if another class holds the name; registering the same class
+    again (or the same plugin executed again) replaces it.
+    """
+    _check_class(cls)
     check_name_free("solver", METHODS, cls)
     METHODS[cls.name] = cls
     return cls
 
 
-for _cls in (
-    FiniteDifference,
-    Shooting,
-    Spectral,
-    Pyslise,
-    NNGalerkin,
-    PinnFixed,
-    PinnTrainable,
-    ResidualPinn,
-    DeepXDE,
-):
+for _cls in (FiniteDifference, Shooting, Spectral, Pyslise):
     register(_cls)
+for _name, _target in LAZY_SOLVERS.items():
+    METHODS.add_lazy(_name, _target)
+
+#: Classes of lazily registered solvers that ``qbench.solvers`` exports by name, imported on access.
+_LAZY_EXPORTS = {"DeepXDE": LAZY_SOLVERS["deepxde"], "ResidualPinn": LAZY_SOLVERS["pinn"]}
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: ``qbench.solvers.DeepXDE`` imports its module only when asked for.
+    if name in _LAZY_EXPORTS:
+        return LazyEntry(_LAZY_EXPORTS[name]).load()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def available() -> list[str]:
