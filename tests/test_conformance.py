@@ -88,14 +88,10 @@ XFAIL = {
         (name, "points_contract"): _LEGACY
         for name in (
             "deepxde",
-            "fd",
             "nn-galerkin",
             "pinn",
             "pinn-fixed",
             "pinn-trainable",
-            "pyslise",
-            "shooting",
-            "spectral",
         )
     },
     ("separable[3 parts]", "reference_wavefunctions"): (

@@ -10,7 +10,8 @@ Each module holds one job; none imports anything from qbench but :mod:`qbench._v
 * :mod:`~qbench.numerics.finite_volume`: the vertex-centred finite-volume Hamiltonian on a tensor grid.
 * :mod:`~qbench.numerics.eigensolvers`: lowest eigenpairs of a sparse symmetric matrix (eigsh, LOBPCG).
 * :mod:`~qbench.numerics.tensor`: operators applied along one axis of a tensor, Kronecker sums.
-* :mod:`~qbench.numerics.subspace`: orthonormal and real bases, Rayleigh-Ritz on a subspace.
+* :mod:`~qbench.numerics.subspace`: orthonormal and real bases, inverse iteration, Rayleigh-Ritz.
+* :mod:`~qbench.numerics.fast_diagonalization`: a Kronecker sum plus a separable V, axis by axis.
 * :mod:`~qbench.numerics.block_krylov`: block shift-invert Krylov for a non-symmetric operator.
 * :mod:`~qbench.numerics.chebyshev`: Chebyshev-Lobatto collocation of one axis cut into pieces.
 * :mod:`~qbench.numerics.cell_polynomials`: tensor Chebyshev polynomials on cells, their integrals.
