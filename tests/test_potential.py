@@ -179,6 +179,7 @@ def test_grade_rows_say_exact_or_certified():
     assert analytic.reference_kind == "exact"
 
 
+@pytest.mark.slow
 def test_the_cli_runs_a_potential_and_stores_certified_rows(tmp_path):
     out = tmp_path / "run"
     spec = 'potential:V="x**4",domain=[-6,6]'

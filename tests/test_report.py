@@ -15,6 +15,9 @@ from qbench.cases import Case
 from qbench.cli import main
 from qbench.executors import InProcess
 
+# Every test here builds a report (matplotlib figures, seconds each) or renders one in a browser.
+pytestmark = pytest.mark.slow
+
 BASELINE = Path(__file__).resolve().parents[1] / "results" / "baseline"
 
 
