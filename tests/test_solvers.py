@@ -22,8 +22,9 @@ OPTIONAL = {"deepxde": "deepxde", "pyslise": "pyslise"}
 #: Solvers that reach the exact energies at their defaults: on each canonical problem; the trained
 #: ones (at SMALL settings) on the finite well only.
 EXACT_FAMILIES = ("classical", "reference")
+#: deepxde is slow: importing DeepXDE alone takes seconds (its real runs are all marked slow).
 CONTRACT_CASES = [
-    (problem, name)
+    pytest.param(problem, name, marks=pytest.mark.slow) if name == "deepxde" else (problem, name)
     for name in qbench.solvers.available()
     for problem in (
         ("infinite_well", "finite_well", "finite_barrier")

@@ -95,9 +95,12 @@ SEPARABLE_CASES = {
     "box_3d": (["infinite_well"] * 3, 20, 10),
     "finite_well_3d": (["finite_well"] * 3, 39, 7),
 }
+SLOW_SEPARABLE = {"finite_well_3d"}  # box_3d keeps a 3D case in the fast set
 
 
-@pytest.mark.parametrize("case", SEPARABLE_CASES)
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, marks=pytest.mark.slow) if c in SLOW_SEPARABLE else c for c in SEPARABLE_CASES]
+)
 def test_separable_problems_reach_the_sum_of_1d_energies(case):
     """Exact references (sums of 1D energies) to 1e-10 at modest points per axis (measured: <= 2e-12)."""
     parts, n_points, n_states = SEPARABLE_CASES[case]
@@ -124,8 +127,10 @@ def test_four_dimensions_on_the_separable_box():
     "problem, sizes, n_states",
     [
         (separable("finite_well", "finite_well"), (27, 33, 39), 3),
-        (separable("finite_well", "finite_well", "finite_well"), (27, 33, 39), 4),
-        (CoupledOscillator(), (30, 40, 50), 3),
+        pytest.param(
+            separable("finite_well", "finite_well", "finite_well"), (27, 33, 39), 4, marks=pytest.mark.slow
+        ),
+        pytest.param(CoupledOscillator(), (30, 40, 50), 3, marks=pytest.mark.slow),
     ],
     ids=["finite_well_2d", "finite_well_3d", "coupled_oscillator"],
 )
@@ -143,7 +148,7 @@ def test_convergence_is_geometric(problem, sizes, n_states):
     [
         (["infinite_well"] * 2, 20, (1, 2)),
         (["infinite_well"] * 3, 20, (1, 2, 3)),
-        (["finite_well"] * 3, 39, (4, 5, 6)),
+        pytest.param(["finite_well"] * 3, 39, (4, 5, 6), marks=pytest.mark.slow),
     ],
     ids=["square", "cube", "finite_well_cube"],
 )
@@ -164,9 +169,9 @@ def test_degenerate_groups_are_returned_whole(parts, n_points, group):
     "problem, n_points, n_states",
     [
         (separable("finite_well", "finite_well"), 33, 6),
-        (separable("finite_well", "infinite_well", "finite_well"), 27, 7),
+        pytest.param(separable("finite_well", "infinite_well", "finite_well"), 27, 7, marks=pytest.mark.slow),
         (CoupledOscillator(), 40, 4),
-        (qbench.problems.get("circular_well"), 40, 6),
+        pytest.param(qbench.problems.get("circular_well"), 40, 6, marks=pytest.mark.slow),
     ],
     ids=["finite_well_2d", "mixed_3d", "coupled_oscillator", "circular_well"],
 )
@@ -203,11 +208,14 @@ def test_states_are_continuous_across_interface_planes():
     "problem, n_points, n_states",
     [
         (separable("finite_well", "finite_well"), 33, 6),
-        (separable("infinite_well", "infinite_well", "infinite_well"), 12, 7),
-        (CoupledOscillator(), 36, 4),
-        (qbench.problems.get("circular_well"), 28, 6),
+        pytest.param(
+            separable("infinite_well", "infinite_well", "infinite_well"), 12, 7, marks=pytest.mark.slow
+        ),
+        (CoupledOscillator(), 24, 4),  # the non-separable (GMRES) path at a fast size
+        pytest.param(CoupledOscillator(), 36, 4, marks=pytest.mark.slow),
+        pytest.param(qbench.problems.get("circular_well"), 28, 6, marks=pytest.mark.slow),
     ],
-    ids=["finite_well_2d", "box_3d", "coupled_oscillator", "circular_well"],
+    ids=["finite_well_2d", "box_3d", "coupled_oscillator_24", "coupled_oscillator", "circular_well"],
 )
 def test_dense_and_iterative_eigensolvers_agree(problem, n_points, n_states):
     """Same discretization, two eigensolvers: the same energies and the same states (per level)."""
