@@ -102,8 +102,7 @@ def test_nothing_refers_outside_the_repository():
     assert not offenders, offenders
 
 
-@pytest.mark.slow
-def test_mkdocs_builds_the_site_strictly(tmp_path):
+def test_mkdocs_builds_the_site_strictly(tmp_path):  # about 0.3 s: in the fast set
     pytest.importorskip("mkdocs")
     mkdocs = shutil.which("mkdocs") or ""
     command = [mkdocs] if mkdocs else [sys.executable, "-m", "mkdocs"]
