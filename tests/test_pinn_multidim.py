@@ -26,10 +26,6 @@ TINY = {
     "pinn-fixed": dict(width=12, n_points=144, adam_steps=40),
     "pinn-trainable": dict(width=12, n_points=144, adam_steps=40),
 }
-# pinn-fixed trains on pinn-trainable's path with E held: its 2D training runs here are slow (seconds).
-NEURAL_FAST = [
-    pytest.param(name, marks=pytest.mark.slow) if name == "pinn-fixed" else name for name in NEURAL
-]
 # The float32 presets (the reference paper's dtype) are orthonormal to float32 rounding only.
 ORTHONORMAL_ATOL = {"pinn": 1e-10, "nn-galerkin": 1e-10, "pinn-fixed": 1e-5, "pinn-trainable": 1e-5}
 
@@ -83,7 +79,7 @@ def test_trial_function_vanishes_on_every_wall():
     assert torch.all(network(walls.double()) == 0.0)
 
 
-@pytest.mark.parametrize("name", NEURAL_FAST)
+@pytest.mark.parametrize("name", NEURAL)
 def test_states_are_orthonormal_and_shaped(name):
     """Three states of the square (a ground state and a degenerate pair): an orthonormal basis."""
     problem = square()
@@ -100,7 +96,7 @@ def test_states_are_orthonormal_and_shaped(name):
     assert info["rayleigh_energy"] == pytest.approx(list(solution.energies), rel=1e-12)
 
 
-@pytest.mark.parametrize("name", NEURAL_FAST)
+@pytest.mark.parametrize("name", NEURAL)
 def test_same_seed_gives_bit_identical_results(name):
     problem = rectangle()
     points = problem.quadrature_rule(400)[0]

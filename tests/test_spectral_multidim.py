@@ -95,12 +95,9 @@ SEPARABLE_CASES = {
     "box_3d": (["infinite_well"] * 3, 20, 10),
     "finite_well_3d": (["finite_well"] * 3, 39, 7),
 }
-SLOW_SEPARABLE = {"finite_well_3d"}  # box_3d keeps a 3D case in the fast set
 
 
-@pytest.mark.parametrize(
-    "case", [pytest.param(c, marks=pytest.mark.slow) if c in SLOW_SEPARABLE else c for c in SEPARABLE_CASES]
-)
+@pytest.mark.parametrize("case", SEPARABLE_CASES)
 def test_separable_problems_reach_the_sum_of_1d_energies(case):
     """Exact references (sums of 1D energies) to 1e-10 at modest points per axis (measured: <= 2e-12)."""
     parts, n_points, n_states = SEPARABLE_CASES[case]
@@ -148,7 +145,7 @@ def test_convergence_is_geometric(problem, sizes, n_states):
     [
         (["infinite_well"] * 2, 20, (1, 2)),
         (["infinite_well"] * 3, 20, (1, 2, 3)),
-        pytest.param(["finite_well"] * 3, 39, (4, 5, 6), marks=pytest.mark.slow),
+        (["finite_well"] * 3, 39, (4, 5, 6)),
     ],
     ids=["square", "cube", "finite_well_cube"],
 )
