@@ -42,7 +42,6 @@ def test_states_are_orthonormal_and_accurate(any_problem, order):
     assert np.allclose(np.diag(gram), 1.0, atol=1e-12)  # each state is normalized exactly
     reference = any_problem.reference(n_states)
     assert np.all(rel_energy_error(solution.energies, reference.energies) < 1e-3)
-    assert np.all(np.diff(solution.energies) > 0)
     assert solution.status == "ok"
     assert solution.info["matrix_size"][0] == 600
 

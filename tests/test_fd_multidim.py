@@ -48,8 +48,14 @@ def cell_rule(problem, n_points: int) -> tuple[np.ndarray, np.ndarray]:
     return nodes, functools.reduce(np.multiply.outer, [r[1] for r in rules]).ravel()
 
 
-@pytest.mark.parametrize("eigensolver", ["eigsh", "lobpcg"])
-@pytest.mark.parametrize(("dim", "n_points"), [(2, 24), (3, 12), (4, 9)])
+@pytest.mark.parametrize(
+    ("dim", "n_points", "eigensolver"),
+    [
+        *[(dim, n, solver) for dim, n in [(2, 24), (3, 12)] for solver in ("eigsh", "lobpcg")],
+        pytest.param(4, 9, "eigsh", marks=pytest.mark.slow),  # a sparse LU of 9^4 unknowns: seconds
+        (4, 9, "lobpcg"),
+    ],
+)
 def test_separable_energies_are_sums_of_1d_energies(dim, n_points, eigensolver):
     """V = sum of 1D V's: the cell average is the sum of 1D ones, so E = sums of 1D fd energies."""
     parts = MIXED_PARTS[:dim]
@@ -71,14 +77,14 @@ def ground_sequence(dim: int) -> tuple[float, np.ndarray]:
     return float(problem.reference(1).energies[0]), energies
 
 
-@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("dim", [2, pytest.param(3, marks=pytest.mark.slow)])
 def test_second_order_on_separable_finite_wells(dim):
     exact, energies = ground_sequence(dim)
     errors = np.abs(energies - exact)
     assert errors[-2] / errors[-1] >= 3.5  # measured 3.86 (2D) and 3.90 (3D)
 
 
-@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("dim", [2, pytest.param(3, marks=pytest.mark.slow)])
 def test_richardson_of_fine_grids_agrees_with_the_sum_of_1d_references(dim):
     """The issue's reference check: the exact sum of 1D energies against fd at h, h/2 extrapolated.
 
@@ -142,7 +148,10 @@ def test_auto_picks_by_size(dim, n_points):
     assert eigen.choose("auto", dim, limit + 1) == "lobpcg"
 
 
-@pytest.mark.parametrize(("dim", "n_points", "n_states", "atol"), [(2, 63, 3, 1e-3), (3, 23, 4, 5e-3)])
+@pytest.mark.parametrize(
+    ("dim", "n_points", "n_states", "atol"),
+    [(2, 63, 3, 1e-3), pytest.param(3, 23, 4, 5e-3, marks=pytest.mark.slow)],
+)
 def test_states_are_orthonormal_and_match_the_reference(dim, n_points, n_states, atol):
     """Orthonormal on the grading rule up to its O(h^2) error on a piecewise-multilinear function
     (measured 3.2e-4 in 2D at n=63, 3.0e-3 in 3D at n=23), and each group spans the exact one
