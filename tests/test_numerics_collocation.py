@@ -42,7 +42,9 @@ def agree(results, rule):
     [
         (qbench.problems.get("finite_well"), 60, 4),
         (qbench.problems.get("separable", parts=["finite_well", "finite_well"]), 33, 6),
-        (qbench.problems.get("separable", parts=["infinite_well"] * 3), 12, 7),
+        pytest.param(
+            qbench.problems.get("separable", parts=["infinite_well"] * 3), 12, 7, marks=pytest.mark.slow
+        ),
     ],
     ids=["finite_well_1d", "finite_well_2d", "box_3d"],
 )
@@ -64,12 +66,19 @@ def test_separable_dense_and_iterative_paths_agree_on_a_separable_potential(prob
     )
 
 
-@pytest.mark.parametrize("name", ["coupled", pytest.param("circular_well", marks=pytest.mark.slow)])
-def test_dense_and_iterative_paths_agree_on_a_non_separable_potential(name):
+@pytest.mark.parametrize(
+    ("name", "n_points"),
+    [
+        ("coupled", 24),  # the non-separable (GMRES) path at a fast size
+        pytest.param("coupled", 36, marks=pytest.mark.slow),
+        pytest.param("circular_well", 28, marks=pytest.mark.slow),
+    ],
+)
+def test_dense_and_iterative_paths_agree_on_a_non_separable_potential(name, n_points):
     if name == "coupled":
         box, cuts, potential, curved = ((-6.5, 6.5),) * 2, ((), ()), coupled, None
         rule = qbench.numerics.quadrature.tensor_rule(box, cuts, 128)
-        n_points, n_states = 36, 4
+        n_states = 4
     else:
         problem = qbench.problems.get("circular_well")
         box, cuts, potential, curved = (
@@ -79,7 +88,7 @@ def test_dense_and_iterative_paths_agree_on_a_non_separable_potential(name):
             problem.quadrature_rule,
         )
         rule = problem.quadrature_rule()
-        n_points, n_states = 28, 6
+        n_states = 6
     results = solve_all(potential, box, cuts, n_points, n_states, ("dense", "iterative"), curved)
     agree(results, rule)
     assert results["iterative"].info["shift_invert_solves"] > 0
