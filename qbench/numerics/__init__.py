@@ -17,3 +17,14 @@ Each module holds one job; none imports anything from qbench but :mod:`qbench._v
 * :mod:`~qbench.numerics.cell_polynomials`: tensor Chebyshev polynomials on cells, their integrals.
 * :mod:`~qbench.numerics.collocation`: the tensor Chebyshev collocation eigenproblem, solved.
 """
+
+#: Bumped, deliberately, whenever a change to the numerics or the grading may move a stored number
+#: beyond rounding; every run records it (``provenance.json``, ``environment.numerics_version``),
+#: and ``qbench reproduce`` names both versions when numbers moved.
+#:
+#: * 1: runs made before the field existed.
+#: * 2: one code path for every d: grading orders a solution's states by energy in every d (1D
+#:   kept the solver's order); spectral takes a separable V (every 1D V) through per-axis
+#:   eigenvectors, so a basis inside a degenerate level may differ.
+NUMERICS_VERSION = 2
+
