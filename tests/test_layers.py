@@ -7,10 +7,7 @@ together, it only hides the tie until run time.
 
 from __future__ import annotations
 
-import ast
 from collections import defaultdict
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -20,123 +17,14 @@ PACKAGE = _layers.PACKAGE
 ROOT = PACKAGE.parent
 
 
-@dataclass(frozen=True)
-class Import:
-    """One import of one qbench module by another."""
-
-    file: Path
-    line: int
-    source: str  # the importing module, dotted
-    target: str  # the imported module (or package), dotted
-
-    def where(self, a: str, b: str) -> str:
-        return f"{self.file.relative_to(ROOT)}:{self.line}: {a} -> {b} ({self.target})"
+Import = _layers.Import
+IMPORTS = _layers.imports()
+_part = _layers.part
+_cycles = _layers.cycles
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _modules() -> dict[str, Path]:
-    return {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
-
-
-MODULES = _modules()
-
-
-def _targets(node: ast.AST, module: str, is_package: bool) -> list[str]:
-    """The qbench modules an import statement names (``from pkg import mod`` names ``pkg.mod``)."""
-    if isinstance(node, ast.Import):
-        return [alias.name for alias in node.names]
-    if not isinstance(node, ast.ImportFrom):
-        return []
-    if node.level:
-        package = module if is_package else module.rpartition(".")[0]
-        base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
-        origin = ".".join(base + ([node.module] if node.module else []))
-    else:
-        origin = node.module or ""
-    named = [f"{origin}.{a.name}" if f"{origin}.{a.name}" in MODULES else origin for a in node.names]
-    return list(dict.fromkeys(named))  # from m import a, b: one import of m
-
-
-def _imports() -> list[Import]:
-    found = []
-    for module, path in MODULES.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node in ast.walk(tree):
-            for target in _targets(node, module, path.name == "__init__.py"):
-                if target == "qbench" or target.startswith("qbench."):
-                    found.append(Import(path, node.lineno, module, target))
-    return found
-
-
-IMPORTS = _imports()
-
-
-def _part(module: str, depth: int = 1) -> str | None:
-    """``qbench.solvers.pinn.solver`` -> ``solvers`` (depth 1) or ``pinn`` (depth 2); the package: None."""
-    bits = module.split(".")
-    return bits[depth] if len(bits) > depth else None
-
-
-def _edges(depth: int = 1, within: str | None = None) -> dict[tuple[str, str], list[Import]]:
-    """(importing part, imported part) -> the imports behind it.
-
-    Depth 1: the parts of qbench. Depth 2 with ``within="solvers"``: the submodules and
-    subpackages of ``qbench.solvers``. The package's own ``__init__`` is no part: it
-    re-exports (qbench's imports every registry), and ``from qbench import __version__``
-    names no part.
-    """
-    edges: dict[tuple[str, str], list[Import]] = defaultdict(list)
-    for imp in IMPORTS:
-        if within is not None and not (
-            imp.source.startswith(f"qbench.{within}.") and imp.target.startswith(f"qbench.{within}.")
-        ):
-            continue
-        a, b = _part(imp.source, depth), _part(imp.target, depth)
-        if a is not None and b is not None and a != b:
-            edges[(a, b)].append(imp)
-    return edges
-
-
-def _cycles(edges: dict[tuple[str, str], list[Import]]) -> list[list[str]]:
-    """The strongly connected sets of more than one part (Tarjan), each sorted."""
-    graph: dict[str, set[str]] = defaultdict(set)
-    for a, b in edges:
-        graph[a].add(b)
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on_stack.add(v)
-        for w in sorted(graph[v]):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.append(w)
-                if w == v:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return sorted(found)
+def _edges(depth: int = 1, within: str | None = None) -> dict[tuple[str, str], list[_layers.Import]]:
+    return _layers.part_edges(IMPORTS, depth, within)
 
 
 def _cycle_report(edges: dict[tuple[str, str], list[Import]]) -> str:
