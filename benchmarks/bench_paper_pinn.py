@@ -2,13 +2,13 @@
 
 What is ours rather than the paper's (arXiv 2504.05367) -- the normalization
 weight, the trainable energy's own Adam learning rate -- is chosen here on
-VALIDATION problems only: three piecewise-constant problems of our own (the
+VALIDATION problems only (``validation.PAPER_PINN``): three piecewise-constant problems of our own (the
 asymmetric step well ``step_well``, an asymmetric well and an off-centre
 barrier), never the canonical three. Every setting is trained with seeds
 0 .. ``--tune-seeds``-1, ground state, the paper's budget (5000 Adam steps).
 A setting scores by the fraction of runs that converge (status ok and relative
 energy error <= ``TOLERANCE``), ties broken by the median relative error. The
-presets' defaults in ``qbench/solvers/pinn/solver.py`` are set to what this
+presets' defaults in ``qbench/solvers/neural/energy_modes.py`` are set to what this
 chose (the script prints whether they agree).
 
 Then it reports the canonical three (infinite well with ``pinn-fixed``, as in
@@ -33,16 +33,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+try:
+    from .validation import PAPER_PINN
+except ImportError:  # run as a script, python benchmarks/bench_paper_pinn.py
+    from validation import PAPER_PINN
+
 TOLERANCE = 1e-2  # "converged": status ok and relative energy error at most this
 
-VALIDATION = {
-    "step_well": ("step_well", {}),
-    "asymmetric_well": ("piecewise_constant", {"edges": [0.0, 0.37, 0.81, 1.0], "values": [30.0, 0.0, 12.0]}),
-    "offcentre_barrier": (
-        "piecewise_constant",
-        {"edges": [0.0, 0.31, 0.43, 1.0], "values": [0.0, 70.0, 0.0]},
-    ),
-}
+VALIDATION = PAPER_PINN
 CANONICAL = {name: (name, {}) for name in ("infinite_well", "finite_well", "finite_barrier")}
 
 GRID = {

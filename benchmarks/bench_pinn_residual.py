@@ -5,7 +5,7 @@ shorter run, ``--jobs 2`` processes, each training on one thread). Each case is
 one ``n_states=3`` solve; its state 0 as trained (``info["trained_energy"][0]``,
 before the rotation among the three states) is bit-identical to an
 ``n_states=1`` solve with the same seed (state 0 is trained first, before
-anything depends on ``n_states``; ``tests/test_pinn_residual.py`` checks this),
+anything depends on ``n_states``; ``tests/test_pinn.py`` checks this),
 so the state-0 columns are the ``n_states=1`` results. It prints, per problem: median and
 worst relative error of state 0, the medians of states 1 and 2, how many seeds
 landed on the right state (the exact level nearest to the energy is the one
@@ -31,20 +31,17 @@ import numpy as np
 
 import qbench
 
+try:
+    from .validation import RESIDUAL_PINN, build
+except ImportError:  # run as a script, python benchmarks/bench_pinn_residual.py
+    from validation import RESIDUAL_PINN, build
+
 N_STATES = 3
+CANONICAL = ("infinite_well", "finite_well", "finite_barrier")
 
 PROBLEMS = {
-    "infinite_well": ("canonical", lambda: qbench.problems.get("infinite_well")),
-    "finite_well": ("canonical", lambda: qbench.problems.get("finite_well")),
-    "finite_barrier": ("canonical", lambda: qbench.problems.get("finite_barrier")),
-    "step_well": ("validation", lambda: qbench.problems.get("step_well")),
-    "kronig_penney(3 wells)": ("validation", lambda: qbench.problems.get("kronig_penney", n_wells=3)),
-    "asymmetric_well": (
-        "validation",
-        lambda: qbench.problems.get(
-            "piecewise_constant", edges=[0.0, 0.2718, 0.7071, 1.0], values=[40.0, 0.0, 15.0]
-        ),
-    ),
+    **{name: ("canonical", lambda name=name: qbench.problems.get(name)) for name in CANONICAL},
+    **{label: ("validation", lambda spec=spec: build(spec)) for label, spec in RESIDUAL_PINN.items()},
 }
 
 

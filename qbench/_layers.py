@@ -109,7 +109,7 @@ def imports(package: Path = PACKAGE) -> list[Import]:
 
 
 def part(module: str, depth: int = 1) -> str | None:
-    """``qbench.solvers.pinn.solver`` -> ``solvers`` (depth 1) or ``pinn`` (depth 2); the package: None."""
+    """``qbench.solvers.neural.trial`` -> ``solvers`` (depth 1) or ``neural`` (depth 2); the package: None."""
     bits = module.split(".")
     return bits[depth] if len(bits) > depth else None
 

@@ -13,8 +13,9 @@ import pytest
 import torch
 
 import qbench
-from qbench.solvers import deepxde as peer
-from qbench.solvers.pinn import objectives
+from qbench.solvers.neural import deepxde as peer
+from qbench.solvers.neural import deepxde_runtime as runtime
+from qbench.solvers.neural import states
 
 if importlib.util.find_spec("deepxde") is None:  # in the ``test`` extra, so CI runs these
     pytest.skip("deepxde is not installed (pip install 'qbench[peers]')", allow_module_level=True)
@@ -28,9 +29,9 @@ def test_registered_in_the_pinn_family_with_an_install_hint():
     assert qbench.solvers.install_hint("deepxde") == "pip install 'qbench[peers]'"
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # a few seconds: DeepXDE's import and two trainings
 def test_runs_and_is_graded_on_the_infinite_well(capfd):
-    dde = peer.load_deepxde()  # imported silently by the solver; loaded here to read its config
+    dde = runtime.load_deepxde()  # imported silently by the solver; loaded here to read its config
     capfd.readouterr()
     dtype, device = torch.get_default_dtype(), torch.get_default_device()
     dde_float, dde_seed = dde.config.default_float(), dde.config.random_seed
@@ -58,7 +59,7 @@ def test_runs_and_is_graded_on_the_infinite_well(capfd):
     psi = solution.wavefunctions(x)
     assert psi.shape == (2, 201) and psi[:, 0] == pytest.approx([0.0, 0.0], abs=1e-12)
     assert np.all(psi[:, 20] > 0)  # each state rises from the left wall
-    nodes, weights = qbench.numerics.quadrature.domain_rule(problem.domain, problem.breakpoints)
+    nodes, weights = problem.quadrature_rule()
     assert (solution.wavefunctions(nodes) ** 2) @ weights == pytest.approx([1.0, 1.0], rel=1e-10)
 
 
@@ -76,7 +77,7 @@ def test_same_seed_is_bit_identical_on_cpu():
 
 @pytest.mark.slow
 def test_wrong_sign_changes_fail_the_state_alone(monkeypatch):
-    monkeypatch.setattr(objectives, "count_nodes", lambda psi: 1)
+    monkeypatch.setattr(states, "count_nodes", lambda psi: 1)
     options = {**TINY, "adam_steps": 100, "lbfgs_steps": 0}
     solution = qbench.solvers.get("deepxde", **options).solve(qbench.problems.InfiniteWell(), 2)
     assert solution.state_status == ["failed", "ok"]
@@ -132,9 +133,9 @@ def test_missing_deepxde_says_how_to_install(monkeypatch):
     def missing():
         raise ModuleNotFoundError("No module named 'deepxde'", name="deepxde")
 
-    monkeypatch.setattr(peer, "_import_deepxde", missing)
+    monkeypatch.setattr(runtime, "_import_deepxde", missing)
     with pytest.raises(ValueError, match=r"not installed"):
-        peer.load_deepxde()
+        runtime.load_deepxde()
 
 
 def test_incompatible_torch_is_reported_as_such(monkeypatch):
@@ -143,11 +144,11 @@ def test_incompatible_torch_is_reported_as_such(monkeypatch):
     def broken():
         raise RuntimeError("DeepXDE requires PyTorch>=2.0.0.")
 
-    monkeypatch.setattr(peer, "_import_deepxde", broken)
+    monkeypatch.setattr(runtime, "_import_deepxde", broken)
     with pytest.raises(
         ValueError, match=r"installed but is not compatible with the installed torch .*PyTorch>=2"
     ):
-        peer.load_deepxde()
+        runtime.load_deepxde()
 
 
 def test_another_backend_already_imported_is_a_clear_error(monkeypatch):
@@ -155,7 +156,7 @@ def test_another_backend_already_imported_is_a_clear_error(monkeypatch):
     fake.backend = types.SimpleNamespace(backend_name="tensorflow")
     monkeypatch.setitem(sys.modules, "deepxde", fake)
     with pytest.raises(ValueError, match="already imported in this process with backend 'tensorflow'"):
-        peer.load_deepxde()
+        runtime.load_deepxde()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on machines without CUDA")
@@ -167,7 +168,7 @@ def test_cuda_without_a_gpu_is_a_clear_error():
 @pytest.mark.slow
 def test_import_side_effects_are_undone(monkeypatch, capfd):
     """DeepXDE prints its backend on import and, where CUDA exists, makes CUDA the default device."""
-    real = peer.load_deepxde()
+    real = runtime.load_deepxde()
     monkeypatch.delitem(sys.modules, "deepxde")
     monkeypatch.setenv("DDE_BACKEND", "jax")
     dtype, device = torch.get_default_dtype(), torch.get_default_device()
@@ -180,9 +181,9 @@ def test_import_side_effects_are_undone(monkeypatch, capfd):
         torch.set_default_dtype(torch.float16)
         return real
 
-    monkeypatch.setattr(peer, "_import_deepxde", noisy)
+    monkeypatch.setattr(runtime, "_import_deepxde", noisy)
     capfd.readouterr()
-    assert peer.load_deepxde() is real
+    assert runtime.load_deepxde() is real
     assert seen["backend"] == "pytorch" and os.environ["DDE_BACKEND"] == "jax"
     assert torch.get_default_device() == device and torch.get_default_dtype() == dtype
     assert torch.empty(1).device.type == device.type

@@ -29,13 +29,6 @@ HEAVY = (
 #: The modules of the lazily registered solvers.
 LAZY_MODULES = tuple(sorted({target.partition(":")[0] for target in LAZY_SOLVERS.values()}))
 
-NEURAL_MODULES_IMPORT_TORCH = pytest.mark.xfail(
-    strict=True,
-    reason="qbench list prints each solver's options, which imports the neural solvers' class modules "
-    "(qbench.solvers.pinn.solver, .pinn.residual, qbench.solvers.deepxde), and those import torch at "
-    "module level until they are rewritten torch-free",
-)
-
 
 def loaded_after(code: str) -> dict[str, bool]:
     """Which of :data:`HEAVY` and :data:`LAZY_MODULES` a fresh interpreter has imported after ``code``."""
@@ -92,7 +85,6 @@ def test_help_imports_nothing_heavy():
     assert not any(seen.values()), sorted(n for n, v in seen.items() if v)
 
 
-@NEURAL_MODULES_IMPORT_TORCH
 def test_list_leaves_torch_unloaded():
     seen = loaded_after(_cli("list"))
     assert not seen["torch"]
@@ -100,8 +92,7 @@ def test_list_leaves_torch_unloaded():
 
 def test_list_imports_no_run_machinery():
     seen = loaded_after(_cli("list"))
-    by_torch = {"torch", "tqdm"} if seen["torch"] else set()  # torch imports tqdm; its own test covers it
-    heavy = [n for n in HEAVY if seen[n] and n not in by_torch]
+    heavy = [n for n in HEAVY if seen[n]]
     assert not heavy, heavy
 
 

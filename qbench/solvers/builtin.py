@@ -10,9 +10,9 @@ from __future__ import annotations
 
 #: The one table of lazily registered built-in solvers, in registration order.
 LAZY_SOLVERS: dict[str, str] = {
-    "nn-galerkin": "qbench.solvers.pinn.solver:NNGalerkin",
-    "pinn-fixed": "qbench.solvers.pinn.solver:PinnFixed",
-    "pinn-trainable": "qbench.solvers.pinn.solver:PinnTrainable",
-    "pinn": "qbench.solvers.pinn.residual:ResidualPinn",
-    "deepxde": "qbench.solvers.deepxde:DeepXDE",
+    "nn-galerkin": "qbench.solvers.neural.nn_galerkin:NNGalerkin",
+    "pinn-fixed": "qbench.solvers.neural.pinn_fixed:PinnFixed",
+    "pinn-trainable": "qbench.solvers.neural.pinn_trainable:PinnTrainable",
+    "pinn": "qbench.solvers.neural.pinn:ResidualPinn",
+    "deepxde": "qbench.solvers.neural.deepxde:DeepXDE",
 }

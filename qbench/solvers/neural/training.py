@@ -1,4 +1,4 @@
-"""The optimization loop shared by every PINN formulation: Adam, then L-BFGS."""
+"""The optimization loop every neural solver trains with: Adam, then L-BFGS, a time limit, a history."""
 
 from __future__ import annotations
 

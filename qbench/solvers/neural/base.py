@@ -1,4 +1,9 @@
-"""What every neural solver shares around its training: device, seeding, threads, info, evaluation."""
+"""What every neural solver shares: the ``NeuralSolver`` base, common options, torch set-up.
+
+Importing this module does not import torch: option tables and solver classes are read by
+``qbench list`` and the registry, which need no network. torch is imported when a solve
+starts (or when ``device='cuda'`` is validated).
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,21 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from ..._validation import check_choice, check_positive
+from ..._validation import check_choice, check_positive, check_positive_int
 from ...problems import Problem
-from ..base import Solution, Solver
+from ..base import Option, Solution, Solver
 
-#: Gauss points of the grade-free diagnostics every neural solver runs: energies, norms, node counts.
-FINE_POINTS = 4096
+if TYPE_CHECKING:
+    import torch
+
+#: The network activations (their torch forms live in :mod:`.trial`).
+ACTIVATION_NAMES = ("tanh", "sin", "silu")
+#: How to install the optional extra of the peer solvers (DeepXDE).
+PEERS_INSTALL_HINT = "pip install 'qbench[peers]'"
 #: An integral of psi^2 below this (trained toward 1) means psi collapsed to zero.
 COLLAPSE_NORM = 1e-2
 
@@ -27,8 +36,11 @@ COLLAPSE_NORM = 1e-2
 def check_device(name: str, value: Any) -> str:
     """Option check of ``device``: cpu, cuda (only where CUDA is available) or auto."""
     check_choice(name, value, ("cpu", "cuda", "auto"))
-    if value == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"{name}='cuda' but CUDA is not available here; use 'cpu' or 'auto'")
+    if value == "cuda":
+        import torch  # only a CUDA request needs to ask torch
+
+        if not torch.cuda.is_available():
+            raise ValueError(f"{name}='cuda' but CUDA is not available here; use 'cpu' or 'auto'")
     return value
 
 
@@ -37,8 +49,40 @@ def check_time_limit(name: str, value: Any) -> float:
     return 0.0 if value in (None, 0) else check_positive(name, value)
 
 
+def check_flag(name: str, value: Any) -> bool:
+    """Option check of a strict bool (``check_choice`` would let 1.0 or 0 through, as 1.0 == True)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def check_activation(name: str, value: Any) -> str:
+    """Option check of ``activation``: one of :data:`ACTIVATION_NAMES`."""
+    return check_choice(name, value, ACTIVATION_NAMES)
+
+
+# Options with the same meaning, default and text in every neural solver.
+ACTIVATION = Option("tanh", check_activation, "tanh, sin or silu")
+DEVICE = Option("cpu", check_device, "cpu, cuda or auto")
+DTYPE = Option("float64", lambda k, v: check_choice(k, v, ("float64", "float32")), "float64, float32")
+TIME_LIMIT = Option(0.0, check_time_limit, "stop training after this many seconds (0 = none)")
+THREADS = Option(1, check_positive_int, "torch CPU threads while training (restored after), >= 1")
+
+
+def network_options(width: int) -> dict[str, Option]:
+    """The options of the trial function's network (:mod:`.trial`): ``width`` (this default),
+    ``depth`` (2) and ``activation`` (tanh)."""
+    return {
+        "width": Option(width, check_positive_int, "hidden units per layer, >= 1"),
+        "depth": Option(2, check_positive_int, "hidden layers, >= 1"),
+        "activation": ACTIVATION,
+    }
+
+
 def torch_setup(device: str, seed: int, dtype: str) -> tuple[torch.device, torch.dtype]:
     """Resolve ``device`` ('auto' picks CUDA where there is one) and seed every generator."""
+    import torch
+
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     random.seed(seed)
@@ -57,6 +101,8 @@ def torch_threads(count: int) -> Iterator[None]:
     Small networks train fastest on one thread, and a fixed count keeps CPU
     results bit-identical from run to run.
     """
+    import torch
+
     previous = torch.get_num_threads()
     torch.set_num_threads(count)
     try:
@@ -68,14 +114,15 @@ def torch_threads(count: int) -> Iterator[None]:
 class NeuralSolver(Solver):
     """Base of the solvers that train networks: each solve runs on ``self.threads`` torch threads.
 
-    A subclass has a ``threads`` option and implements ``_solve_with_threads``.
+    A subclass has a ``threads`` option and implements ``_solve_with_threads``, where it
+    imports its training module (and so torch).
     """
-
-    takes_points = False  # its 1D wavefunctions take flat positions (being unified for every d)
 
     threads: int
 
     def _solve(self, problem: Problem, n_states: int) -> Solution:
+        import torch
+
         # Training needs gradients whatever the caller's grad mode (a solve inside torch.no_grad()).
         with torch.enable_grad(), torch_threads(self.threads):
             return self._solve_with_threads(problem, n_states)
@@ -88,6 +135,8 @@ def training_info(
     records: list, networks: list, device: torch.device, dtype: str, seed: int, start: float
 ) -> dict[str, Any]:
     """The ``info`` entries every neural solver records: history, steps, losses, sizes, device, memory."""
+    import torch
+
     peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     info: dict[str, Any] = {
         "history": [row for record in records for row in record.history],
@@ -109,22 +158,3 @@ def training_info(
         info["peak_gpu_mem_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
         info["gpu_name"] = torch.cuda.get_device_name(device)
     return info
-
-
-class Evaluator:
-    """Normalized wavefunctions of trained states as a numpy callable ``x -> (n_states, len(x))``.
-
-    Each state is a callable ``x -> (psi, psi')`` on tensors; ``norms`` are the
-    square roots of their integrals of psi^2.
-    """
-
-    def __init__(self, states, norms, device, dtype):
-        self.states, self.norms, self.device, self.dtype = states, norms, device, dtype
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        t = torch.as_tensor(np.asarray(x, dtype=float), dtype=self.dtype, device=self.device)
-        rows = []
-        for state, norm in zip(self.states, self.norms):
-            psi, _ = state(t)
-            rows.append((psi.detach() / norm).double().cpu().numpy())
-        return np.array(rows)

@@ -1,0 +1,154 @@
+"""Where the networks are trained and checked: training rules, the fine rule, the empty box's levels.
+
+A rule is points ``(n, d)`` and weights ``(n,)`` with ``sum(w * f(x))`` approximating the
+integral of f over the box.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from scipy.stats import qmc
+
+from ...numerics.quadrature import domain_rule, tensor_rule
+from ...problems import Problem
+from .trial import TrialFunction
+
+#: Gauss-Legendre points per panel of a training rule.
+GAUSS_ORDER = 8
+#: The most nodes of the fine rule (see :func:`fine_rule`).
+FINE_POINTS_MAX = 2**20
+SAMPLINGS = ("gauss", "uniform", "random")
+
+
+def potential(problem: Problem, points: np.ndarray) -> np.ndarray:
+    """V at ``points`` ``(n, d)``, as a float array of shape ``(n,)``."""
+    return np.asarray(problem.potential(points), dtype=float).reshape(len(points))
+
+
+def training_rule(
+    problem: Problem,
+    sampling: str,
+    n_points: int,
+    breakpoint_panels: bool,
+    seed: int,
+    rng: np.random.Generator | None,
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Training points ``(n, d)``, weights ``(n,)`` and the kind of rule.
+
+    ``n_points`` is the total number of points (about: a Gauss rule rounds it to whole
+    panels). ``sampling``:
+
+    * ``"gauss"``: Gauss-Legendre panels of order :data:`GAUSS_ORDER` ending at the
+      breakpoints when ``breakpoint_panels``; in 1D :func:`~qbench.numerics.quadrature.domain_rule`
+      (at least four panels per piece between breakpoints, affordable on one axis), in 2D a
+      tensor product of ``round(sqrt(n_points))`` per axis (:func:`~qbench.numerics.quadrature.tensor_rule`,
+      one panel per piece allowed so that the product stays small); for a curved interface the
+      problem's own rule ``problem.quadrature_rule(n_points)``, which follows the curve; for
+      d >= 3 the first ``n_points`` of a scrambled Sobol sequence (seeded by ``seed``; a
+      power of two keeps its balance), weights volume / n, since a tensor Gauss rule fine
+      enough to train on costs too many points there;
+    * ``"uniform"``: an interior grid of equally spaced points per axis (trapezoid weights,
+      psi = 0 on the walls) for d <= 2, as in most PINN papers; the Sobol points for d >= 3;
+    * ``"random"``: independent uniform points (from ``rng``), weights volume / n, sorted
+      along the first axis.
+    """
+    box = np.array(problem.box, dtype=float)
+    d = len(box)
+    volume = float(np.prod(box[:, 1] - box[:, 0]))
+    per_axis = max(round(n_points ** (1.0 / d)), 2)
+    if sampling == "random":
+        points = box[:, 0] + rng.random((n_points, d)) * (box[:, 1] - box[:, 0])
+        points = points[np.argsort(points[:, 0], kind="stable")]
+        return points, np.full(n_points, volume / n_points), "random"
+    if sampling == "gauss" and problem.curved_interfaces:
+        points, weights = problem.quadrature_rule(n_points)
+        weights = np.asarray(weights, dtype=float)
+        return np.asarray(points, dtype=float).reshape(len(weights), d), weights, "problem-rule"
+    if sampling == "gauss" and d <= 2:
+        cuts = problem.axis_breakpoints if breakpoint_panels else tuple(() for _ in range(d))
+        if d == 1:
+            nodes, weights = domain_rule(tuple(box[0]), cuts[0], n_points=n_points, order=GAUSS_ORDER)
+            return nodes[:, None], weights, "gauss-panels"
+        points, weights = tensor_rule(problem.box, cuts, per_axis, order=GAUSS_ORDER)
+        return points, weights, "gauss-tensor"
+    if d <= 2:
+        axes = [np.linspace(lo, hi, per_axis + 2)[1:-1] for lo, hi in box]
+        grids = np.meshgrid(*axes, indexing="ij")
+        points = np.stack([g.ravel() for g in grids], axis=-1)
+        weight = float(np.prod((box[:, 1] - box[:, 0]) / (per_axis + 1)))
+        return points, np.full(len(points), weight), "uniform-grid"
+    sobol = qmc.Sobol(d, scramble=True, seed=seed)
+    with warnings.catch_warnings():
+        # Sobol warns when n is not a power of two; the points are still a valid QMC set.
+        warnings.simplefilter("ignore", UserWarning)
+        unit = sobol.random(n_points)
+    points = box[:, 0] + unit * (box[:, 1] - box[:, 0])
+    return points, np.full(n_points, volume / n_points), "sobol"
+
+
+def fine_rule(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """The rule of the energies, norms and rotations after training: the grading rule
+    ``problem.quadrature_rule()`` where it has at most :data:`FINE_POINTS_MAX` nodes, else the
+    problem's own rule of about that many (4D: 32^4 instead of 40^4 nodes, which would cost more
+    than training). Points ``(n, d)``."""
+    points, weights = problem.quadrature_rule()
+    if len(weights) > FINE_POINTS_MAX:
+        points, weights = problem.quadrature_rule(FINE_POINTS_MAX)
+    weights = np.asarray(weights, dtype=float)
+    return np.asarray(points, dtype=float).reshape(len(weights), problem.dim), weights
+
+
+def box_level(box: Sequence[tuple[float, float]], k: int) -> float:
+    """The k-th (from 0) eigenvalue of -Laplacian in ``box`` with hard walls: the k-th smallest
+    sum over axes of (pi n_i / L_i)^2, n_i >= 1 (in 1D ((k + 1) pi / L)^2)."""
+    per_axis = [[(n * math.pi / (hi - lo)) ** 2 for n in range(1, k + 2)] for lo, hi in box]
+    return float(sorted(sum(levels) for levels in itertools.product(*per_axis))[k])
+
+
+class TrainingSet:
+    """Training points, weights and potential as tensors (``kind`` names the rule); resampled
+    on request; with the values of the states trained before, for their overlap penalty."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        solver: Any,
+        rng: np.random.Generator,
+        device: torch.device,
+        dtype: torch.dtype,
+        previous_networks: Sequence[TrialFunction] = (),
+    ):
+        self.problem, self.solver, self.rng = problem, solver, rng
+        self.device, self.dtype = device, dtype
+        self.previous_networks = list(previous_networks)
+        #: The box's length (1D) or volume: the residual loss's sum(w r^2) / measure is a mean.
+        self.measure = float(np.prod([hi - lo for lo, hi in problem.box]))
+        self._build()
+
+    def _build(self) -> None:
+        solver = self.solver
+        points, weights, self.kind = training_rule(
+            self.problem, solver.sampling, solver.n_points, solver.breakpoint_panels, solver.seed, self.rng
+        )
+        as_tensor = lambda a: torch.as_tensor(a, dtype=self.dtype, device=self.device)  # noqa: E731
+        self.x, self.w = as_tensor(points), as_tensor(weights)
+        self.v = as_tensor(potential(self.problem, points))
+        with torch.no_grad():
+            self.previous = [net(self.x).detach() for net in self.previous_networks]
+
+    def maybe_resample(self, step: int) -> None:
+        """New random points every ``solver.resample_every`` steps (never at step 0)."""
+        every = self.solver.resample_every
+        if every and step and step % every == 0:
+            self._build()
+
+    def tensors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        """Points ``(n, d)``, weights, potential and the earlier states' values."""
+        return self.x, self.w, self.v, self.previous
