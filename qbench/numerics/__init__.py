@@ -27,4 +27,3 @@ Each module holds one job; none imports anything from qbench but :mod:`qbench._v
 #:   kept the solver's order); spectral takes a separable V (every 1D V) through per-axis
 #:   eigenvectors, so a basis inside a degenerate level may differ.
 NUMERICS_VERSION = 2
-
