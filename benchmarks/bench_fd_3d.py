@@ -3,7 +3,7 @@
 Run with ``python benchmarks/bench_fd_3d.py`` (the issue's targets: 128^3 in
 <= 60 s and <= 4 GB, order 2 by error ratios >= 3.5 on separable problems in
 2D and 3D, the circular well's observed order). ``--crossover`` times eigsh
-against LOBPCG by matrix size (where ``qbench.solvers.eigen.AUTO_EIGSH_MAX``
+against LOBPCG by matrix size (where ``qbench.numerics.eigensolvers.AUTO_EIGSH_MAX``
 comes from); ``--amg`` times pyamg's default setup against ``AMG_OPTIONS``.
 asv imports every module here; this one defines no asv benchmark, and all the
 work happens under ``if __name__ == "__main__":``.
@@ -135,11 +135,14 @@ def amg(n: int) -> None:
     from scipy.sparse.linalg import lobpcg
 
     import qbench
-    from qbench.solvers.eigen import AMG_OPTIONS, LOBPCG_RTOL
-    from qbench.solvers.tensor_grid import hamiltonian_nd, tensor_grid
+    from qbench.numerics.eigensolvers import AMG_OPTIONS, LOBPCG_RTOL
+    from qbench.numerics.finite_volume import hamiltonian
+    from qbench.numerics.grids import tensor_grid
 
     problem = qbench.problems.get("separable", parts=PARTS_3D)
-    matrix, _, v_min = hamiltonian_nd(problem, tensor_grid(problem, n + 1))
+    matrix, _, v_min = hamiltonian(
+        problem.potential, tensor_grid(problem.box, problem.axis_breakpoints, n + 1)
+    )
     shifted = sp.csr_matrix(matrix - v_min * sp.eye(matrix.shape[0], format="csr"))
     print(f"\n### pyamg setup and LOBPCG (ground state) at {n}^3\n")
     print("| options | setup wall | setup CPU | iterations | LOBPCG wall | LOBPCG CPU |")

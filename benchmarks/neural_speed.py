@@ -1,7 +1,7 @@
 """Training time of each neural family at its default settings, in machine-independent units.
 
-The unit is ``calib_seconds()`` of ``/work/shared/tools/calib.py`` (``--calib`` names another
-copy): 1000 Adam steps of a 2 x 64 tanh MLP on 512 points, float64, one thread. It is
+The unit is ``calib_seconds()`` of ``benchmarks/calibration.py`` (``--calib`` names another
+script defining it): 1000 Adam steps of a 2 x 64 tanh MLP on 512 points, float64, one thread. It is
 measured in this process before and after each family's runs (both are printed; the unit is
 their mean), so a ratio does not depend on how fast or how busy the machine is.
 
@@ -26,9 +26,10 @@ import argparse
 import importlib.util
 import statistics
 import time
+from pathlib import Path
 
 FAMILIES = ("nn-galerkin", "pinn", "pinn-fixed", "pinn-trainable")
-CALIB = "/work/shared/tools/calib.py"
+CALIB = str(Path(__file__).resolve().parent / "calibration.py")
 
 
 def load_calib(path: str):

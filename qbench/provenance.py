@@ -18,6 +18,7 @@ from typing import Any
 from . import __version__
 from .harness import BLAS_THREADS
 from .memory import CPU_MEASURE
+from .numerics import NUMERICS_VERSION
 
 _PACKAGES = ("torch", "numpy", "scipy", "pandas", "pyarrow")
 _ENVIRONMENT = ("PYTHONHASHSEED", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUBLAS_WORKSPACE_CONFIG")
@@ -94,6 +95,7 @@ def environment() -> dict[str, Any]:
     packages = {name: _package_version(name) for name in _PACKAGES}
     return {
         "qbench_version": __version__,
+        "numerics_version": NUMERICS_VERSION,
         "git": git_state(),
         "python": sys.version.split()[0],
         "python_implementation": platform.python_implementation(),

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 import qbench
+
+# One BLAS thread for the session, as qbench.harness gives every case: a solver called directly rounds
+# as it does in a run, and on a small busy machine OpenBLAS's second thread costs more than it gives on
+# matrices of this size (2 loaded cores: the 1D spectral solves took 3x the wall time with two threads).
+BLAS_LIMIT = threadpool_limits(limits=1, user_api="blas")
 
 #: Faults injected by tests/test_faults.py: (what, finished cases lost), summed up at the end.
 _FAULTS = pytest.StashKey[list]()

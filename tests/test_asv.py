@@ -69,6 +69,7 @@ def _asv(sandbox, env, *args) -> subprocess.CompletedProcess:
     return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_asv_check_is_clean(asv_sandbox):
     result = _asv(*asv_sandbox, "check", "-E", "existing")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -115,6 +116,7 @@ def test_benchmark_classes_are_grouped_by_family():
     assert {s for cls in on_cuda if cls is not None for s in cls.params[1]} == set(common.TRAINED_SOLVERS)
 
 
+@pytest.mark.slow
 def test_asv_tracks_hold_the_errors_the_harness_reports(asv_sandbox):
     """The tracks go through the public runner and store; the numbers are the harness's own."""
     from qbench.harness import run_case
@@ -185,6 +187,7 @@ def _points(graph: Path) -> int:
     return sum(any(x is not None for x in v) for v in present)
 
 
+@pytest.mark.slow
 def test_asv_publish_renders_the_committed_results(published):
     html, machines = published
     index = json.loads((html / "index.json").read_text())

@@ -10,6 +10,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from qbench import store, suite
 from qbench.cli import main
 
@@ -26,11 +28,13 @@ def test_baseline_is_a_complete_run_of_the_current_quick_suite():
     assert store.consistency_problems(data) == []
 
 
+@pytest.mark.slow
 def test_reproduce_the_classical_cases_of_the_baseline(capsys):
     assert main(["reproduce", str(BASELINE), "--solver", "fd", "--solver", "shooting"]) == 0
     assert "reproduced: all 63 energies, L2 errors and statuses match" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_baseline_with_one_energy_edited_fails_reproduce(tmp_path, capsys):
     edited = tmp_path / "baseline"
     shutil.copytree(BASELINE, edited)

@@ -33,6 +33,7 @@ def small_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_list_shows_problems_solvers_suites_and_parameters(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
@@ -53,6 +54,7 @@ def test_list_shows_problems_solvers_suites_and_parameters(capsys):
         assert text in out
 
 
+@pytest.mark.slow
 def test_run_stores_a_run_and_prints_the_summary(small_run, capsys):
     data = store.load(small_run)
     assert len(data.results) == 4 and (data.results["status"] == "ok").all()
@@ -63,6 +65,7 @@ def test_run_stores_a_run_and_prints_the_summary(small_run, capsys):
     assert "finite_barrier V0=50.0" in out and "fd n_points=200" in out and "1/1" in out
 
 
+@pytest.mark.slow
 def test_run_defaults_to_results_runs_under_the_working_directory(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["run", "--problem", "infinite_well", "--solver", "fd:n_points=50", "--states", "1"]) == 0
@@ -105,6 +108,7 @@ def test_failed_cases_are_results_exit_0_and_listed_and_strict_makes_them_exit_1
     assert main(["run", "--resume", str(tmp_path / "r")]) == 0
 
 
+@pytest.mark.slow
 def test_family_keeps_only_the_solvers_of_those_families(tmp_path, capsys):
     out = tmp_path / "classical"
     argv = ["run", "--problem", "infinite_well", "--solver", "fd:n_points=60", "--solver"]
@@ -186,6 +190,7 @@ def test_a_bad_sweep_in_a_suite_file_is_one_line_exit_2_and_writes_nothing(
     assert [p.name for p in tmp_path.iterdir()] == ["sweep.toml"]
 
 
+@pytest.mark.slow
 def test_bad_suite_file_and_bad_output_directories_exit_2(tmp_path, small_run, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text("[[block]\n")
@@ -206,6 +211,7 @@ def test_bad_suite_file_and_bad_output_directories_exit_2(tmp_path, small_run, c
     assert [p.name for p in occupied.iterdir()] == ["mine.txt"]
 
 
+@pytest.mark.slow
 def test_compare_passes_against_itself_and_fails_when_an_error_grew(small_run, tmp_path, capsys):
     assert main(["compare", str(small_run), str(small_run)]) == 0
     assert "no regressions" in capsys.readouterr().out
@@ -220,11 +226,13 @@ def test_compare_passes_against_itself_and_fails_when_an_error_grew(small_run, t
     assert main(["compare", str(small_run), str(worse), "--rtol", "1.5"]) == 0
 
 
+@pytest.mark.slow
 def test_reproduce_passes_on_a_fresh_run(small_run, capsys):
     assert main(["reproduce", str(small_run)]) == 0
     assert "reproduced: all 4 energies, L2 errors" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_reproduce_fails_when_a_recorded_energy_moved(small_run, tmp_path, capsys):
     edited = tmp_path / "edited"
     shutil.copytree(small_run, edited)
@@ -240,6 +248,7 @@ def test_reproduce_fails_when_a_recorded_energy_moved(small_run, tmp_path, capsy
     assert "1 of 4 states moved" in captured.err and "False" in captured.out
 
 
+@pytest.mark.slow
 def test_reproduce_compares_the_status_of_each_state(small_run, tmp_path, capsys):
     edited = tmp_path / "edited_status"
     shutil.copytree(small_run, edited)
@@ -252,6 +261,7 @@ def test_reproduce_compares_the_status_of_each_state(small_run, tmp_path, capsys
     assert "1 of 4 states moved" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_reproduce_fails_on_a_hand_edited_table(small_run, tmp_path, capsys):
     edited = tmp_path / "edited_csv"
     shutil.copytree(small_run, edited)
@@ -274,6 +284,7 @@ def test_parse_spec_and_seeds():
             parse_seeds(bad)
 
 
+@pytest.mark.slow
 def test_the_installed_module_answers_help():
     result = subprocess.run([sys.executable, "-m", "qbench", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "usage: qbench" in result.stdout

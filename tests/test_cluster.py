@@ -60,6 +60,7 @@ def computed_table(out: Path, executor, cases) -> pd.DataFrame:
     return data.results[COMPUTED].sort_values(["case_id", "state"]).reset_index(drop=True)
 
 
+@pytest.mark.slow
 def test_a_two_worker_local_cluster_gives_the_in_process_table(tmp_path):
     cases = small_suite()
     local = computed_table(tmp_path / "local", InProcess(timing_budget_s=0.0), cases)
@@ -105,6 +106,7 @@ def classical_cases() -> list[Case]:
     ]
 
 
+@pytest.mark.slow
 def test_a_case_that_keeps_killing_its_worker_is_failed_after_its_retries():
     cases, retries = classical_cases(), 1
     cluster = DaskCluster(n_workers=2, retries=retries, worker=killed_on_the_barrier, timing_budget_s=0.0)
@@ -121,6 +123,7 @@ def test_a_case_that_keeps_killing_its_worker_is_failed_after_its_retries():
             assert row["status"] == "ok", row["message"]
 
 
+@pytest.mark.slow
 def test_a_worker_killed_during_a_case_gets_the_case_retried(tmp_path):
     cases = classical_cases()
     worker = functools.partial(killed_once_on_the_barrier, str(tmp_path))
@@ -165,6 +168,7 @@ def stop(processes: list[subprocess.Popen]) -> None:
         process.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_losing_the_scheduler_keeps_finished_cases_and_resume_finishes_on_a_new_one(tmp_path):
     out = tmp_path / "run"
     address, processes = start_scheduler_and_worker(tmp_path / "first")
@@ -215,6 +219,7 @@ def test_losing_the_scheduler_keeps_finished_cases_and_resume_finishes_on_a_new_
 # -- refusing to start -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_version_mismatch_stops_the_run_before_anything_is_written(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(qbench, "__version__", "9.9.9")  # this client only; the workers import theirs
     out = tmp_path / "never"
@@ -224,6 +229,7 @@ def test_a_version_mismatch_stops_the_run_before_anything_is_written(tmp_path, m
     assert "has qbench 0.1.0" in message and not out.exists()
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_a_setup_error():
     """The CLI turns a setup error into exit 2 before writing (the version test above shows it)."""
     cluster = DaskCluster(scheduler="tcp://127.0.0.1:9", connect_timeout_s=1.0)

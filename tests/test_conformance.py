@@ -79,12 +79,8 @@ PROBLEM_CASES: list[tuple[str, str, dict[str, Any]]] = [
 #: Problem cases whose checks take long (a reference evaluated on 80^3 quadrature nodes).
 SLOW_PROBLEMS = {"separable[3 parts]"}
 
-#: Built-in solvers still on the deprecated 1D-only contract.
-_LEGACY = "takes_points = False: its 1D wavefunctions take flat positions (deprecated 1D-only contract)"
-
 #: Built-in classes that break the contract, with the exact failing call, by (test id, check name).
 XFAIL = {
-    **{(name, "points_contract"): _LEGACY for name in ("fd", "pyslise", "shooting", "spectral")},
     ("separable[3 parts]", "reference_wavefunctions"): (
         "Separable(parts=['infinite_well', 'finite_well', 'poschl_teller']).reference(1) has norm^2 "
         "1 - 6.2e-5 under quadrature_rule(): the 80 nodes per axis of the 3D grading rule "

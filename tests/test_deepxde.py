@@ -63,6 +63,7 @@ def test_runs_and_is_graded_on_the_infinite_well(capfd):
     assert (solution.wavefunctions(nodes) ** 2) @ weights == pytest.approx([1.0, 1.0], rel=1e-10)
 
 
+@pytest.mark.slow
 def test_same_seed_is_bit_identical_on_cpu():
     problem = qbench.problems.FiniteWell()
     options = {**TINY, "adam_steps": 100, "lbfgs_steps": 10}
@@ -74,6 +75,7 @@ def test_same_seed_is_bit_identical_on_cpu():
     assert other.energies[0] != first.energies[0]
 
 
+@pytest.mark.slow
 def test_wrong_sign_changes_fail_the_state_alone(monkeypatch):
     monkeypatch.setattr(states, "count_nodes", lambda psi: 1)
     options = {**TINY, "adam_steps": 100, "lbfgs_steps": 0}
@@ -83,6 +85,7 @@ def test_wrong_sign_changes_fail_the_state_alone(monkeypatch):
     assert solution.status == "failed" and solution.message.startswith("state 0:")
 
 
+@pytest.mark.slow
 def test_time_limit_gives_timeout_not_an_exception():
     options = {**TINY, "adam_steps": 5000, "time_limit_s": 0.2}
     solution = qbench.solvers.get("deepxde", **options).solve(qbench.problems.InfiniteWell(), 1)
@@ -162,6 +165,7 @@ def test_cuda_without_a_gpu_is_a_clear_error():
         qbench.solvers.get("deepxde", device="cuda")
 
 
+@pytest.mark.slow
 def test_import_side_effects_are_undone(monkeypatch, capfd):
     """DeepXDE prints its backend on import and, where CUDA exists, makes CUDA the default device."""
     real = runtime.load_deepxde()

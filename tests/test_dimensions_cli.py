@@ -42,6 +42,7 @@ def solver_2d():
     solvers.METHODS.pop(Rotates.name)
 
 
+@pytest.mark.slow
 def test_list_shows_each_problems_dimension_and_each_solvers(solver_2d, capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
@@ -116,6 +117,7 @@ def test_a_2d_run_stores_dim_groups_and_sines(run_2d, capsys):
     assert header.split()[:2] == ["problem", "dim"] and first.split()[2] == "2"
 
 
+@pytest.mark.slow
 def test_a_2d_run_is_reported_and_reproduced(run_2d, tmp_path, capsys):
     assert main(["report", str(run_2d), "--out", str(tmp_path / "report"), "--format", "md"]) == 0
     assert list((tmp_path / "report" / "figures").glob("wavefunctions_*.png"))

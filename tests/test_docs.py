@@ -24,13 +24,14 @@ def code_blocks(page: str, language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", (DOCS / page).read_text(), re.S)
 
 
-@pytest.mark.parametrize("page", ["problems.md", "potential.md", "results.md", "solvers.md", "contract.md"])
+# solvers.md's one block is a fragment (no import), so it has nothing to run.
+@pytest.mark.parametrize("page", ["problems.md", "potential.md", "results.md", "contract.md"])
 def test_python_examples_run(page, monkeypatch):
     monkeypatch.chdir(ROOT)  # examples name paths relative to the repository root
-    blocks = code_blocks(page, "python")
-    for block in blocks:
-        if "import" not in block:  # a signature shown for reading, not a program
-            continue
+    # A block without an import is a signature shown for reading, not a program.
+    programs = [block for block in code_blocks(page, "python") if "import" in block]
+    assert programs, f"{page} has no runnable example"
+    for block in programs:
         exec(compile(block, f"{DOCS / page}", "exec"), {})
 
 
@@ -48,12 +49,10 @@ def test_suite_file_example_loads(tmp_path):
     assert len(loaded.cases) == 2 * 5 + 10
 
 
-def test_running_names_every_shipped_suite_and_command():
+def test_running_names_every_shipped_suite():
     text = (DOCS / "running.md").read_text()
     for name in qbench.suite.available():
         assert f"| `{name}`" in text
-    for command in ("qbench show", "qbench compare", "qbench reproduce", "--resume", "--jobs"):
-        assert command in text
 
 
 def test_measured_page_and_suite_table_are_what_the_data_give(capsys, monkeypatch):
@@ -81,23 +80,6 @@ def test_every_solver_and_problem_is_documented():
         assert f"`{name}`" in solvers_page, name
     for name in qbench.problems.available():
         assert f"`{name}`" in problems_page, name
-
-
-def test_asv_page_has_the_commands():
-    blocks = "\n".join(code_blocks("asv.md", "bash"))
-    for command in (
-        "asv machine --yes",
-        "asv run -E existing --quick --set-commit-hash $(git rev-parse HEAD)",
-        "asv run ",
-        "asv continuous main HEAD",
-        "asv compare",
-        "asv publish",
-        "asv preview",
-        "HEAD^!",  # a submission's results
-        "python benchmarks/accuracy_gate.py --head-machine ci",  # as .ci/run runs it
-    ):
-        assert command in blocks, command
-    assert "python benchmarks/accuracy_gate.py --head-machine ci" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_relative_links_resolve():
@@ -131,7 +113,7 @@ def test_nothing_refers_outside_the_repository():
     assert not offenders, offenders
 
 
-def test_mkdocs_builds_the_site_strictly(tmp_path):
+def test_mkdocs_builds_the_site_strictly(tmp_path):  # about 0.3 s: in the fast set
     pytest.importorskip("mkdocs")
     mkdocs = shutil.which("mkdocs") or ""
     command = [mkdocs] if mkdocs else [sys.executable, "-m", "mkdocs"]

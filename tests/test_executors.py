@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from qbench.cases import Case
 from qbench.executors import InProcess, LocalPool
 from qbench.harness import run_case
@@ -24,6 +26,7 @@ def _cases():
     return [*fd, Case.resolve("infinite_well", "shooting", n_states=1)]
 
 
+@pytest.mark.slow
 def test_a_dying_worker_fails_only_its_own_case():
     records = list(LocalPool(2, worker=dies_on_the_barrier, timing_budget_s=0.0).run(_cases()))
     by_problem = {(r["case"]["problem"], r["case"]["solver"]): r["rows"][0] for r in records}

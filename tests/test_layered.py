@@ -1,7 +1,7 @@
 """The asymmetric step well and the Kronig-Penney chain: pinned energies, geometry, validation.
 
 Their energies are transfer-matrix roots like the canonical wells'; test_transfer polishes them
-against 50-digit mpmath roots and test_matslise against pyslise.
+against 50-digit mpmath roots and test_pyslise against pyslise.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from qbench.problems import KronigPenney, StepWell
 
-# Transfer-matrix roots, confirmed by 50-digit mpmath roots (test_transfer) and pyslise (test_matslise).
+# Transfer-matrix roots, confirmed by 50-digit mpmath roots (test_transfer) and pyslise (test_pyslise).
 PINNED = {
     "step_well": ["3.96902341315", "11.2827389548", "16.0032797235"],
     "kronig_penney": ["4.90117020249", "5.15882384343", "5.46966178807"],

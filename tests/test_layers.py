@@ -7,10 +7,7 @@ together, it only hides the tie until run time.
 
 from __future__ import annotations
 
-import ast
 from collections import defaultdict
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -20,123 +17,14 @@ PACKAGE = _layers.PACKAGE
 ROOT = PACKAGE.parent
 
 
-@dataclass(frozen=True)
-class Import:
-    """One import of one qbench module by another."""
-
-    file: Path
-    line: int
-    source: str  # the importing module, dotted
-    target: str  # the imported module (or package), dotted
-
-    def where(self, a: str, b: str) -> str:
-        return f"{self.file.relative_to(ROOT)}:{self.line}: {a} -> {b} ({self.target})"
+Import = _layers.Import
+IMPORTS = _layers.imports()
+_part = _layers.part
+_cycles = _layers.cycles
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _modules() -> dict[str, Path]:
-    return {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
-
-
-MODULES = _modules()
-
-
-def _targets(node: ast.AST, module: str, is_package: bool) -> list[str]:
-    """The qbench modules an import statement names (``from pkg import mod`` names ``pkg.mod``)."""
-    if isinstance(node, ast.Import):
-        return [alias.name for alias in node.names]
-    if not isinstance(node, ast.ImportFrom):
-        return []
-    if node.level:
-        package = module if is_package else module.rpartition(".")[0]
-        base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
-        origin = ".".join(base + ([node.module] if node.module else []))
-    else:
-        origin = node.module or ""
-    named = [f"{origin}.{a.name}" if f"{origin}.{a.name}" in MODULES else origin for a in node.names]
-    return list(dict.fromkeys(named))  # from m import a, b: one import of m
-
-
-def _imports() -> list[Import]:
-    found = []
-    for module, path in MODULES.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node in ast.walk(tree):
-            for target in _targets(node, module, path.name == "__init__.py"):
-                if target == "qbench" or target.startswith("qbench."):
-                    found.append(Import(path, node.lineno, module, target))
-    return found
-
-
-IMPORTS = _imports()
-
-
-def _part(module: str, depth: int = 1) -> str | None:
-    """``qbench.solvers.neural.trial`` -> ``solvers`` (depth 1) or ``neural`` (depth 2); the package: None."""
-    bits = module.split(".")
-    return bits[depth] if len(bits) > depth else None
-
-
-def _edges(depth: int = 1, within: str | None = None) -> dict[tuple[str, str], list[Import]]:
-    """(importing part, imported part) -> the imports behind it.
-
-    Depth 1: the parts of qbench. Depth 2 with ``within="solvers"``: the submodules and
-    subpackages of ``qbench.solvers``. The package's own ``__init__`` is no part: it
-    re-exports (qbench's imports every registry), and ``from qbench import __version__``
-    names no part.
-    """
-    edges: dict[tuple[str, str], list[Import]] = defaultdict(list)
-    for imp in IMPORTS:
-        if within is not None and not (
-            imp.source.startswith(f"qbench.{within}.") and imp.target.startswith(f"qbench.{within}.")
-        ):
-            continue
-        a, b = _part(imp.source, depth), _part(imp.target, depth)
-        if a is not None and b is not None and a != b:
-            edges[(a, b)].append(imp)
-    return edges
-
-
-def _cycles(edges: dict[tuple[str, str], list[Import]]) -> list[list[str]]:
-    """The strongly connected sets of more than one part (Tarjan), each sorted."""
-    graph: dict[str, set[str]] = defaultdict(set)
-    for a, b in edges:
-        graph[a].add(b)
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on_stack.add(v)
-        for w in sorted(graph[v]):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.append(w)
-                if w == v:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return sorted(found)
+def _edges(depth: int = 1, within: str | None = None) -> dict[tuple[str, str], list[_layers.Import]]:
+    return _layers.part_edges(IMPORTS, depth, within)
 
 
 def _cycle_report(edges: dict[tuple[str, str], list[Import]]) -> str:
@@ -155,9 +43,7 @@ def test_the_import_scan_resolves_relative_deferred_and_from_imports():
     for imp in IMPORTS:
         by_source[imp.source].add(imp.target)
     assert "qbench.registry" in by_source["qbench.solvers"]  # from ..registry import Registry
-    assert (
-        "qbench.solvers.spectral_nd" in by_source["qbench.solvers.spectral"]
-    )  # from . import x, in a function
+    assert "qbench.report.figures" in by_source["qbench.report"]  # from . import x, in a function
     assert "qbench.solvers" in by_source["qbench.store"]  # from .solvers import METHODS, in a function
     assert "qbench.cli" in by_source["qbench.__main__"]
     edges = {("a", "b"): [], ("b", "c"): [], ("c", "a"): [], ("c", "d"): [], ("d", "e"): [], ("e", "d"): []}
@@ -175,19 +61,7 @@ def test_a_part_is_listed_once():
     assert len(names) == len(set(names))
 
 
-_CERTIFIED = (
-    "problems/certified.py builds the Spectral solver (qbench.solvers.spectral, .base) as one of its "
-    "independent reference methods; the Chebyshev collocation moves into the shared numerics layer"
-)
-
-
-@pytest.mark.parametrize(
-    "part",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=_CERTIFIED)) if p == "problems" else p
-        for p in sorted(_layers.existing_parts())
-    ],
-)
+@pytest.mark.parametrize("part", sorted(_layers.existing_parts()))
 def test_a_part_imports_only_from_its_layer_or_below(part):
     upward = [
         imp.where(a, b)
@@ -205,26 +79,13 @@ def test_no_parts_in_one_layer_import_each_other_in_a_cycle():
     assert not _cycles(same_layer), _cycle_report(same_layer)
 
 
-@pytest.mark.xfail(strict=True, reason=f"problems <-> solvers: {_CERTIFIED}")
 def test_no_cycles_between_parts():
     edges = _edges()
     assert not _cycles(edges), _cycle_report(edges)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spectral <-> spectral_nd (spectral builds the d-dimensional solver in its solve, spectral_nd "
-    "reuses spectral's collocation): both are being rewritten into the shared numerics",
-)
-def test_no_cycles_between_the_modules_of_solvers():
-    edges = _edges(depth=2, within="solvers")
-    assert not _cycles(edges), _cycle_report(edges)
-
-
-@pytest.mark.parametrize(
-    "package", sorted(p for p in _layers.existing_parts() if (PACKAGE / p).is_dir() and p != "solvers")
-)
-def test_no_cycles_between_the_modules_of_other_packages(package):
+@pytest.mark.parametrize("package", sorted(p for p in _layers.existing_parts() if (PACKAGE / p).is_dir()))
+def test_no_cycles_between_the_modules_of_a_package(package):
     edges = _edges(depth=2, within=package)
     assert not _cycles(edges), _cycle_report(edges)
 

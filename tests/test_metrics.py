@@ -15,8 +15,8 @@ from qbench.metrics import (
     subspace_sines,
     wavefunction_l2_error,
 )
+from qbench.numerics.quadrature import domain_rule, gauss_legendre_rule, panel_edges
 from qbench.problems import Problem, Reference
-from qbench.quadrature import domain_rule, gauss_legendre_rule, panel_edges
 from qbench.solvers import Solution
 
 

@@ -132,6 +132,7 @@ def graded(path: Path) -> pd.DataFrame:
 
 
 # -- one table, wherever it runs -------------------------------------------------------------------
+@pytest.mark.slow
 def test_cli_in_process_worker_pool_dask_and_python_api_give_the_same_table(plugin_file, tmp_path, capsys):
     plugin = ["--plugin", str(plugin_file)]
     tables = {}
@@ -176,6 +177,7 @@ def test_cli_in_process_worker_pool_dask_and_python_api_give_the_same_table(plug
     assert store.load(tmp_path / "api").provenance["plugins"][0]["sha256"] == sha
 
 
+@pytest.mark.slow
 def test_a_real_subprocess_loads_the_plugin_file(plugin_file, tmp_path):
     out = tmp_path / "run"
     result = subprocess.run(
@@ -214,6 +216,7 @@ class DiesOnce(TinyDense):
 """
 
 
+@pytest.mark.slow
 def test_dask_workers_without_the_file_and_a_restarted_worker_load_the_plugin(tmp_path):
     """A scheduler and a worker as separate processes, as on other machines: the worker has no copy of
     the plugin file (deleted after the client loaded it), and the process that replaces a killed worker
@@ -265,6 +268,7 @@ def test_dask_workers_without_the_file_and_a_restarted_worker_load_the_plugin(tm
 
 
 # -- suite files and entry points -----------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_suite_names_its_plugins_relative_to_its_folder_or_by_module(
     plugin_dir, tmp_path, monkeypatch, capsys
 ):
@@ -311,6 +315,7 @@ def fake_distribution(site: Path, entry_points: str) -> None:
     (package / "problems.py").write_text(problem_source.replace("@register_solver\n", ""))
 
 
+@pytest.mark.slow
 def test_entry_points_load_lazily_from_the_registries_and_are_recorded(tmp_path, monkeypatch, capsys):
     site = tmp_path / "site"
     fake_distribution(
@@ -366,6 +371,7 @@ def test_a_broken_entry_point_warns_in_python_and_is_an_error_on_the_command_lin
 
 
 # -- provenance, reproduce and resume -----------------------------------------------------------------
+@pytest.mark.slow
 def test_reproduce_and_resume_load_the_recorded_plugin_and_refuse_a_changed_file(
     plugin_file, tmp_path, capsys
 ):
@@ -409,6 +415,7 @@ def test_reproduce_and_resume_load_the_recorded_plugin_and_refuse_a_changed_file
     assert "--allow-changed-plugins needs --resume" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_reproduce_finds_a_moved_plugin_file_given_with_plugin(plugin_dir, tmp_path, capsys):
     first = tmp_path / "first"
     first.mkdir()
@@ -426,6 +433,7 @@ def test_reproduce_finds_a_moved_plugin_file_given_with_plugin(plugin_dir, tmp_p
     assert main(["reproduce", str(out), "--plugin", str(second / "moving.py")]) == 0
 
 
+@pytest.mark.slow
 def test_report_of_a_run_whose_plugin_is_gone_still_writes_with_a_warning(plugin_dir, tmp_path, capsys):
     folder = tmp_path / "gone"
     folder.mkdir()
@@ -513,6 +521,7 @@ def test_register_refuses_a_taken_name_but_takes_the_same_class_again():
     assert solvers.register(again) is again and solvers.METHODS["fd"] is again
 
 
+@pytest.mark.slow
 def test_a_plugin_that_registers_nothing_is_fine_and_listed_as_such(tmp_path, capsys):
     quiet = tmp_path / "quiet.py"
     quiet.write_text("ANSWER = 42\n")
@@ -522,6 +531,7 @@ def test_a_plugin_that_registers_nothing_is_fine_and_listed_as_such(tmp_path, ca
 
 
 # -- the documented example plugin -----------------------------------------------------------------------
+@pytest.mark.slow
 def test_the_documented_example_plugin_runs_and_converges_at_second_order(tmp_path, monkeypatch, capsys):
     assert main(["list", "--plugin", str(EXAMPLE)]) == 0
     listing = capsys.readouterr().out

@@ -156,7 +156,11 @@ def test_every_solver_of_qbench_is_covered():
     assert set(SOLVERS) == built_in
 
 
-@pytest.mark.parametrize("name", sorted(SOLVERS))
+@pytest.mark.parametrize(
+    # deepxde: importing DeepXDE alone takes seconds; its other real runs are slow in test_deepxde too
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n == "deepxde" else n for n in sorted(SOLVERS)],
+)
 def test_every_solver_runs_on_a_potential_and_is_graded(name):
     options, tolerance = SOLVERS[name]
     problem = Potential("x**4", [-4, 4])
@@ -179,6 +183,7 @@ def test_grade_rows_say_exact_or_certified():
     assert analytic.reference_kind == "exact"
 
 
+@pytest.mark.slow
 def test_the_cli_runs_a_potential_and_stores_certified_rows(tmp_path):
     out = tmp_path / "run"
     spec = 'potential:V="x**4",domain=[-6,6]'

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import qbench
+from qbench.numerics.quadrature import domain_rule, panel_edges
 from qbench.problems import (
     FiniteBarrier,
     FiniteWell,
@@ -18,7 +19,6 @@ from qbench.problems import (
     get,
     parameters,
 )
-from qbench.quadrature import domain_rule, panel_edges
 
 CANONICAL = ("infinite_well", "finite_well", "finite_barrier")
 

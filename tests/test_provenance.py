@@ -78,3 +78,9 @@ def test_environment_inspects_torch_once_it_is_loaded():
     assert isinstance(env["gpu"]["available"], bool) and env["gpu"]["count"] >= 0
     same = _environment_in_fresh_process("")
     assert fingerprint(env) == fingerprint(same)  # loaded or not, the same machine fingerprints alike
+
+
+def test_environment_records_the_numerics_version_that_made_the_numbers():
+    from qbench.numerics import NUMERICS_VERSION
+
+    assert environment()["numerics_version"] == NUMERICS_VERSION >= 2

@@ -18,6 +18,9 @@ from qbench.cli import main
 from qbench.executors import InProcess, LocalPool
 from qbench.store import SCHEMA
 
+# Every test here runs qbench in subprocesses or worker pools (seconds to a minute each).
+pytestmark = pytest.mark.slow
+
 # What resume and --jobs must reproduce exactly: every schema column but the run's id and the
 # measurements of time and memory.
 MEASURED = {"run_id", "wall_time_s", "cpu_mem_increase_mb", "peak_gpu_mem_mb"}

@@ -14,8 +14,8 @@ from hypothesis import example, given, settings
 from mpmath import mp
 from strategies import piecewise_problems
 
+from qbench.numerics.quadrature import domain_rule
 from qbench.problems import FiniteWell, PiecewiseConstant, get
-from qbench.quadrature import domain_rule
 
 DPS = 50  # energies
 # Eigenfunctions and nodes: the left solution at a root E* deviates from the eigenfunction by

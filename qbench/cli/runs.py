@@ -275,4 +275,12 @@ def command_reproduce(args: argparse.Namespace) -> int:
         f"re-run kept in {rerun_dir.path}",
         file=sys.stderr,
     )
+    recorded_version = recorded.provenance.get("environment", {}).get("numerics_version", 1)
+    now_version = environment()["numerics_version"]
+    if recorded_version != now_version:
+        print(
+            f"the run was made with numerics version {recorded_version} and this qbench has "
+            f"{now_version}: numbers may move between versions (qbench.numerics.NUMERICS_VERSION)",
+            file=sys.stderr,
+        )
     return 1

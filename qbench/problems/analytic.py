@@ -27,9 +27,10 @@ import numpy as np
 from scipy.special import eval_jacobi
 
 from .._validation import check_int, check_positive
-from ..quadrature import gauss_legendre_rule
+from ..numerics.quadrature import gauss_legendre_rule
+from ..numerics.signs import rising_signs
 from .base import Problem, check_dim
-from .reference import Reference, rising_signs
+from .reference import Reference
 from .separable import Separable
 
 #: Largest estimated relative shift of a level by the box for which the analytic value is the reference.

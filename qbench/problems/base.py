@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_int
-from ..quadrature import grading_rule
+from ..numerics.quadrature import grading_rule
 from .reference import Reference
 
 #: The largest dimension a problem may have.

@@ -4,10 +4,10 @@ No closed form exists for a general V, so the reference energies are
 computed twice (three times when pyslise is installed) by methods that share
 no discretization:
 
-* **chebyshev**: piecewise Chebyshev collocation (the ``spectral`` solver's
-  discretization, panels split at the breakpoints), refined through
+* **chebyshev**: piecewise Chebyshev collocation (:func:`qbench.numerics.collocation.solve`,
+  the ``spectral`` solver's discretization, panels split at the breakpoints), refined through
   :data:`CHEBYSHEV_POINTS` until two successive resolutions agree to
-  :data:`CHEBYSHEV_TOL`; its energies are Rayleigh quotients.
+  :data:`CHEBYSHEV_TOL`; its energies are Rayleigh-Ritz values.
 * **shooting**: an initial-value integration from the left wall with a
   Gauss-Legendre collocation Runge-Kutta method of order 12 (steps ending on
   the breakpoints, sized by the local wave number), the Sturm count of the
@@ -39,8 +39,10 @@ from numpy.polynomial import legendre
 from scipy.optimize import brentq
 from threadpoolctl import threadpool_limits
 
-from ..quadrature import panel_edges
-from ..sturm import energy_upper_bound, isolate_state
+from ..numerics import collocation
+from ..numerics.bounds import energy_upper_bound
+from ..numerics.quadrature import panel_edges
+from ..numerics.sturm import isolate_state
 
 if TYPE_CHECKING:
     from .base import Problem
@@ -75,7 +77,7 @@ class Certificate:
     energies : numpy.ndarray
         The converged Chebyshev energies of states ``0 .. n_states - 1``.
     wavefunctions : callable
-        ``x -> (n_states, len(x))``, normalized, each rising from the left wall.
+        ``points (n, 1) -> (n_states, n)``, normalized, each rising from the left wall.
     by_method : dict
         Each method's energies (NaN where it failed), keyed by method name.
     state_bounds : numpy.ndarray
@@ -113,7 +115,7 @@ def certify(problem: Problem, n_states: int) -> Certificate:
     Parameters
     ----------
     problem
-        Any problem; only ``domain``, ``breakpoints`` and ``potential`` are used.
+        Any 1D problem; only ``box``, ``axis_breakpoints``, ``length`` and ``potential`` are used.
     n_states
         Number of lowest states, >= 1.
 
@@ -144,20 +146,17 @@ def certify(problem: Problem, n_states: int) -> Certificate:
 
 # -- Chebyshev collocation -----------------------------------------------------------------
 def _chebyshev(problem: Problem, n_states: int) -> tuple[np.ndarray, Any, dict[str, Any]]:
-    from ..solvers.base import Status  # solvers import problems: only here, not at module level
-    from ..solvers.spectral import MAX_POINTS, MIN_DEGREE, Spectral
-
-    pieces = len(problem.breakpoints) + 1
-    needed = max((MIN_DEGREE + 1) * pieces, 2 * n_states + 2 * pieces)
-    sizes = [n for n in CHEBYSHEV_POINTS if needed <= n <= MAX_POINTS]
+    box, cuts = problem.box, problem.axis_breakpoints
+    needed = collocation.minimum_points(box, cuts, n_states)
+    sizes = [n for n in CHEBYSHEV_POINTS if needed <= n <= collocation.MAX_POINTS]
     if not sizes or sizes[0] > 2 * needed:  # many states or panels: start at what they need
         sizes = [needed, *sizes]
     unit = (math.pi / problem.length) ** 2  # E can be ~0: compare to the box's energy scale too
-    previous, solution, change = None, None, np.full(n_states, np.inf)
+    previous, result, change = None, None, np.full(n_states, np.inf)
     for n_points in sizes:
-        solution = Spectral(n_points=n_points).solve(problem, n_states)
-        energies = np.asarray(solution.energies, dtype=float)
-        if previous is not None and solution.status is Status.OK and np.all(np.isfinite(energies)):
+        result = collocation.solve(problem.potential, box, cuts, n_points, n_states)
+        energies = np.asarray(result.energies, dtype=float)
+        if previous is not None and not result.failure and np.all(np.isfinite(energies)):
             last, change = change, np.abs(energies - previous) / np.maximum(np.abs(energies), unit)
             if np.max(change) <= CHEBYSHEV_TOL:
                 break
@@ -167,9 +166,9 @@ def _chebyshev(problem: Problem, n_states: int) -> tuple[np.ndarray, Any, dict[s
                 break
         previous = energies
     notes = {"chebyshev_points": n_points, "chebyshev_change": float(np.max(change))}
-    if solution.status is not Status.OK:
-        notes["chebyshev_error"] = solution.message
-    return energies, solution.wavefunctions, notes
+    if result.failure:
+        notes["chebyshev_error"] = result.failure
+    return energies, result.states, notes
 
 
 # -- shooting with a Gauss-Legendre collocation integrator ---------------------------------
@@ -208,10 +207,10 @@ class _GaussShooting:
     def __init__(self, problem: Problem, guesses: np.ndarray):
         self.problem = problem
         self.c, self.a, self.b = gauss_collocation_tableau(SHOOTING_STAGES)
-        edges = panel_edges(problem.domain, problem.breakpoints)
+        edges = panel_edges(problem.box[0], problem.axis_breakpoints[0])
         self.length = problem.length
         probe = self._probe(edges)
-        values = problem.potential(probe)
+        values = problem.potential(probe[:, None])
         self.v_min, self.v_max = float(values.min()), float(values.max())
         finite = guesses[np.isfinite(guesses)]
         low = float(finite.min()) if finite.size else self.v_min
@@ -242,7 +241,7 @@ class _GaussShooting:
         """Step ends on [lo, hi]: equal increments of the integrated local wave number."""
         x = np.linspace(lo, hi, 4001)
         middle = 0.5 * (x[1:] + x[:-1])
-        v = self.problem.potential(middle)
+        v = self.problem.potential(middle[:, None])
         # |V - E| is convex in E, so its larger value at the two ends covers every energy between.
         rate = np.sqrt(np.maximum(np.abs(v - e_low), np.abs(v - e_high)))
         rate = np.maximum(rate, _MIN_STEPS_PER_PANEL * SHOOTING_THETA / (hi - lo))
@@ -330,12 +329,12 @@ def _pyslise(problem: Problem, n_states: int, notes: dict[str, Any]) -> np.ndarr
         return None
 
     def potential(x: float) -> float:
-        return float(problem.potential(np.array([x]))[0])
+        return float(problem.potential(np.array([[x]]))[0])
 
     energies = np.full(n_states, np.nan)
     try:
         solver = pyslise.Pyslise(
-            potential, *problem.domain, tolerance=PYSLISE_TOLERANCE, jumps=list(problem.breakpoints)
+            potential, *problem.box[0], tolerance=PYSLISE_TOLERANCE, jumps=list(problem.axis_breakpoints[0])
         )
         for index, energy in solver.eigenvaluesByIndex(0, n_states, (0.0, 1.0), (0.0, 1.0)):
             energies[index] = energy

@@ -17,7 +17,7 @@ from scipy.optimize import brentq
 from scipy.special import ive, jn_zeros, jv, jvp, kve
 
 from .._validation import check_int, check_positive
-from ..quadrature import gauss_legendre_rule
+from ..numerics.quadrature import gauss_legendre_rule
 from .base import Problem, degenerate_groups
 from .reference import Reference
 

@@ -38,15 +38,3 @@ class Reference:
         """
         x = np.atleast_1d(np.asarray(x, dtype=float))
         return self._evaluate(x)
-
-
-def rising_signs(values: np.ndarray, threshold: float = 1e-8) -> np.ndarray:
-    """+1 or -1 per row of ``values`` (states sampled left to right): the sign that makes each
-    state positive where it first exceeds ``threshold`` times its maximum.
-
-    Deep in a forbidden tail the first samples are rounding noise, so their sign says nothing.
-    """
-    values = np.atleast_2d(values)
-    magnitude = np.abs(values)
-    first = np.argmax(magnitude > threshold * magnitude.max(axis=1, keepdims=True), axis=1)
-    return np.where(values[np.arange(len(values)), first] < 0, -1.0, 1.0)

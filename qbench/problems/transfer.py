@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from ..quadrature import gauss_legendre_rule
-from ..sturm import energy_upper_bound, isolate_state
+from ..numerics.bounds import energy_upper_bound
+from ..numerics.quadrature import gauss_legendre_rule
+from ..numerics.sturm import isolate_state
 
 _EPS = np.finfo(float).eps
 

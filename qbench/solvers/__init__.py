@@ -15,7 +15,7 @@ from ..registry import LazyEntry, Registry, check_name_free, unknown_name_error
 from .base import FAMILIES, Option, Solution, Solver, Status
 from .builtin import LAZY_SOLVERS
 from .fd import FiniteDifference
-from .matslise import Pyslise
+from .pyslise import Pyslise
 from .shooting import Shooting
 from .spectral import Spectral
 

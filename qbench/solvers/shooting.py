@@ -8,12 +8,13 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .._validation import check_real
+from ..numerics.bounds import energy_upper_bound
+from ..numerics.grids import PiecewiseGrid, TensorGrid, build_grid
+from ..numerics.quadrature import panel_edges
+from ..numerics.sturm import isolate_state
 from ..problems import Problem
-from ..quadrature import panel_edges
-from ..sturm import energy_upper_bound, isolate_state
 from .base import Option, Solution, Solver, Status
-from .grid import PiecewiseGrid, build_grid
-from .nodal import NodalStates
+from .nodal import SplineStates
 
 # Numerov's energy error is about (k h)^4 / 240 relative; the first step is
 # chosen from this, then refined on the measured h / 2h difference.
@@ -44,7 +45,7 @@ class _Sweeps:
         self.grid = grid
         self.counts = counts
         self.match_piece = match_piece  # pieces [0, match_piece) lie left of the matching node
-        potentials = grid.one_sided_potential(problem)
+        potentials = [_potential_along(problem, x) for x in grid.one_sided_nodes()]
         self.pieces = [
             (grid.nodes[first + 1] - grid.nodes[first], v) for (first, _), v in zip(grid.pieces, potentials)
         ]
@@ -155,16 +156,14 @@ class Shooting(Solver):
         ``h = (60 * tol)^(1/4) / k`` with ``k^2 = max |E - V|``.
     """
 
-    takes_points = False  # its 1D wavefunctions take flat positions (being unified for every d)
-
     name = "shooting"
     options = {
         "tol": Option(1e-10, _check_tol, "target relative energy error, in [1e-12, 1e-2]"),
     }
 
     def _solve(self, problem: Problem, n_states: int) -> Solution:
-        probe = np.linspace(*problem.domain, 2001)[1:-1]
-        v_probe = problem.potential(probe)
+        probe = np.linspace(*problem.box[0], 2001)[1:-1]
+        v_probe = _potential_along(problem, probe)
         setting = {
             "v_min": float(v_probe.min()),
             "v_max": float(v_probe.max()),
@@ -197,8 +196,10 @@ class Shooting(Solver):
             "energy": "Richardson extrapolation of steps h and 2h",
         }
 
-        def wavefunctions(x: np.ndarray) -> np.ndarray:
-            return np.vstack([s(x) if s is not None else np.full((1, len(x)), np.nan) for s in states])
+        def wavefunctions(points: np.ndarray) -> np.ndarray:
+            return np.vstack(
+                [s(points) if s is not None else np.full((1, len(points)), np.nan) for s in states]
+            )
 
         return Solution(np.array(energies), wavefunctions, info, status, message)
 
@@ -234,7 +235,7 @@ class Shooting(Solver):
         nodes = int(np.count_nonzero(np.diff(np.signbit(values[1:-1]))))
         if nodes != n:
             failure = f"state {n}: eigenfunction has {nodes} nodes, expected {n}"
-        state = NodalStates(problem, fine.grid, np.array([e_fine]), values[None, :])
+        state = SplineStates(TensorGrid((fine.grid,)), values[None, :], problem.potential, np.array([e_fine]))
         details = {
             "steps": fine.grid.n_intervals,
             "function_evaluations": evaluations,
@@ -247,7 +248,9 @@ class Shooting(Solver):
     def _sweep_edges(problem: Problem, x_match: float, kappa_max: float) -> np.ndarray:
         """Piece edges of every sweep grid: walls, breakpoints, the matching node, and splits
         where the solution could grow past float range within one piece."""
-        edges = np.unique(np.concatenate([panel_edges(problem.domain, problem.breakpoints), [x_match]]))
+        edges = np.unique(
+            np.concatenate([panel_edges(problem.box[0], problem.axis_breakpoints[0]), [x_match]])
+        )
         splits = [max(1, math.ceil(kappa_max * (b - a) / _MAX_GROWTH)) for a, b in zip(edges[:-1], edges[1:])]
         return build_grid(edges, splits).nodes
 
@@ -293,6 +296,11 @@ def _polish(sweeps, index, guess, width, tol, lower_bound, upper_bound) -> tuple
         full_output=True,
     )
     return root, calls + result.function_calls
+
+
+def _potential_along(problem: Problem, x: np.ndarray) -> np.ndarray:
+    """V at the positions ``x`` of a 1D problem (points of shape ``(n, 1)``), as floats."""
+    return np.asarray(problem.potential(x[:, None]), dtype=float)
 
 
 def _matching_point(x: np.ndarray, v: np.ndarray) -> float:

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 from ... import progress
+from ...numerics.signs import rising_signs
 from ...problems import Problem
-from ...problems.reference import rising_signs
 from ..base import Solution, Status
 from . import states
 from .base import COLLAPSE_NORM, PEERS_INSTALL_HINT, NeuralSolver, torch_setup, training_info

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from scipy.stats import qmc
 
+from ...numerics.quadrature import domain_rule, tensor_rule
 from ...problems import Problem
-from ...quadrature import domain_rule, tensor_rule
 from .trial import TrialFunction
 
 #: Gauss-Legendre points per panel of a training rule.
@@ -46,9 +46,9 @@ def training_rule(
     panels). ``sampling``:
 
     * ``"gauss"``: Gauss-Legendre panels of order :data:`GAUSS_ORDER` ending at the
-      breakpoints when ``breakpoint_panels``; in 1D :func:`~qbench.quadrature.domain_rule`
+      breakpoints when ``breakpoint_panels``; in 1D :func:`~qbench.numerics.quadrature.domain_rule`
       (at least four panels per piece between breakpoints, affordable on one axis), in 2D a
-      tensor product of ``round(sqrt(n_points))`` per axis (:func:`~qbench.quadrature.tensor_rule`,
+      tensor product of ``round(sqrt(n_points))`` per axis (:func:`~qbench.numerics.quadrature.tensor_rule`,
       one panel per piece allowed so that the product stays small); for a curved interface the
       problem's own rule ``problem.quadrature_rule(n_points)``, which follows the curve; for
       d >= 3 the first ``n_points`` of a scrambled Sobol sequence (seeded by ``seed``; a

@@ -19,8 +19,8 @@ from strategies import piecewise_problems
 import qbench
 from qbench.cases import Case
 from qbench.metrics import wavefunction_l2_error
-from qbench.quadrature import domain_rule
-from qbench.solvers.matslise import DIRICHLET
+from qbench.numerics.quadrature import domain_rule
+from qbench.solvers.pyslise import DIRICHLET
 
 pyslise = pytest.importorskip("pyslise")
 

@@ -1,77 +1,38 @@
-"""Tensor-product grids in d dimensions and the finite-volume Hamiltonian on them.
+"""The vertex-centred finite-volume Hamiltonian on a tensor grid, in any number of dimensions.
 
-Each axis of the box gets the 1D grid of :func:`qbench.solvers.grid.axis_grid`
-(nodes on that axis's breakpoints, each piece uniform). The 1D scheme of
-:func:`qbench.solvers.fd.hamiltonian` is ``K psi = E W psi`` with ``W`` the
-dual-cell widths; in d dimensions ``W = W_1 x ... x W_d`` (a Kronecker product
-of diagonals: the dual cell of a node is the product of its 1D dual cells), so
-the symmetrized kinetic part ``W^-1/2 K W^-1/2`` is exactly the Kronecker sum
-of the 1D symmetrized kinetic matrices. V enters as its average over each
-node's dual cell, by the midpoint rule on the cell's 2^d sub-cells (the 1D
-formula when d = 1). For a separable V the cell average is the sum of the 1D
-cell averages, so the d-dimensional energies are exactly sums of 1D ones.
+Each axis of the box has a grid with nodes on that axis's breakpoints
+(:func:`qbench.numerics.grids.tensor_grid`). Node i of one axis owns the dual cell
+``[x_i - h_-/2, x_i + h_+/2]``; integrating ``-psi''`` over it gives the three-point scheme
+``K psi = E W psi``, K symmetric tridiagonal and W the dual-cell widths. In d dimensions the
+dual cell of a node is the product of its axes' dual cells, so ``W = W_1 x ... x W_d`` and the
+symmetrized kinetic part ``W^-1/2 K W^-1/2`` is exactly the Kronecker sum of the axes'
+symmetrized kinetic matrices (one tridiagonal matrix when d = 1). V enters as its average
+over each node's dual cell, by the midpoint rule on the cell's 2^d sub-cells. With nodes on
+the breakpoints the scheme is second order with an error that expands in even powers of h,
+wherever the jumps are; for a separable V the cell average is the sum of the axes' cell
+averages, so the d-dimensional energies are exactly sums of 1D ones.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
 
-from ..problems import Problem
-from .grid import PiecewiseGrid, axis_grid
+from .grids import PiecewiseGrid, TensorGrid
 
-#: Points per call of ``problem.potential`` while averaging V over the dual cells: bounds the
+#: Points per call of ``potential`` while averaging V over the dual cells: bounds the
 #: temporary ``(n, d)`` arrays at 128^3 and beyond to a few tens of MB.
 POTENTIAL_CHUNK = 2**19
 
 
-@dataclass(frozen=True)
-class TensorGrid:
-    """One :class:`PiecewiseGrid` per axis; the unknowns are the interior nodes, last axis fastest."""
+def axis_kinetic(grid: PiecewiseGrid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Symmetrized kinetic matrix ``W^-1/2 K W^-1/2`` of one axis, on its interior nodes.
 
-    axes: tuple[PiecewiseGrid, ...]
-
-    @property
-    def dim(self) -> int:
-        return len(self.axes)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """Interior nodes per axis (the unknowns' array shape)."""
-        return tuple(len(axis.nodes) - 2 for axis in self.axes)
-
-    @property
-    def node_shape(self) -> tuple[int, ...]:
-        """Nodes per axis, walls included."""
-        return tuple(len(axis.nodes) for axis in self.axes)
-
-    @property
-    def n_unknowns(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
-
-    def bisected(self) -> TensorGrid:
-        """Every axis bisected: spacing h / 2, the same pieces."""
-        return TensorGrid(tuple(axis.bisected() for axis in self.axes))
-
-
-def tensor_grid(problem: Problem, n_intervals: int) -> TensorGrid:
-    """``n_intervals`` intervals on every axis of ``problem.box``, nodes on ``axis_breakpoints``."""
-    return TensorGrid(
-        tuple(
-            axis_grid(interval, cuts, n_intervals)
-            for interval, cuts in zip(problem.box, problem.axis_breakpoints)
-        )
-    )
-
-
-def kinetic_1d(grid: PiecewiseGrid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Symmetrized 1D kinetic matrix ``W^-1/2 K W^-1/2`` on ``grid``'s interior nodes.
-
-    :func:`qbench.solvers.fd.hamiltonian` adds V to it in 1D; :func:`hamiltonian_nd` sums it over the axes.
+    :func:`hamiltonian` sums these over the axes (a Kronecker sum).
 
     Returns
     -------
@@ -98,7 +59,7 @@ def _half_cells(grid: PiecewiseGrid) -> tuple[tuple[np.ndarray, np.ndarray], tup
     return (x - h_minus / 4, x + h_plus / 4), (h_minus / total, h_plus / total)
 
 
-def dual_cell_potential(problem: Problem, grid: TensorGrid) -> np.ndarray:
+def dual_cell_potential(potential: Callable[[np.ndarray], np.ndarray], grid: TensorGrid) -> np.ndarray:
     """V averaged over each interior node's dual cell, shape ``grid.shape``.
 
     The dual cell is the product of the 1D ones; its 2^d sub-cells (left or right
@@ -106,6 +67,8 @@ def dual_cell_potential(problem: Problem, grid: TensorGrid) -> np.ndarray:
     The sub-cells never straddle an axis-aligned jump (nodes sit on the jumps); a
     curved jump cuts them, and then this average is only first-order accurate
     near the curve, which costs the scheme its clean h^2 expansion.
+
+    ``potential`` takes points of shape ``(n, d)`` and returns ``(n,)``.
     """
     halves = [_half_cells(axis) for axis in grid.axes]
     out = np.zeros(grid.shape)
@@ -120,18 +83,23 @@ def dual_cell_potential(problem: Problem, grid: TensorGrid) -> np.ndarray:
             coords[0], fractions[0] = coords[0][start:stop], fractions[0][start:stop]
             mesh = np.meshgrid(*coords, indexing="ij")
             points = np.stack([m.ravel() for m in mesh], axis=-1)
-            values = np.asarray(problem.potential(points), dtype=float).reshape(mesh[0].shape)
+            values = np.asarray(potential(points), dtype=float).reshape(mesh[0].shape)
             out[start:stop] += functools.reduce(np.multiply.outer, fractions) * values
     return out
 
 
-def hamiltonian_nd(problem: Problem, grid: TensorGrid) -> tuple[sp.csr_matrix, np.ndarray, float]:
-    """Symmetrized finite-volume Hamiltonian on ``grid``: Kronecker sum of 1D kinetic parts + diag(V).
+def hamiltonian(
+    potential: Callable[[np.ndarray], np.ndarray], grid: TensorGrid
+) -> tuple[sp.csr_matrix, np.ndarray, float]:
+    """Symmetrized finite-volume Hamiltonian on ``grid``: Kronecker sum of the axes' kinetic parts + diag(V).
+
+    ``potential`` takes points of shape ``(n, d)``; V enters averaged over each node's dual cell.
 
     Returns
     -------
     matrix
-        CSR, size ``grid.n_unknowns``, (2 d + 1) diagonals; its eigenvalues are the energies.
+        CSR, size ``grid.n_unknowns``, (2 d + 1) diagonals (tridiagonal when d = 1); its
+        eigenvalues are the energies.
     scale
         ``W^-1/2`` flattened like the unknowns: eigenvectors times this are nodal psi values.
     v_min
@@ -139,9 +107,9 @@ def hamiltonian_nd(problem: Problem, grid: TensorGrid) -> tuple[sp.csr_matrix, n
     """
     shape = grid.shape
     n = grid.n_unknowns
-    v_dual = dual_cell_potential(problem, grid)
+    v_dual = dual_cell_potential(potential, grid)
     v_min = float(v_dual.min())
-    kinetic = [kinetic_1d(axis) for axis in grid.axes]
+    kinetic = [axis_kinetic(axis) for axis in grid.axes]
     diagonal = v_dual
     offsets, diagonals = [0], [diagonal.reshape(-1)]  # a view: the loop below still adds to it
     for i, (diag_i, off_i, _) in enumerate(kinetic):

@@ -1,10 +1,10 @@
-"""Grids whose nodes fall on the potential's breakpoints.
+"""Grids whose nodes fall on the potential's jumps: one axis, and tensor products of axes.
 
-Each piece between breakpoints gets its own uniform spacing, so no stencil or
-integration step ever has a jump of V strictly inside it. This keeps the
-classical solvers at their nominal order of convergence on discontinuous
-potentials, wherever the jumps are (``benchmarks/bench_core.py`` prints what a
-uniform grid blind to the jumps costs instead).
+Each piece of an axis between breakpoints gets its own uniform spacing, so no stencil or
+integration step ever has a jump of V strictly inside it. This keeps the classical solvers
+at their nominal order of convergence on discontinuous potentials, wherever the jumps are
+(``benchmarks/bench_core.py`` prints what a uniform grid blind to the jumps costs instead).
+A box gets one such grid per axis (:class:`TensorGrid`); d = 1 is the one-axis case.
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..problems import Problem
-from ..quadrature import panel_edges
+from .quadrature import panel_edges
 
 
 @dataclass(frozen=True)
 class PiecewiseGrid:
-    """Nodes (walls included) and, per piece, the index of its first and last node."""
+    """One axis: nodes (walls included) and, per piece, the index of its first and last node."""
 
     nodes: np.ndarray
     pieces: tuple[tuple[int, int], ...]
@@ -41,17 +40,17 @@ class PiecewiseGrid:
         nodes[1::2] = 0.5 * (self.nodes[:-1] + self.nodes[1:])
         return PiecewiseGrid(nodes, tuple((2 * first, 2 * last) for first, last in self.pieces))
 
-    def one_sided_potential(self, problem: Problem) -> list[np.ndarray]:
-        """V at each piece's nodes, its end nodes nudged inside so a jump takes this piece's side."""
+    def one_sided_nodes(self) -> list[np.ndarray]:
+        """Each piece's nodes, its end nodes nudged inside: V there takes this piece's side of a jump."""
         samples = []
         for first, last in self.pieces:
             x = self.nodes[first : last + 1].copy()
             x[0], x[-1] = np.nextafter(x[0], x[-1]), np.nextafter(x[-1], x[0])
-            samples.append(np.asarray(problem.potential(x), dtype=float))
+            samples.append(x)
         return samples
 
 
-def build_grid(edges: np.ndarray, counts: list[int]) -> PiecewiseGrid:
+def build_grid(edges: np.ndarray, counts: Sequence[int]) -> PiecewiseGrid:
     """Each piece between consecutive ``edges`` split uniformly into ``counts[j]`` intervals."""
     parts, pieces, start = [], [], 0
     for a, b, m in zip(edges[:-1], edges[1:], counts):
@@ -84,12 +83,45 @@ def apportion(total: int, widths: np.ndarray, minimum: int = 1) -> np.ndarray:
     return counts
 
 
-def grid_with_intervals(problem: Problem, n_intervals: int) -> PiecewiseGrid:
-    """Exactly ``n_intervals`` intervals, apportioned to pieces by their width (``apportion``)."""
-    return axis_grid(problem.domain, problem.breakpoints, n_intervals)
-
-
 def axis_grid(interval: tuple[float, float], breakpoints: Sequence[float], n_intervals: int) -> PiecewiseGrid:
-    """``grid_with_intervals`` for one axis of a box: walls ``interval``, jumps at ``breakpoints``."""
+    """Exactly ``n_intervals`` intervals on ``interval``, nodes on ``breakpoints``, shared out by width."""
     edges = panel_edges(interval, breakpoints)
     return build_grid(edges, apportion(n_intervals, np.diff(edges)).tolist())
+
+
+@dataclass(frozen=True)
+class TensorGrid:
+    """One :class:`PiecewiseGrid` per axis; the unknowns are the interior nodes, last axis fastest."""
+
+    axes: tuple[PiecewiseGrid, ...]
+
+    @property
+    def dim(self) -> int:
+        return len(self.axes)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Interior nodes per axis (the unknowns' array shape)."""
+        return tuple(len(axis.nodes) - 2 for axis in self.axes)
+
+    @property
+    def node_shape(self) -> tuple[int, ...]:
+        """Nodes per axis, walls included."""
+        return tuple(len(axis.nodes) for axis in self.axes)
+
+    @property
+    def n_unknowns(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def bisected(self) -> TensorGrid:
+        """Every axis bisected: spacing h / 2, the same pieces."""
+        return TensorGrid(tuple(axis.bisected() for axis in self.axes))
+
+
+def tensor_grid(
+    box: Sequence[tuple[float, float]], axis_breakpoints: Sequence[Sequence[float]], n_intervals: int
+) -> TensorGrid:
+    """``n_intervals`` intervals on every axis of ``box``, nodes on that axis's breakpoints."""
+    return TensorGrid(
+        tuple(axis_grid(interval, cuts, n_intervals) for interval, cuts in zip(box, axis_breakpoints))
+    )

@@ -1,4 +1,4 @@
-"""Isolating one eigenvalue with a Sturm count, shared by the exact reference and shooting.
+"""Isolating one eigenvalue with a Sturm count, shared by the exact references and shooting.
 
 For -psi'' + V psi = E psi with Dirichlet walls, the number of zeros inside the
 box of the solution started at the left wall equals the number of eigenvalues
@@ -8,16 +8,7 @@ so a root finder started there can neither skip a state nor find one twice.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-
-
-def energy_upper_bound(v_max: float, length: float, index: int) -> float:
-    """An energy above state ``index``: max V plus the flat box's level, with margin.
-
-    V <= max V everywhere, so by comparison E_n <= max V + ((n + 1) pi / L)^2.
-    """
-    return v_max + 1.05 * ((index + 1) * math.pi / length) ** 2 + 1.0
 
 
 def isolate_state(

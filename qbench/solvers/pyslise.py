@@ -1,4 +1,4 @@
-"""Adapter for pyslise (Matslise's constant-perturbation methods), the optional gold standard."""
+"""The ``pyslise`` solver: Matslise's constant-perturbation methods (the optional gold standard) in 1D."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from types import ModuleType
 import numpy as np
 
 from .._validation import check_real
+from ..numerics.signs import rising_signs
 from ..problems import Problem
-from ..problems.reference import rising_signs
 from .base import Option, Solution, Solver, Status
 
 INSTALL_HINT = "pip install 'qbench[gold]'"
@@ -42,7 +42,7 @@ class Pyslise(Solver):
     so it cannot skip one. The problem's breakpoints are always passed as
     ``jumps``: without them a sector straddles the jump, and pyslise is off
     by about 1e-5 while its own error estimate still claims about 1e-11
-    (``tests/test_matslise.py`` shows it). Walls are
+    (``tests/test_pyslise.py`` shows it). Walls are
     Dirichlet, (psi, psi') = (0, 1) at both ends. pyslise's own error
     estimate of each eigenvalue is recorded in ``info["error_estimate"]``.
 
@@ -53,8 +53,6 @@ class Pyslise(Solver):
     tolerance : float, default 1e-12
         pyslise's accuracy target, in [1e-15, 1e-3].
     """
-
-    takes_points = False  # its 1D wavefunctions take flat positions (being unified for every d)
 
     name = "pyslise"
     family = "reference"
@@ -70,10 +68,10 @@ class Pyslise(Solver):
 
     def _solve(self, problem: Problem, n_states: int) -> Solution:
         def potential(x: float) -> float:
-            return float(problem.potential(np.array([x]))[0])
+            return float(problem.potential(np.array([[x]]))[0])
 
-        jumps = list(problem.breakpoints)
-        solver = self._pyslise.Pyslise(potential, *problem.domain, tolerance=self.tolerance, jumps=jumps)
+        jumps = list(problem.axis_breakpoints[0])
+        solver = self._pyslise.Pyslise(potential, *problem.box[0], tolerance=self.tolerance, jumps=jumps)
         pairs = solver.eigenpairsByIndex(0, n_states, DIRICHLET, DIRICHLET)
         found = {index: (energy, function) for index, energy, function in pairs}
         energies = np.array([found[n][0] if n in found else np.nan for n in range(n_states)])
@@ -94,20 +92,20 @@ class Pyslise(Solver):
         status, message = Status.OK, ""
         if missing:
             status, message = Status.FAILED, f"pyslise returned no eigenvalue for state(s) {missing}"
-        return Solution(energies, _Eigenfunctions(functions, problem.domain), info, status, message)
+        return Solution(energies, _Eigenfunctions(functions, problem.box[0]), info, status, message)
 
 
 class _Eigenfunctions:
-    """Callable ``x -> (n_states, len(x))`` from pyslise's eigenfunction objects, rising from the left."""
+    """Callable ``points (n, 1) -> (n_states, n)`` from pyslise's eigenfunctions, rising from the left."""
 
-    def __init__(self, functions, domain: tuple[float, float]):
+    def __init__(self, functions, interval: tuple[float, float]):
         self.functions = functions
         self.signs = np.ones(len(functions))
-        probe = np.linspace(*domain, 1001)
+        probe = np.linspace(*interval, 1001)
         self.signs = rising_signs(np.nan_to_num(self(probe)))
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        x = np.atleast_1d(np.asarray(x, dtype=float))
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        x = np.asarray(points, dtype=float).reshape(-1)
         rows = [
             np.full(len(x), np.nan) if f is None else sign * np.asarray(f(x))[0]
             for f, sign in zip(self.functions, self.signs)
