@@ -242,3 +242,37 @@ def test_a_2d_case_that_fails_has_groups_and_nan_grades(exploding_solver):
     rows = run_case(case)["rows"]
     assert [(r["dim"], r["group"]) for r in rows] == [(2, 0), (2, 1), (2, 1)]
     assert all(math.isnan(r["l2_error"]) and math.isnan(r["subspace_sine"]) for r in rows)
+
+
+class _Prepares(Solver):
+    """Exact answers after a slow one-time ``prepare`` (an import a neural runtime would do)."""
+
+    name = "test-prepares"
+    takes_points = True
+    prepared = 0
+
+    def prepare(self):
+        time.sleep(0.3)
+        type(self).prepared += 1
+
+    def _solve(self, problem, n_states):
+        reference = problem.reference(n_states)
+        return Solution(reference.energies.copy(), reference.wavefunctions)
+
+
+class _CannotPrepare(_Prepares):
+    name = "test-cannot-prepare"
+
+    def prepare(self):
+        raise ImportError("no runtime here")
+
+
+def test_prepare_runs_once_before_the_clock_and_a_failed_prepare_fails_the_case():
+    with registered(_Prepares) as name:
+        record = run_case(Case.resolve("infinite_well", name, n_states=1))
+    assert _Prepares.prepared == 1
+    row = record["rows"][0]
+    assert row["status"] == "ok" and row["wall_time_s"] < 0.1  # the 0.3 s prepare is not the solve's
+    with registered(_CannotPrepare) as name:
+        row = run_case(Case.resolve("infinite_well", name, n_states=1))["rows"][0]
+    assert row["status"] == "failed" and "ImportError: no runtime here" in row["message"]

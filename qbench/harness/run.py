@@ -53,12 +53,19 @@ def run_case(
 def _run_case(case: Case, timing_budget_s: float, max_repeats: int) -> dict[str, Any]:
     started_at, started = utc_now(), time.perf_counter()
     problem, solver = case.build()
+    try:  # one-time imports (a neural solver's torch runtime): outside the time and memory measured
+        solver.prepare()
+        unprepared: Exception | None = None
+    except Exception as exc:
+        unprepared = exc
     cpu, gpu = CpuPeak(), GpuPeak()
     measured = Measured(cpu_at_start_mb=cpu.start())
     gpu.start()
     solution: Solution | None = None
     states: list[tuple[Status, str]] | None = None
     try:
+        if unprepared is not None:
+            raise unprepared
         with torch_state_kept(), deadline(case.timeout_s):
             solution, measured.timing = time_solve(
                 solver, problem, case.n_states, timing_budget_s, max_repeats

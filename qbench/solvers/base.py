@@ -193,6 +193,13 @@ class Solver(ABC):
                 f"problem {problem.name!r} is {problem.dim}-dimensional"
             )
 
+    def prepare(self) -> None:  # noqa: B027 - optional hook
+        """One-time set-up that belongs to no solve, such as importing a training runtime.
+
+        The harness calls it before it starts the clock and the memory measurement, so that a
+        case's time and memory are the solve's. Default: nothing.
+        """
+
     def check_problem(self, problem: Problem, n_states: int) -> None:  # noqa: B027 - optional hook
         """Raise ``ValueError`` if this solver cannot solve ``problem`` for ``n_states``."""
 

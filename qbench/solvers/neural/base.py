@@ -7,6 +7,7 @@ starts (or when ``device='cuda'`` is validated).
 
 from __future__ import annotations
 
+import importlib
 import math
 import random
 import resource
@@ -14,7 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -119,6 +120,12 @@ class NeuralSolver(Solver):
     """
 
     threads: int
+    #: The module of this package that trains it (imported by ``prepare`` and at the first solve).
+    runtime: ClassVar[str]
+
+    def prepare(self) -> None:
+        """Import torch and the training runtime, which ``import qbench`` leaves unloaded."""
+        importlib.import_module(f"{__package__}.{self.runtime}")
 
     def _solve(self, problem: Problem, n_states: int) -> Solution:
         import torch

@@ -102,6 +102,8 @@ class DeepXDE(NeuralSolver):
     energies, node counts, parameter count, device, dtype, seed and versions.
     """
 
+    runtime = "deepxde_runtime"
+
     name = "deepxde"
     family = "pinn"
     #: Shown by ``qbench list`` and in errors: the solver needs an optional extra.

@@ -148,6 +148,8 @@ class PINN(NeuralSolver):
     every state is.
     """
 
+    runtime = "energy_training"
+
     name = "pinn-base"
     dimensions = (1, 2, 3, 4)
     options = {

@@ -73,6 +73,8 @@ class ResidualPinn(NeuralSolver):
     limit ``timeout``, a wrong node count ``failed``.
     """
 
+    runtime = "residual_training"
+
     name = "pinn"
     family = "pinn"
     dimensions = (1, 2, 3, 4)
