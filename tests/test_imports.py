@@ -53,6 +53,7 @@ def stored_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow  # a fresh interpreter each (about a second); the fast set keeps import, help and list
 def test_the_probe_sees_what_was_imported():
     seen = loaded_after("import torch, qbench.runner")
     assert seen["torch"] and seen["qbench.runner"] and not seen["matplotlib"]
@@ -63,11 +64,13 @@ def test_import_qbench_imports_nothing_heavy():
     assert not any(seen.values()), sorted(n for n, v in seen.items() if v)
 
 
+@pytest.mark.slow  # a fresh interpreter each (about a second); the fast set keeps import, help and list
 def test_listing_solver_names_imports_no_solver_module():
     seen = loaded_after("import qbench\nnames = qbench.solvers.available()\nassert 'pinn' in names, names")
     assert not any(seen.values()), sorted(n for n, v in seen.items() if v)
 
 
+@pytest.mark.slow  # a fresh interpreter each (about a second); the fast set keeps import, help and list
 def test_a_lazy_solver_is_imported_at_its_first_lookup_and_a_classical_one_imports_none():
     seen = loaded_after("import qbench\nassert qbench.solvers.METHODS['fd'].family == 'classical'")
     assert not any(seen[m] for m in LAZY_MODULES)
@@ -90,18 +93,21 @@ def test_list_leaves_torch_unloaded():
     assert not seen["torch"]
 
 
+@pytest.mark.slow  # a fresh interpreter each (about a second); the fast set keeps import, help and list
 def test_list_imports_no_run_machinery():
     seen = loaded_after(_cli("list"))
     heavy = [n for n in HEAVY if seen[n]]
     assert not heavy, heavy
 
 
+@pytest.mark.slow  # a fresh interpreter each (about a second); the fast set keeps import, help and list
 def test_show_needs_pandas_but_neither_torch_nor_matplotlib(stored_run):
     seen = loaded_after(_cli("show", str(stored_run)))
     assert seen["pandas"]  # the stored tables: the probe would notice a show that read nothing
     assert not any(seen[n] for n in ("torch", "matplotlib", "seaborn", "qbench.runner", "qbench.executors"))
 
 
+@pytest.mark.slow  # a fresh interpreter each (about a second); the fast set keeps import, help and list
 def test_compare_needs_pandas_but_neither_torch_nor_matplotlib(stored_run):
     seen = loaded_after(_cli("compare", str(stored_run), str(stored_run)))
     assert seen["pandas"]

@@ -67,6 +67,7 @@ def test_environment_leaves_torch_alone_when_nothing_imported_it():
     assert env["determinism"]["torch_deterministic_algorithms"] is None
 
 
+@pytest.mark.slow  # a fresh interpreter that imports torch
 def test_environment_inspects_torch_once_it_is_loaded():
     import torch
 
