@@ -110,7 +110,6 @@ class CircularWell(Problem):
 
     def potential(self, points: np.ndarray) -> np.ndarray:
         """V at points of shape ``(n, 2)``: 0 inside the circle, V0 outside it, ``inf`` outside the box."""
-        points = _check_points(points)
         x, y = points[:, 0], points[:, 1]
         inside_box = (np.abs(x) <= self.box_half_width) & (np.abs(y) <= self.box_half_width)
         values = np.where(np.hypot(x, y) < self.radius, 0.0, self.V0)
@@ -186,8 +185,7 @@ class CircularWell(Problem):
         scale = 1.0 / np.sqrt(inner + outer)
         angular_scale = np.where(m == 0, 1.0 / math.sqrt(2.0 * math.pi), 1.0 / math.sqrt(math.pi))
 
-        def evaluate(points: np.ndarray) -> np.ndarray:
-            points = _check_points(points)
+        def evaluate(points: np.ndarray) -> np.ndarray:  # (n, 2), checked by Problem.reference
             x, y = points[:, 0], points[:, 1]
             inside_box = (np.abs(x) <= b) & (np.abs(y) <= b)
             r = np.hypot(x, y)[None, :]
@@ -247,13 +245,6 @@ class CircularWell(Problem):
         phis = np.broadcast_to(phi[:, None], r.shape)
         nodes = np.stack([(r * np.cos(phis)).ravel(), (r * np.sin(phis)).ravel()], axis=-1)
         return nodes, weights
-
-
-def _check_points(points: Any) -> np.ndarray:
-    points = np.asarray(points, dtype=float)
-    if points.ndim != 2 or points.shape[1] != 2:
-        raise ValueError(f"points must have shape (n, 2), got {points.shape}")
-    return points
 
 
 # -- the matching conditions --------------------------------------------------------------------

@@ -85,7 +85,6 @@ class Separable(Problem):
 
     def potential(self, points: np.ndarray) -> np.ndarray:
         """V at points of shape ``(n, d)``: the sum of the parts' V, ``inf`` outside the box."""
-        points = _check_points(points, self.dim)
         total = np.zeros(len(points))
         for axis, part in enumerate(self.parts):
             total = total + part.potential(points[:, axis])
@@ -226,10 +225,8 @@ class Separable(Problem):
     def _compute_reference(self, n_states: int) -> Reference:
         energies, tuples, refs, bound = self._part_references(n_states)
         methods = " + ".join(dict.fromkeys(r.method for r in refs))
-        box = self.box
 
-        def evaluate(points: np.ndarray) -> np.ndarray:
-            points = _check_points(points, len(box))
+        def evaluate(points: np.ndarray) -> np.ndarray:  # (n, d), checked by Problem.reference
             values = np.ones((len(tuples), len(points)))
             for axis, ref in enumerate(refs):
                 values *= ref.wavefunctions(points[:, axis])[tuples[:, axis]]
@@ -259,13 +256,6 @@ def _index_tuples(counts: Sequence[int], budget: int) -> list[tuple[int, ...]]:
     for i in range(min(counts[0], budget)):
         out.extend((i, *rest) for rest in _index_tuples(counts[1:], budget // (i + 1)))
     return out
-
-
-def _check_points(points: Any, dim: int) -> np.ndarray:
-    points = np.asarray(points, dtype=float)
-    if points.ndim != 2 or points.shape[1] != dim:
-        raise ValueError(f"points must have shape (n, {dim}), got {points.shape}")
-    return points
 
 
 def _part_spec(part: Problem) -> str | dict[str, Any]:
