@@ -279,19 +279,17 @@ def _solution(solver, dde, fine, models, records, starts, trained, device, start
         raw.append(psi)
         status, message = record.status, record.message
         if status is Status.OK and not (math.isfinite(norm) and norm > COLLAPSE_NORM):
-            status, message = Status.FAILED, f"collapsed to psi = 0 (integral of psi^2 = {norm:.3g})"
+            status, message = Status.FAILED, states.collapse_message(norm)
         elif status is Status.OK and n_nodes != k:
             status = Status.FAILED
-            message = f"has {n_nodes} sign changes where state {k} has {k} (Sturm): it is not state {k}"
+            message = states.sturm_message(n_nodes, k)
         state_status.append(status)
         state_messages.append(message)
     signs = rising_signs(np.nan_to_num(np.array(raw))) if raw else np.ones(0)
     for state, norm, sign in zip(models, norms, signs):
         state.scale = float(sign) / math.sqrt(norm) if norm > 0 and math.isfinite(norm) else math.nan
 
-    bad = [k for k, s in enumerate(state_status) if s is not Status.OK]
-    status = state_status[bad[0]] if bad else Status.OK
-    message = "; ".join(f"state {k}: {state_messages[k]}" for k in bad)
+    status, message = states.case_verdict(state_status, state_messages)
     info = training_info(records, [s.net for s in models], device, "float64", solver.seed, start)
     info.update(
         {

@@ -60,6 +60,22 @@ def count_nodes(psi: np.ndarray, floor: float = NODE_FLOOR) -> int:
     return int(np.count_nonzero(signs[1:] != signs[:-1]))
 
 
+def collapse_message(norm: float) -> str:
+    """Why a state whose integral of psi^2 is ``norm`` failed: it collapsed to psi = 0."""
+    return f"collapsed to psi = 0 (integral of psi^2 = {norm:.3g})"
+
+
+def sturm_message(nodes: int, k: int) -> str:
+    """Why state ``k`` with ``nodes`` sign changes failed Sturm's count (state k has k)."""
+    return f"has {nodes} sign changes where state {k} has {k} (Sturm): it is not state {k}"
+
+
+def case_verdict(statuses: list[Status], messages: list[str]) -> tuple[Status, str]:
+    """A solve's status (its first not-ok state's) and message (``state k: why`` per such state)."""
+    bad = [k for k, s in enumerate(statuses) if s is not Status.OK]
+    return (statuses[bad[0]] if bad else Status.OK), "; ".join(f"state {k}: {messages[k]}" for k in bad)
+
+
 class StateSet:
     """States psi_k = sum_j F_j C_jk: F_j the functions that the generators give, C a matrix.
 
@@ -319,7 +335,7 @@ def finish(
         record = records[min(k, len(records) - 1)]
         status, message = record.status, record.message
         if status is Status.OK and np.isfinite(norms[k]) and not norms[k] > collapse_floor:
-            status, message = Status.FAILED, f"collapsed to psi = 0 (integral of psi^2 = {norms[k]:.3g})"
+            status, message = Status.FAILED, collapse_message(norms[k])
         elif status is Status.OK and not (np.isfinite(trained[k]) and norms[k] > 0):
             status, message = Status.DIVERGED, f"energy {trained[k]} or norm {norms[k]} is not finite, > 0"
         statuses.append(status)
@@ -366,14 +382,12 @@ def finish(
         for k in range(n_states):
             if node_check and statuses[k] is Status.OK and nodes[k] != k:
                 statuses[k] = Status.FAILED
-                messages[k] = (
-                    f"has {nodes[k]} sign changes where state {k} has {k} (Sturm): it is not state {k}"
-                )
+                messages[k] = sturm_message(nodes[k], k)
     else:
         info["node_check"] = NODE_CHECK_SKIPPED
     if residual:
         info["relative_residual"] = fine.residuals(states, reported)
-    bad = [k for k, s in enumerate(statuses) if s is not Status.OK]
+    status, message = case_verdict(statuses, messages)
     evaluator = Evaluator(
         states, [math.sqrt(n) if n > 0 else math.nan for n in norms], fine.device, fine.dtype, problem.dim
     )
@@ -381,8 +395,8 @@ def finish(
         np.asarray(reported, dtype=float),
         evaluator,
         info,
-        statuses[bad[0]] if bad else Status.OK,
-        "; ".join(f"state {k}: {messages[k]}" for k in bad),
+        status,
+        message,
         statuses,
         messages,
     )
