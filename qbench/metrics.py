@@ -94,6 +94,12 @@ def sorted_by_energy(solution: Solution, problem: Problem) -> Solution:
     def evaluate(x: np.ndarray) -> np.ndarray:
         return solution.wavefunctions(x)[order]
 
+    def laplacian(x: np.ndarray) -> np.ndarray:
+        return solution.laplacians(x)[order]
+
+    def reordered(values: np.ndarray | None) -> np.ndarray | None:
+        return None if values is None else np.asarray(values, dtype=float)[order]
+
     return Solution(
         np.asarray(solution.energies, dtype=float)[order],
         evaluate,
@@ -102,6 +108,11 @@ def sorted_by_energy(solution: Solution, problem: Problem) -> Solution:
         message=solution.message,
         state_status=[statuses[k][0] for k in order],
         state_messages=[statuses[k][1] for k in order],
+        laplacian=None if solution.laplacian is None else laplacian,
+        derivatives_by=solution.derivatives_by,
+        trained_energies=reordered(solution.trained_energies),
+        error_estimates=reordered(solution.error_estimates),
+        estimated_by=solution.estimated_by,
     )
 
 

@@ -133,7 +133,7 @@ def test_certify_reports_a_failed_method_as_an_infinite_bound(monkeypatch):
     def broken(self, n_states):
         raise RuntimeError("no bracket")
 
-    monkeypatch.setattr(certified._GaussShooting, "eigenvalues", broken)
+    monkeypatch.setattr(certified.GaussShooting, "eigenvalues", broken)
     result = certify(Potential("x**2", [-8, 8]), 2)
     assert result.bound == np.inf and "shooting_error" in result.notes
 

@@ -22,6 +22,10 @@ class Status(str, enum.Enum):
     FAILED = "failed"
     DIVERGED = "diverged"
     TIMEOUT = "timeout"
+    #: The state's certificate could not be computed: the solution gives no values, or supplies
+    #: derivatives that disagree with qbench's own finite differences of its psi, or a psi that
+    #: finite differences cannot differentiate. Never ``ok``; ``--strict`` counts it as not ok.
+    UNVERIFIED = "unverified"
 
 
 #: What a method is, for grouping tables, figures, findings and asv benchmarks:
@@ -73,6 +77,24 @@ class Solution:
         only if every entry is.
     state_messages : list of str, optional
         Why each state is not ``ok`` ("" where it is); same length as ``state_status``.
+    laplacian : callable, optional
+        ``points (n, d) -> (n_states, n)``: the Laplacian of the same normalized states that
+        ``wavefunctions`` returns (autograd for a network, the polynomial's for collocation, the
+        spline's for a spline interpolant). qbench checks it against its own finite differences
+        of psi at fresh points before it certifies a state with it (docs/certificates.md);
+        ``None`` lets qbench difference psi itself.
+    derivatives_by : str
+        How ``laplacian`` is computed, for the results table (``"autograd"``, ...).
+    trained_energies : numpy.ndarray, optional
+        For a method that trains E as a parameter (a PINN with a trainable energy): the trained
+        values, per state, in the order of ``energies``. ``energies`` is then the estimator the
+        method reports; both are graded.
+    error_estimates : numpy.ndarray, optional
+        A stated a-posteriori bound on ``|E - E_exact|`` per state, for a method that has no
+        function in the domain of H (no smooth psi to certify); with ``estimated_by`` saying how
+        it was found (``"two resolutions"``). Used only where the residual certificate cannot be.
+    estimated_by : str
+        How ``error_estimates`` was found.
     """
 
     energies: np.ndarray
@@ -82,6 +104,11 @@ class Solution:
     message: str = ""
     state_status: list[Status] | None = None
     state_messages: list[str] | None = None
+    laplacian: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
+    derivatives_by: str = ""
+    trained_energies: np.ndarray | None = None
+    error_estimates: np.ndarray | None = None
+    estimated_by: str = ""
 
     def __post_init__(self) -> None:
         if self.state_status is not None:
@@ -104,6 +131,15 @@ class Solution:
     @property
     def n_states(self) -> int:
         return len(self.energies)
+
+    def laplacians(self, points: np.ndarray) -> np.ndarray | None:
+        """The supplied Laplacian of each state at ``points`` (as :meth:`wavefunctions`), or ``None``."""
+        if self.laplacian is None:
+            return None
+        points = np.array(points, dtype=float, ndmin=1)
+        if points.ndim == 1:
+            points = points[:, None]
+        return np.asarray(self.laplacian(points), dtype=float).reshape(self.n_states, len(points))
 
     def wavefunctions(self, points: np.ndarray) -> np.ndarray:
         """Normalized wavefunctions at ``points``, shape ``(n_states, n)``; sign arbitrary.
