@@ -21,6 +21,10 @@ from .problems import Problem
 from .solvers import Solver
 
 DEFAULT_TIMEOUT_S = 600.0
+#: Default relative tolerance of the status ``ok`` (docs/certificates.md).
+DEFAULT_TOLERANCE = 1e-2
+#: Fields that change how a case is judged or limited, not what it computes: not in its id.
+_NOT_IDENTITY = ("timeout_s", "tolerance")
 
 
 def canonical_json(value: Any) -> str:
@@ -49,6 +53,10 @@ class Case:
         Lowest states to solve for and grade.
     timeout_s
         Wall-clock limit of the whole case (solve repeats included); not part of its identity.
+    tolerance
+        Relative tolerance of the status ``ok``: a state is ``ok`` when its certified eigenvalue
+        interval lies within ``tolerance`` of its energy (docs/certificates.md). It changes
+        verdicts, not the computation, so it is not part of the case's identity either.
     """
 
     problem: str
@@ -58,6 +66,7 @@ class Case:
     seed: int | None = None
     n_states: int = 3
     timeout_s: float = DEFAULT_TIMEOUT_S
+    tolerance: float = DEFAULT_TOLERANCE
 
     @classmethod
     def resolve(
@@ -69,6 +78,7 @@ class Case:
         seed: int | None = None,
         n_states: int = 3,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        tolerance: float = DEFAULT_TOLERANCE,
     ) -> Case:
         """Validate a case by building it, and return it with every parameter and option spelled out.
 
@@ -100,6 +110,7 @@ class Case:
             seed,
             n_states,
             check_positive("timeout_s", timeout_s),
+            check_tolerance(tolerance),
         )
         case.build()  # the resolved spelling must rebuild the same thing
         return case
@@ -108,7 +119,7 @@ class Case:
     def case_id(self) -> str:
         """Stable 12-hex-digit id of the computation (not of the timeout)."""
         # The fields themselves, not to_dict(): asdict's deep copy was most of a suite's load time.
-        identity = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "timeout_s"}
+        identity = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in _NOT_IDENTITY}
         return hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:12]
 
     def build(self) -> tuple[Problem, Solver]:
@@ -136,6 +147,17 @@ class Case:
         """Short human-readable name: ``finite_well / pinn seed=3``."""
         seed = "" if self.seed is None else f" seed={self.seed}"
         return f"{self.problem} / {self.solver}{seed}"
+
+
+def check_tolerance(value: Any, name: str = "tolerance") -> float:
+    """``value`` as a float in (0, 1), or ``ValueError`` naming ``name`` and the range."""
+    try:
+        tolerance = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}") from None
+    if not 0.0 < tolerance < 1.0:
+        raise ValueError(f"{name} must be in (0, 1) (a relative energy tolerance), got {value!r}")
+    return tolerance
 
 
 def _shared_problem(name: str, params_json: str) -> Problem:

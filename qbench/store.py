@@ -69,6 +69,16 @@ SCHEMA = (
     "rel_error",
     "l2_error",
     "subspace_sine",
+    "tolerance",
+    "residual",
+    "rayleigh_quotient",
+    "rq_rel_error",
+    "bound_lo",
+    "bound_hi",
+    "verified_by",
+    "index_checked_by",
+    "trained_energy",
+    "trained_rel_error",
     "wall_time_s",
     "cpu_mem_increase_mb",
     "peak_gpu_mem_mb",
@@ -87,6 +97,7 @@ EXTRA_COLUMNS = (
     "solve_time_total_s",
     "case_time_s",
     "cpu_mem_at_start_mb",
+    "certify_s",
     "solver_info",
 )
 HISTORY_COLUMNS = ("run_id", "case_id", "state", "step", "phase", "loss", "energy", "time_s")
@@ -470,7 +481,22 @@ _UPGRADED = (
     "dim",
     "group",
     "subspace_sine",
+    "verified_by",
 )
+#: The certificate's columns, NaN or "" in a run recorded before qbench certified states.
+_CERTIFICATE_DEFAULTS = {
+    "tolerance": math.nan,
+    "residual": math.nan,
+    "rayleigh_quotient": math.nan,
+    "rq_rel_error": math.nan,
+    "bound_lo": math.nan,
+    "bound_hi": math.nan,
+    "verified_by": "",
+    "index_checked_by": "",
+    "trained_energy": math.nan,
+    "trained_rel_error": math.nan,
+    "certify_s": math.nan,
+}
 
 
 def upgrade_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -480,7 +506,8 @@ def upgrade_row(row: dict[str, Any]) -> dict[str, Any]:
     ``peak_cpu_mem_mb`` (the absolute peak RSS) as their memory figure, no ``reference``
     column (every problem then had an exact reference; its bound was not stored), and no
     ``dim``, ``group`` or ``subspace_sine``: every problem was 1D, so each state was its own
-    group; the subspace sine was not computed (NaN).
+    group; the subspace sine was not computed (NaN). Runs before certificates have none of their
+    columns (NaN, and ``""`` for ``verified_by``: their ``ok`` was the solver's word).
     """
     if all(key in row for key in _UPGRADED):
         return row
@@ -500,6 +527,8 @@ def upgrade_row(row: dict[str, Any]) -> dict[str, Any]:
     row.setdefault("dim", 1)
     row.setdefault("group", row.get("state"))
     row.setdefault("subspace_sine", math.nan)
+    for key, value in _CERTIFICATE_DEFAULTS.items():
+        row.setdefault(key, value)
     return row
 
 
@@ -553,6 +582,12 @@ def _typed(results: pd.DataFrame) -> pd.DataFrame:
             "energy_ref",
             "iterations",
             "subspace_sine",
+            "tolerance",
+            "residual",
+            "rayleigh_quotient",
+            "bound_lo",
+            "bound_hi",
+            "trained_energy",
         ):
             results[column] = results[column].astype("float64")
     return results

@@ -9,6 +9,7 @@ and its seeds::
     n_states = 3          # default of every block
     seeds = [0]           # a list, or "a-b" (inclusive); only solvers with a seed option use it
     timeout_s = 120       # per case
+    tolerance = 1e-2      # relative tolerance of the status ok (certified to it)
 
     [[block]]
     problems = ["infinite_well", { name = "finite_well", params = { V0 = 50.0 } }]
@@ -33,7 +34,7 @@ from typing import Any
 
 from . import plugins as _plugins
 from . import solvers
-from .cases import DEFAULT_TIMEOUT_S, Case, solver_takes
+from .cases import DEFAULT_TIMEOUT_S, DEFAULT_TOLERANCE, Case, solver_takes
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,8 +42,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 DEFAULT_SUITE = "quick"
-_TOP_KEYS = {"description", "plugins", "n_states", "seeds", "timeout_s", "block"}
-_BLOCK_KEYS = {"problems", "solvers", "n_states", "seeds", "timeout_s"}
+_SETTINGS = ("n_states", "seeds", "timeout_s", "tolerance")
+_TOP_KEYS = {"description", "plugins", "block", *_SETTINGS}
+_BLOCK_KEYS = {"problems", "solvers", *_SETTINGS}
 
 
 class SuiteError(ValueError):
@@ -140,10 +142,10 @@ def from_dict(
         raise SuiteError(f"suite {source}: needs at least one [[block]] table")
     overrides = dict(overrides or {})
     forced_options = overrides.pop("solver_options", {})
-    unknown = sorted(set(overrides) - {"n_states", "seeds", "timeout_s"})
+    unknown = sorted(set(overrides) - set(_SETTINGS))
     if unknown:
         raise SuiteError(f"unknown suite override(s): {', '.join(unknown)}")
-    defaults = {k: data[k] for k in ("n_states", "seeds", "timeout_s") if k in data}
+    defaults = {k: data[k] for k in _SETTINGS if k in data}
     blocks = [{**block, **overrides} if isinstance(block, dict) else block for block in blocks]
     cases: list[Case] = []
     seen: set[str] = set()
@@ -248,7 +250,7 @@ def _expand_block(
     families: tuple[str, ...] | None = None,
 ) -> list[Case]:
     _check_keys(block, _BLOCK_KEYS, where)
-    settings = {**defaults, **{k: block[k] for k in ("n_states", "seeds", "timeout_s") if k in block}}
+    settings = {**defaults, **{k: block[k] for k in _SETTINGS if k in block}}
     seeds = parse_seeds(settings.get("seeds", [0]), f"{where}: seeds")
     for key in ("problems", "solvers"):
         if not isinstance(block.get(key), list) or not block[key]:
@@ -290,6 +292,7 @@ def _seeded_cases(problem, params, solver, options, seeds, settings) -> list[Cas
     common = dict(
         n_states=settings.get("n_states", 3),
         timeout_s=settings.get("timeout_s", DEFAULT_TIMEOUT_S),
+        tolerance=settings.get("tolerance", DEFAULT_TOLERANCE),
     )
     if not solver_takes(solver, "seed") or "seed" in options:
         return [Case.resolve(problem, solver, params, options, **common)]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import plugins, problems, solvers, suite
+from ..cases import check_tolerance
 from ..interruption import exit_code, signal_name
 from .exits import EXIT_CODES_HELP, EXIT_FAILED, EXIT_IO, one_line, os_error
 from .specs import UsageError, parse_seeds, parse_spec
@@ -85,6 +86,13 @@ def add_parsers(commands) -> None:
     )
     parser.add_argument(
         "--timeout", type=float, metavar="S", help="per-case wall-clock limit in seconds (default: suite's)"
+    )
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        metavar="TAU",
+        help="relative tolerance of the status ok, in (0, 1): a state is ok when its certified "
+        "eigenvalue interval lies within TAU of its energy (default: suite's, else 1e-2)",
     )
     parser.add_argument(
         "--jobs",
@@ -192,6 +200,11 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         if not args.timeout > 0:
             raise UsageError(f"--timeout must be > 0 seconds, got {args.timeout}")
         overrides["timeout_s"] = args.timeout
+    if args.tolerance is not None:
+        try:
+            overrides["tolerance"] = check_tolerance(args.tolerance, "--tolerance")
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     if args.device is not None:
         overrides["solver_options"] = {"device": args.device}
     return overrides
@@ -366,7 +379,18 @@ def command_run(args: argparse.Namespace) -> int:
     if args.resume:
         given = [
             f"--{k}"
-            for k in ("suite", "problem", "solver", "family", "seeds", "states", "device", "timeout", "out")
+            for k in (
+                "suite",
+                "problem",
+                "solver",
+                "family",
+                "seeds",
+                "states",
+                "device",
+                "timeout",
+                "tolerance",
+                "out",
+            )
             if getattr(args, k) is not None
         ]
         if given:

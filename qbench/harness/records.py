@@ -98,6 +98,7 @@ def case_record(
     if graded is None:
         graded = ungraded_rows(problem, case.n_states)
     history = info.pop("history", [])
+    certify_s = float(info.pop("certify_s", math.nan))
     timing = measured.timing
     if states is None or len(states) != len(graded):
         states = [(Status(status), message)] * len(graded)
@@ -128,6 +129,7 @@ def case_record(
         "case_message": message,
         "case_time_s": time.perf_counter() - started,
         "solve_time_total_s": timing.total_s,
+        "certify_s": certify_s,
         "solver_info": canonical_json(_plain(info)),
     }
     return {

@@ -1,0 +1,508 @@
+"""The certificate of every returned state, computed by qbench, never by the solver (docs/certificates.md).
+
+For each state psi of a solution (in ascending energy, as graded), on a rule that no solver
+sees (:func:`certification_rule`):
+
+1. **Values and derivatives.** psi comes from ``Solution.wavefunctions``. Its Laplacian comes
+   from ``Solution.laplacian`` when the solver supplies one, checked against qbench's own
+   fourth-order finite differences of psi at fresh random points; the measured disagreement is
+   added to the residual, so a supplied Laplacian can never make a state look better than its
+   psi is. Without one, qbench differences psi itself, and checks at fresh points that steps
+   h and 2h agree (a psi that is not smooth at that scale cannot be certified this way).
+2. **The walls.** In 1D the linear function through psi's wall values is subtracted, so the
+   certified function is in the domain of H whatever the solver's wall mismatch (shooting's,
+   say); it changes the residual by (V - E) times that line, which is counted. In d >= 2 psi
+   must vanish on the walls to :data:`WALL_TOL` (checked at fresh points on every face).
+3. **Rayleigh quotient and residual** rho and eps = ||(H - rho) psi|| / ||psi||, and the
+   state's relative residual eta = ||(H - E) psi|| / (|E| ||psi||) at its returned E.
+4. **An eigenvalue interval**: Weinstein's [rho - eps, rho + eps] always; in 1D also
+   Kato-Temple's, with the gap (a, b) around the state confirmed by Sturm counts of shooting on
+   V (:class:`qbench.numerics.sturm_shooting.GaussShooting`), and the index check
+   N(lo) <= k < N(hi). In d >= 2 no reference-free count exists here: the index is checked
+   against the reference's numbering of levels, and ``index_checked_by`` says so.
+5. **The verdict.** ``ok`` needs: the interval within ``tolerance`` of the returned E (relative
+   to the smallest |lambda| the interval allows), E inside the interval, and the index check.
+   The status of a state the solver already marked not ok is never changed.
+
+A solution whose psi cannot be evaluated, whose supplied Laplacian disagrees with psi, or whose
+psi cannot be differenced is ``unverified`` unless it states an a-posteriori error estimate
+(``Solution.error_estimates``), which is then its interval (``verified_by`` says so).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..numerics import enclosure
+from ..numerics.finite_differences import laplacian as fd_laplacian
+from ..numerics.finite_differences import one_sided_limits
+from ..numerics.sturm_shooting import GaussShooting
+from ..problems import Problem
+from ..solvers import Solution, Status
+
+#: Nodes per axis of the certification rule (the grading rule has 4096, 128, 80, 40): a different
+#: count gives nodes no solver trained or collocated on.
+CERTIFICATION_POINTS_PER_AXIS = {1: 6144, 2: 112, 3: 56, 4: 24}
+#: Finite-difference step, as a fraction of each axis's length.
+FD_STEP = 1e-3
+#: Fresh random points at which derivatives are checked.
+CHECK_POINTS = 256
+#: Finite differences at h and 2h disagreeing by more than this (relative to the RMS Laplacian)
+#: mean that psi is not smooth at the scale of the step.
+SMOOTHNESS_RTOL = 1e-3
+#: A supplied Laplacian disagreeing with psi's finite differences by more than this (relative to
+#: the RMS Laplacian) is not psi's Laplacian.
+DERIVATIVE_RTOL = 1e-3
+#: Largest |psi| on the walls, relative to its largest value inside, in d >= 2.
+WALL_TOL = 1e-6
+#: Smallest relative half-width stated: rounding in the sums behind rho and eps.
+ROUNDING_FLOOR = 1e-12
+#: Seed of the fresh points (fixed: certificates are reproducible).
+CHECK_SEED = 20261206
+
+
+@dataclass(frozen=True)
+class StateCertificate:
+    """What the certificate found for one state.
+
+    Attributes
+    ----------
+    residual
+        eta = ||(H - E) psi|| / (|E| ||psi||) at the returned E (NaN where not computed).
+    rayleigh_quotient
+        rho of psi (NaN where not computed).
+    bound_lo, bound_hi
+        The eigenvalue interval (NaN where none).
+    verified_by
+        ``"kato-temple"``, ``"weinstein"``, ``"a-posteriori: <how>"`` or ``""`` (unverified).
+    index_checked_by
+        ``"sturm count"``, ``"reference numbering"`` or ``""``.
+    status, message
+        ``None`` where every test passed; else the status the state gets and which test failed.
+    """
+
+    residual: float = math.nan
+    rayleigh_quotient: float = math.nan
+    bound_lo: float = math.nan
+    bound_hi: float = math.nan
+    verified_by: str = ""
+    index_checked_by: str = ""
+    status: Status | None = None
+    message: str = ""
+
+    def columns(self) -> dict[str, object]:
+        """The results-table columns of this certificate."""
+        return {
+            "residual": self.residual,
+            "rayleigh_quotient": self.rayleigh_quotient,
+            "bound_lo": self.bound_lo,
+            "bound_hi": self.bound_hi,
+            "verified_by": self.verified_by,
+            "index_checked_by": self.index_checked_by,
+        }
+
+
+def certification_rule(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """The rule certificates integrate on: the problem's own kind of rule at another node count."""
+    per_axis = CERTIFICATION_POINTS_PER_AXIS.get(problem.dim, 16)
+    return problem.quadrature_rule(per_axis**problem.dim)
+
+
+def certify(
+    solution: Solution, problem: Problem, tolerance: float, reference_energies: np.ndarray | None = None
+) -> list[StateCertificate]:
+    """Certify every state of ``solution`` (already in ascending energy).
+
+    Parameters
+    ----------
+    solution
+        The solution, states in ascending energy (:func:`qbench.metrics.sorted_by_energy`).
+    problem
+        The problem.
+    tolerance
+        Relative tolerance of ``ok``.
+    reference_energies
+        The reference's level energies, used only in d >= 2 for the index check (the reference's
+        numbering); 1D never reads them.
+
+    Returns
+    -------
+    list of StateCertificate
+        One per state.
+    """
+    return _Certifier(solution, problem, tolerance, reference_energies).run()
+
+
+class _Certifier:
+    def __init__(
+        self, solution: Solution, problem: Problem, tolerance: float, reference: np.ndarray | None
+    ) -> None:
+        self.solution, self.problem, self.tolerance = solution, problem, tolerance
+        self.reference = reference
+        self.energies = np.asarray(solution.energies, dtype=float)
+        self.n = solution.n_states
+        self.rng = np.random.default_rng(CHECK_SEED)
+        self.steps = [FD_STEP * (b - a) for a, b in problem.box]
+        self.unit = sum((math.pi / (b - a)) ** 2 for a, b in problem.box)
+
+    # -- the pieces ----------------------------------------------------------------------------
+    def fresh_points(self, count: int) -> np.ndarray:
+        """Random points at least 3 steps from every wall and breakpoint of their axes."""
+        columns = []
+        for axis, (a, b) in enumerate(self.problem.box):
+            cuts = np.array([a, *self.problem.axis_breakpoints[axis], b], dtype=float)
+            margin = 3.0 * self.steps[axis]
+            x = self.rng.uniform(a + margin, b - margin, 4 * count)
+            keep = np.min(np.abs(x[:, None] - cuts[None, :]), axis=1) > margin
+            columns.append(x[keep][:count] if keep.sum() >= count else x[:count])
+        return np.stack(columns, axis=1)
+
+    def differences(self, points: np.ndarray, scale: float = 1.0) -> np.ndarray:
+        steps = [scale * s for s in self.steps]
+        return fd_laplacian(
+            self.solution.wavefunctions, points, self.problem.box, self.problem.axis_breakpoints, steps
+        )
+
+    def corrections(self, points: np.ndarray) -> np.ndarray | None:
+        """1D: what to subtract from psi to put it in the domain of H, at ``points`` (states x points).
+
+        The line through psi's wall values, and at each breakpoint x_j the jump J_j of psi'
+        times the Green's function G_j of -d2/dx2 (zero on the walls, its slope jumping by 1 at
+        x_j, G_j'' = 0 elsewhere). Their second derivative vanishes away from the breakpoints, so
+        the corrected psi has the same Laplacian there and none of the delta functions that a
+        kink or a wall mismatch would put into H psi, which no residual on nodes could see.
+        """
+        if self.problem.dim != 1:
+            return None
+        a, b = self.problem.box[0]
+        x = points[:, 0]
+        walls = self.solution.wavefunctions(np.array([[a], [b]]))
+        t = (x - a) / (b - a)
+        total = walls[:, :1] * (1.0 - t)[None, :] + walls[:, 1:] * t[None, :]
+        cuts = np.array([c for c in self.problem.axis_breakpoints[0] if a < c < b], dtype=float)
+        if cuts.size:
+            _, _, below, above = one_sided_limits(
+                self.solution.wavefunctions, cuts[:, None], 0, self.steps[0]
+            )
+            jumps = above - below  # (states, cuts)
+            for j, cut in enumerate(cuts):
+                green = -(np.minimum(x, cut) - a) * (b - np.maximum(x, cut)) / (b - a)
+                total += jumps[:, j : j + 1] * green[None, :]
+        return total
+
+    def wall_values(self) -> np.ndarray:
+        """d >= 2: the largest |psi| of each state at fresh points on the walls."""
+        largest = np.zeros(self.n)
+        for axis, (a, b) in enumerate(self.problem.box):
+            for wall in (a, b):
+                points = np.stack([self.rng.uniform(lo, hi, 64) for lo, hi in self.problem.box], axis=1)
+                points[:, axis] = wall
+                values = np.abs(self.solution.wavefunctions(points))
+                largest = np.maximum(largest, np.max(values, axis=1))
+        return largest
+
+    # -- the certificate -----------------------------------------------------------------------
+    def run(self) -> list[StateCertificate]:
+        nodes, weights = certification_rule(self.problem)
+        psi = np.asarray(self.solution.wavefunctions(nodes), dtype=float)
+        finite = np.all(np.isfinite(psi), axis=1) & np.isfinite(self.energies)
+        if self.solution.laplacian is None and self.solution.error_estimates is not None:
+            return self.from_estimates(finite)
+        lap, spoiled, unverified = self.laplacian(nodes, psi)
+        correction = self.corrections(nodes)
+        if correction is not None:
+            psi = psi - correction
+        else:
+            walls = self.wall_values()
+            inside = np.max(np.abs(psi), axis=1)
+            for k in np.flatnonzero(walls > WALL_TOL * inside):
+                unverified[k] = (
+                    unverified[k] or f"psi does not vanish on the walls (|psi| up to {walls[k]:.1e})"
+                )
+        potential = np.asarray(self.problem.potential(nodes), dtype=float)
+        norms = np.sqrt((psi**2) @ weights)
+        h_psi = -lap + potential[None, :] * psi
+        rho = np.einsum("kn,kn,n->k", psi, h_psi, weights) / norms**2
+        eps = np.sqrt(((h_psi - rho[:, None] * psi) ** 2) @ weights) / norms
+        with np.errstate(all="ignore"):
+            eta = np.sqrt(((h_psi - self.energies[:, None] * psi) ** 2) @ weights) / norms
+            eta = (eta + spoiled) / np.abs(self.energies)
+        certificates = []
+        intervals = [
+            enclosure.weinstein(float(r), float(e), float(d)) if np.isfinite(r + e + d) else None
+            for r, e, d in zip(rho, eps, spoiled)
+        ]
+        counter = self.sturm(intervals) if self.problem.dim == 1 else None
+        for k in range(self.n):
+            if not finite[k]:
+                certificates.append(
+                    StateCertificate(status=Status.UNVERIFIED, message="psi or E is not finite")
+                )
+                continue
+            if unverified[k] or intervals[k] is None:
+                certificates.append(
+                    StateCertificate(
+                        float(eta[k]),
+                        float(rho[k]),
+                        status=Status.UNVERIFIED,
+                        message=unverified[k] or "no residual",
+                    )
+                )
+                continue
+            interval, verified_by = intervals[k], "weinstein"
+            if counter is not None:
+                kato = self.kato_temple(
+                    k, float(rho[k]), float(eps[k]), float(spoiled[k]), intervals, counter
+                )
+                if kato is not None:
+                    interval, verified_by = enclosure.intersect(interval, kato), "kato-temple"
+            interval = self.floored(interval, float(rho[k]))
+            checked_by, index_error = self.index(k, interval, counter)
+            certificates.append(
+                self.verdict(
+                    k,
+                    float(eta[k]),
+                    float(rho[k]),
+                    interval,
+                    intervals[k],
+                    verified_by,
+                    checked_by,
+                    index_error,
+                )
+            )
+        return certificates
+
+    def laplacian(self, nodes: np.ndarray, psi: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Laplacian on the nodes, what to add to eps for its error, and per-state unverified reasons."""
+        unverified = ["" for _ in range(self.n)]
+        fresh = self.fresh_points(CHECK_POINTS)
+        fd = self.differences(fresh)
+        fd_coarse = self.differences(fresh, 2.0)
+        values = self.solution.wavefunctions(fresh)
+        volume = float(np.prod([b - a for a, b in self.problem.box]))
+        # Sampled L2 norms (Monte Carlo at the fresh points) of psi-normalized quantities.
+        psi_norm = np.sqrt(np.mean(values**2, axis=1) * volume)
+        with np.errstate(all="ignore"):
+            rms_lap = np.sqrt(np.mean(fd**2, axis=1) * volume) / psi_norm
+            fd_error = np.sqrt(np.mean((fd - fd_coarse) ** 2, axis=1) * volume) / psi_norm
+        supplied = self.solution.laplacians(fresh) if self.solution.laplacian is not None else None
+        if supplied is not None:
+            with np.errstate(all="ignore"):
+                mismatch = np.sqrt(np.mean((supplied - fd) ** 2, axis=1) * volume) / psi_norm
+            spoiled = mismatch + fd_error
+            for k in range(self.n):
+                if not mismatch[k] <= DERIVATIVE_RTOL * rms_lap[k] + fd_error[k]:
+                    unverified[k] = (
+                        f"the supplied Laplacian ({self.solution.derivatives_by or 'unnamed'}) disagrees "
+                        "with "
+                        f"finite differences of psi by {mismatch[k] / rms_lap[k]:.1e} (relative)"
+                    )
+            return np.asarray(self.solution.laplacians(nodes), dtype=float), spoiled, unverified
+        for k in range(self.n):
+            if not fd_error[k] <= SMOOTHNESS_RTOL * rms_lap[k]:
+                unverified[k] = (
+                    "no Laplacian supplied and psi is not smooth enough to difference "
+                    f"(steps h and 2h disagree by {fd_error[k] / rms_lap[k]:.1e})"
+                )
+        return self.differences(nodes), fd_error, unverified
+
+    def from_estimates(self, finite: np.ndarray) -> list[StateCertificate]:
+        """Intervals from the solver's stated a-posteriori estimates (no smooth psi to certify)."""
+        estimates = np.asarray(self.solution.error_estimates, dtype=float)
+        intervals = [
+            (float(e - s), float(e + s)) if np.isfinite(e + s) and finite[k] else None
+            for k, (e, s) in enumerate(zip(self.energies, estimates))
+        ]
+        counter = self.sturm(intervals) if self.problem.dim == 1 else None
+        certificates = []
+        for k, interval in enumerate(intervals):
+            if interval is None:
+                certificates.append(
+                    StateCertificate(status=Status.UNVERIFIED, message="no finite energy or error estimate")
+                )
+                continue
+            interval = self.floored(interval, float(self.energies[k]))
+            checked_by, index_error = self.index(k, interval, counter)
+            verified_by = f"a-posteriori: {self.solution.estimated_by or 'stated estimate'}"
+            certificates.append(
+                self.verdict(k, math.nan, math.nan, interval, interval, verified_by, checked_by, index_error)
+            )
+        return certificates
+
+    def floored(self, interval: tuple[float, float], centre: float) -> tuple[float, float]:
+        floor = ROUNDING_FLOOR * max(abs(centre), self.unit)
+        return min(interval[0], centre - floor), max(interval[1], centre + floor)
+
+    # -- Sturm counts (1D) ---------------------------------------------------------------------
+    def sturm(self, intervals: list[tuple[float, float] | None]) -> GaussShooting | None:
+        # A hopeless interval (it fails the width test anyway) would size the sweeps for energies
+        # far from every state; the others decide the range.
+        usable = [
+            i for i in intervals if i is not None and i[1] - i[0] < 100 * (abs(i[0] + i[1]) / 2 + self.unit)
+        ]
+        ends = [x for interval in usable for x in interval]
+        if not ends:
+            return None
+        top = max(ends) + self.unit
+        guesses = np.array([min(ends), top])
+        try:
+            return GaussShooting(
+                self.problem.potential, self.problem.box[0], self.problem.axis_breakpoints[0], guesses
+            )
+        except (RuntimeError, ValueError):
+            return None
+
+    def kato_temple(
+        self,
+        k: int,
+        rho: float,
+        eps: float,
+        slack: float,
+        intervals: list[tuple[float, float] | None],
+        counter: GaussShooting,
+    ) -> tuple[float, float] | None:
+        """Kato-Temple's interval with a gap (a, b) that Sturm counts confirm holds only state k."""
+        spacing = self.unit * (2 * k + 1)
+        own = intervals[k]
+        assert own is not None
+        below = [intervals[k - 1][1]] if k > 0 and intervals[k - 1] is not None else []
+        above = [intervals[k + 1][0]] if k + 1 < self.n and intervals[k + 1] is not None else []
+        lower = -math.inf if k == 0 else self.gap_end(counter, own[0], below, -spacing, k)
+        upper = self.gap_end(counter, own[1], above, spacing, k + 1)
+        if lower is None or upper is None or not lower < rho - slack <= rho + slack < upper:
+            return None
+        return enclosure.kato_temple(rho, eps, lower, upper, slack)
+
+    @staticmethod
+    def gap_end(
+        counter: GaussShooting, edge: float, candidates: list[float], spacing: float, count: int
+    ) -> float | None:
+        """The farthest of the candidates (then of ``edge + spacing / 2**j``) whose count is ``count``."""
+        tries = [c for c in candidates if (c - edge) * spacing > 0]
+        tries += [edge + spacing / 2**j for j in range(6)]
+        for energy in tries:
+            try:
+                if counter.count_below(energy) == count:
+                    return energy
+            except (RuntimeError, ValueError, FloatingPointError):
+                return None
+        return None
+
+    def index(self, k: int, interval: tuple[float, float], counter: GaussShooting | None) -> tuple[str, str]:
+        """Who checked state k's index, and what is wrong with it ("" if nothing)."""
+        lo, hi = interval
+        if self.problem.dim == 1:
+            if counter is None:
+                return "", "no Sturm count (shooting on V failed)"
+            below, up_to = counter.count_below(lo), counter.count_below(hi)
+            if below <= k < up_to:
+                return "sturm count", ""
+            return "sturm count", (
+                f"Sturm count: {below} eigenvalues below {lo:.6g} and {up_to} below {hi:.6g}, "
+                f"so the interval does not hold state {k}"
+            )
+        if self.reference is None:
+            return "", "no index check"
+        levels = np.unique(np.round(np.asarray(self.reference, dtype=float), 9))
+        centre = 0.5 * (lo + hi)
+        nearest = levels[np.argmin(np.abs(levels - centre))]
+        own = np.round(float(self.reference[k]), 9)
+        if nearest == own:
+            return "reference numbering", ""
+        return (
+            "reference numbering",
+            f"the interval's centre {centre:.6g} is nearest level {nearest:.6g}, not state {k}'s",
+        )
+
+    # -- the verdict ---------------------------------------------------------------------------
+    def verdict(
+        self,
+        k: int,
+        eta: float,
+        rho: float,
+        interval: tuple[float, float],
+        agreement: tuple[float, float],
+        verified_by: str,
+        checked_by: str,
+        index_error: str,
+    ) -> StateCertificate:
+        """The state's certificate; ``agreement`` is where E must lie to agree with psi (Weinstein's)."""
+        lo, hi = interval
+        energy = float(self.energies[k])
+        failures = []
+        if not agreement[0] <= energy <= agreement[1]:
+            failures.append(
+                f"energy: E={energy:.10g} disagrees with psi, whose eigenvalue lies in "
+                f"[{agreement[0]:.10g}, {agreement[1]:.10g}]"
+            )
+        smallest = min(abs(lo), abs(hi)) if lo * hi > 0 else 0.0
+        # The eigenvalue is in [lo, hi]; E need not be (an extrapolated E can beat its psi), so
+        # the error bound of E is its distance to the far end.
+        half_width = max(abs(energy - lo), abs(hi - energy))
+        relative = half_width / smallest if smallest > 0 else math.inf
+        if not relative <= self.tolerance:
+            failures.append(
+                f"width: certified relative half-width {relative:.1e} > tolerance {self.tolerance:.1e}"
+            )
+        if index_error:
+            failures.append(f"index: {index_error}")
+        status = Status.FAILED if failures else None
+        return StateCertificate(
+            eta,
+            rho,
+            lo,
+            hi,
+            verified_by,
+            checked_by,
+            status,
+            "not certified: " + "; ".join(failures) if failures else "",
+        )
+
+
+def certified_rows(
+    rows: list[dict[str, object]],
+    states: list[tuple[Status, str]],
+    solution: Solution,
+    problem: Problem,
+    tolerance: float,
+) -> tuple[list[dict[str, object]], list[tuple[Status, str]], float]:
+    """The graded rows with the certificate's columns, the states' statuses after it, and its time.
+
+    A state the solver marked not ok keeps its status; an ok one takes the certificate's verdict.
+    A certificate that raises leaves every ok state ``unverified``, saying why.
+    """
+    started = time.perf_counter()
+    reference = np.array([row["energy_ref"] for row in rows], dtype=float)
+    try:
+        certificates = certify(solution, problem, tolerance, reference)
+    except Exception as exc:  # a solver's psi that breaks the certificate is unverified, not a crash
+        certificates = [
+            StateCertificate(
+                status=Status.UNVERIFIED, message=f"certificate failed: {type(exc).__name__}: {exc}"
+            )
+        ] * len(rows)
+    elapsed = time.perf_counter() - started
+    trained = (
+        np.full(len(rows), math.nan)
+        if solution.trained_energies is None
+        else np.asarray(solution.trained_energies, dtype=float)
+    )
+    out_rows, out_states = [], []
+    for row, (status, message), certificate, trained_energy in zip(rows, states, certificates, trained):
+        exact = abs(float(row["energy_ref"]))
+        extra = {
+            "tolerance": tolerance,
+            **certificate.columns(),
+            "rq_rel_error": abs(certificate.rayleigh_quotient - float(row["energy_ref"])) / exact,
+            "trained_energy": float(trained_energy),
+            "trained_rel_error": abs(float(trained_energy) - float(row["energy_ref"])) / exact,
+        }
+        out_rows.append({**row, **extra})
+        if Status(status) == Status.OK and certificate.status is not None:
+            status, message = certificate.status, certificate.message
+        out_states.append((Status(status), message))
+    return out_rows, out_states, elapsed
