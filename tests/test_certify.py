@@ -1,0 +1,204 @@
+"""The per-state certificate (qbench/harness/certify.py): honest intervals, and dishonest solutions caught.
+
+Solutions here are built from exact references, perturbed: the tests know the answer, the
+certificate does not (it never reads the reference in 1D; in d >= 2 only for the index).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qbench import problems
+from qbench.harness.certify import certify
+from qbench.numerics import enclosure
+from qbench.solvers import Solution, Status
+
+ONE_D = ["infinite_well", "finite_well", "finite_barrier", "harmonic_oscillator", "poschl_teller", "double_well"]
+
+
+def _bump(problem, points, frequency=7):
+    """A smooth function vanishing on the walls: what a perturbation adds to psi."""
+    out = np.ones(len(points))
+    for axis, (a, b) in enumerate(problem.box):
+        out *= np.sin(frequency * np.pi * (points[:, axis] - a) / (b - a))
+    return out
+
+
+def _solution(problem, n_states, perturbation=0.0, energy_shift=0.0, **fields):
+    reference = problem.reference(n_states)
+
+    def evaluate(points):
+        return reference.wavefunctions(points) + perturbation * _bump(problem, points)[None, :]
+
+    energies = np.asarray(reference.energies, dtype=float) * (1.0 + energy_shift)
+    return Solution(energies, evaluate, **fields), np.asarray(reference.energies, dtype=float)
+
+
+def test_weinstein_and_kato_temple_hold_the_eigenvalue_of_a_matrix():
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.normal(size=(30, 30)))
+    matrix = q @ np.diag(np.arange(30.0)) @ q.T  # unit gaps
+    values, vectors = np.linalg.eigh(matrix)
+    k = 7
+    psi = vectors[:, k] + 0.002 * rng.normal(size=30)
+    psi /= np.linalg.norm(psi)
+    rho = psi @ matrix @ psi
+    eps = np.linalg.norm(matrix @ psi - rho * psi)
+    lo, hi = enclosure.weinstein(rho, eps)
+    assert np.any((values >= lo) & (values <= hi))
+    a, b = values[k - 1] + 1e-9, values[k + 1] - 1e-9
+    assert a < rho < b
+    lo_kt, hi_kt = enclosure.kato_temple(rho, eps, a, b)
+    assert lo_kt <= values[k] <= hi_kt
+    assert hi_kt - lo_kt < 0.1 * (hi - lo)
+    with pytest.raises(ValueError, match="gap"):
+        enclosure.kato_temple(rho, eps, rho + 1.0, rho + 2.0)
+
+
+@pytest.mark.parametrize("name", ONE_D)
+@pytest.mark.parametrize("perturbation", [0.0, 1e-3, 3e-2])
+def test_1d_intervals_hold_the_exact_level(name, perturbation):
+    problem = problems.get(name)
+    solution, exact = _solution(problem, 3, perturbation)
+    certificates = certify(solution, problem, 1e-2)
+    for k, certificate in enumerate(certificates):
+        assert certificate.bound_lo <= exact[k] <= certificate.bound_hi, (k, certificate)
+        assert certificate.index_checked_by == "sturm count"
+        if certificate.status is None:  # ok: the returned energy is within the tolerance
+            assert abs(exact[k] - solution.energies[k]) <= 1e-2 * abs(exact[k])
+    if perturbation == 0.0:
+        assert all(c.status is None for c in certificates)
+        assert all(c.verified_by == "kato-temple" for c in certificates)
+
+
+@pytest.mark.parametrize(
+    "name, params, n_states",
+    [
+        ("separable", {"parts": ["finite_well", "finite_well"]}, 3),
+        ("harmonic_oscillator", {"dim": 2}, 3),
+    ],
+)
+@pytest.mark.parametrize("perturbation", [0.0, 1e-3])
+def test_2d_intervals_hold_the_exact_level(name, params, n_states, perturbation):
+    problem = problems.get(name, **params)
+    solution, exact = _solution(problem, n_states, perturbation)
+    certificates = certify(solution, problem, 1e-2, exact)
+    for k, certificate in enumerate(certificates):
+        assert certificate.bound_lo <= exact[k] <= certificate.bound_hi
+        assert certificate.index_checked_by == "reference numbering"
+    assert all(c.status is None for c in certificates) == (perturbation == 0.0)
+
+
+def test_kato_temple_is_much_tighter_than_weinstein():
+    problem = problems.get("finite_well")
+    solution, exact = _solution(problem, 3, 1e-4)
+    certificates = certify(solution, problem, 1e-2)
+    for k in (0, 1):
+        c = certificates[k]
+        assert c.verified_by == "kato-temple"
+        half = 0.5 * (c.bound_hi - c.bound_lo)
+        error = abs(c.rayleigh_quotient - exact[k])
+        assert half <= 100 * error, (half, error)
+
+
+def test_a_wrong_energy_is_caught_by_the_energy_test():
+    problem = problems.get("finite_well")
+    solution, _ = _solution(problem, 3, energy_shift=5e-3)
+    certificates = certify(solution, problem, 1e-2)
+    assert all(c.status == Status.FAILED and "energy:" in c.message for c in certificates)
+
+
+def test_a_state_with_the_wrong_index_is_caught_by_the_sturm_count():
+    """States 0, 2, 3 returned as the lowest three: the second and third have the wrong index."""
+    problem = problems.get("finite_barrier")
+    reference = problem.reference(4)
+    keep = [0, 2, 3]
+    solution = Solution(
+        np.asarray(reference.energies)[keep], lambda points: reference.wavefunctions(points)[keep]
+    )
+    certificates = certify(solution, problem, 1e-2)
+    assert certificates[0].status is None
+    for c in certificates[1:]:
+        assert c.status == Status.FAILED and "index: Sturm count" in c.message
+
+
+def test_a_laplacian_that_is_not_psis_is_unverified():
+    """The dishonest shortcut: (V - E) psi returned as the Laplacian of a psi that is not an eigenfunction."""
+    problem = problems.get("finite_well")
+    solution, exact = _solution(problem, 3, 3e-3)
+
+    def dishonest(points):
+        return (problem.potential(points)[None, :] - solution.energies[:, None]) * solution.wavefunctions(points)
+
+    cheat = Solution(solution.energies, solution.wavefunctions, laplacian=dishonest, derivatives_by="equation")
+    certificates = certify(cheat, problem, 1e-2)
+    for k, c in enumerate(certificates):
+        assert c.status == Status.UNVERIFIED and "disagrees with finite differences" in c.message
+    honest_state = certify(solution, problem, 1e-2)
+    assert all(c.bound_lo <= e <= c.bound_hi for c, e in zip(honest_state, exact))
+
+
+def test_a_slightly_wrong_laplacian_cannot_tighten_the_interval():
+    """A supplied Laplacian off by less than the check's tolerance still yields a valid interval:
+    the disagreement it shows is added to the residual."""
+    problem = problems.get("harmonic_oscillator")
+    solution, exact = _solution(problem, 3, 1e-5)
+
+    def nearly(points):
+        values = solution.wavefunctions(points)
+        return (problem.potential(points)[None, :] - exact[:, None]) * values
+
+    cheat = Solution(solution.energies, solution.wavefunctions, laplacian=nearly)
+    for k, c in enumerate(certify(cheat, problem, 1e-2)):
+        assert c.status == Status.UNVERIFIED or c.bound_lo <= exact[k] <= c.bound_hi
+
+
+def test_psi_that_cannot_be_differenced_is_unverified():
+    problem = problems.get("infinite_well")
+    reference = problem.reference(2)
+    grid = np.linspace(*problem.box[0], 41)
+    nodal = reference.wavefunctions(grid[:, None])
+
+    def piecewise_linear(points):
+        return np.vstack([np.interp(points[:, 0], grid, row) for row in nodal])
+
+    solution = Solution(np.asarray(reference.energies), piecewise_linear)
+    certificates = certify(solution, problem, 1e-2)
+    assert all(c.status == Status.UNVERIFIED and "not smooth enough" in c.message for c in certificates)
+
+
+def test_a_stated_error_estimate_is_the_interval_when_psi_cannot_be_certified():
+    problem = problems.get("infinite_well")
+    reference = problem.reference(2)
+    energies = np.asarray(reference.energies) * (1 + 1e-4)
+    solution = Solution(
+        energies,
+        reference.wavefunctions,
+        error_estimates=np.abs(energies) * 3e-4,
+        estimated_by="two resolutions",
+    )
+    certificates = certify(solution, problem, 1e-2)
+    for k, c in enumerate(certificates):
+        assert c.status is None and c.verified_by == "a-posteriori: two resolutions"
+        assert c.bound_lo <= reference.energies[k] <= c.bound_hi
+
+
+def test_a_wall_mismatch_is_counted():
+    """psi that does not vanish at the right wall (shooting's mismatch): still a valid interval."""
+    problem = problems.get("harmonic_oscillator")
+    reference = problem.reference(2)
+    a, b = problem.box[0]
+
+    def shifted(points):
+        return reference.wavefunctions(points) + 1e-3 * ((points[:, 0] - a) / (b - a))[None, :]
+
+    solution = Solution(np.asarray(reference.energies), shifted)
+    for k, c in enumerate(certify(solution, problem, 1e-2)):
+        assert c.bound_lo <= reference.energies[k] <= c.bound_hi
+
+
+def test_non_finite_psi_is_unverified():
+    problem = problems.get("infinite_well")
+    solution = Solution(np.array([1.0, 2.0]), lambda points: np.full((2, len(points)), np.nan))
+    assert all(c.status == Status.UNVERIFIED for c in certify(solution, problem, 1e-2))
