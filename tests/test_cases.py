@@ -63,8 +63,21 @@ def test_bad_cases_fail_at_construction(kwargs, message):
         Case.resolve(**kwargs)
 
 
-def test_case_id_is_the_sha256_of_the_canonical_json_of_everything_but_the_timeout():
+def test_case_id_is_the_sha256_of_the_canonical_json_of_everything_but_the_timeout_and_tolerance():
     case = Case.resolve("finite_well", "fd", {"V0": 30.0}, {"n_points": 300}, n_states=2, timeout_s=7)
-    identity = {k: v for k, v in case.to_dict().items() if k != "timeout_s"}
+    identity = {k: v for k, v in case.to_dict().items() if k not in ("timeout_s", "tolerance")}
     expected = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:12]
     assert case.case_id == expected and len(expected) == 12
+
+
+def test_tolerance_changes_the_verdict_not_the_identity():
+    loose = Case.resolve("finite_well", "fd", tolerance=0.5)
+    strict = Case.resolve("finite_well", "fd", tolerance=1e-9)
+    assert loose.case_id == strict.case_id
+    assert (loose.tolerance, strict.tolerance) == (0.5, 1e-9)
+
+
+@pytest.mark.parametrize("bad", [0, -1e-3, 1.0, float("nan"), "tight"])
+def test_a_tolerance_outside_0_1_is_refused_naming_it(bad):
+    with pytest.raises(ValueError, match=r"tolerance must be .*\(0, 1\)"):
+        Case.resolve("finite_well", "fd", tolerance=bad)
