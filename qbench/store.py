@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .cases import Case, canonical_json
+from .harness.certify import UNCERTIFIED_COLUMNS
 
 PROVENANCE = "provenance.json"
 LOCK = ".writer.lock"
@@ -484,19 +485,7 @@ _UPGRADED = (
     "verified_by",
 )
 #: The certificate's columns, NaN or "" in a run recorded before qbench certified states.
-_CERTIFICATE_DEFAULTS = {
-    "tolerance": math.nan,
-    "residual": math.nan,
-    "rayleigh_quotient": math.nan,
-    "rq_rel_error": math.nan,
-    "bound_lo": math.nan,
-    "bound_hi": math.nan,
-    "verified_by": "",
-    "index_checked_by": "",
-    "trained_energy": math.nan,
-    "trained_rel_error": math.nan,
-    "certify_s": math.nan,
-}
+_CERTIFICATE_DEFAULTS = {**UNCERTIFIED_COLUMNS, "certify_s": math.nan}
 
 
 def upgrade_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -67,6 +67,22 @@ ROUNDING_FLOOR = 1e-12
 CHECK_SEED = 20261206
 
 
+#: The certificate's columns of a state that has none (its case gave no solution, or it was
+#: recorded before qbench certified states): NaN, and ``""`` for the labels.
+UNCERTIFIED_COLUMNS: dict[str, object] = {
+    "tolerance": math.nan,
+    "residual": math.nan,
+    "rayleigh_quotient": math.nan,
+    "rq_rel_error": math.nan,
+    "bound_lo": math.nan,
+    "bound_hi": math.nan,
+    "verified_by": "",
+    "index_checked_by": "",
+    "trained_energy": math.nan,
+    "trained_rel_error": math.nan,
+}
+
+
 @dataclass(frozen=True)
 class StateCertificate:
     """What the certificate found for one state.

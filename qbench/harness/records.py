@@ -20,6 +20,7 @@ import numpy as np
 from .. import solvers
 from ..cases import Case, canonical_json
 from ..solvers import Status
+from .certify import UNCERTIFIED_COLUMNS
 from .grading import ungraded_rows
 from .timing import Timing, utc_now
 
@@ -96,7 +97,10 @@ def case_record(
     """
     problem = case.build()[0]  # shared and cached per process (Case.build): no new reference
     if graded is None:
-        graded = ungraded_rows(problem, case.n_states)
+        graded = [
+            {**row, **UNCERTIFIED_COLUMNS, "tolerance": case.tolerance}
+            for row in ungraded_rows(problem, case.n_states)
+        ]
     history = info.pop("history", [])
     certify_s = float(info.pop("certify_s", math.nan))
     timing = measured.timing
