@@ -12,9 +12,7 @@ from qbench.report.tables import verdict_table
 from qbench.verdict import answer_source, expected_cost, reads_the_answer, settings, verdict
 
 
-def _case(
-    case_id, solver, time, errors, seed=None, status="ok", options=None, problem="finite_well", **extra
-):
+def _case(case_id, solver, time, errors, seed=None, status="ok", options=None, problem="finite_well", **more):
     return [
         {
             "case_id": case_id,
@@ -28,7 +26,7 @@ def _case(
             "rel_error": error,
             "wall_time_s": time,
             "status": status,
-            **extra,
+            **more,
         }
         for k, error in enumerate(errors)
     ]
