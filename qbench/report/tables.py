@@ -184,11 +184,12 @@ def provenance_table(provenance: dict) -> pd.DataFrame:
     return pd.DataFrame(items, columns=["item", "value"])
 
 
-def _seconds(value: float) -> str:
-    if value < 1e-3:
-        return f"{value * 1e6:.2g} µs"
-    if value < 1:
-        return f"{value * 1e3:.2g} ms"
+def seconds_text(value: float) -> str:
+    """A wall time in the unit that suits it: ``820 µs``, ``1.6 ms``, ``12 s``, ``1,234 s``."""
+    for scale, unit in ((1e-3, "µs"), (1.0, "ms")):
+        if value < scale:
+            scaled = value / scale * 1e3
+            return f"{scaled:.2g} {unit}" if scaled < 100 else f"{scaled:.0f} {unit}"
     return f"{value:.2g} s" if value < 100 else f"{value:,.0f} s"
 
 
@@ -208,8 +209,8 @@ def _cost_cell(row: pd.Series, t: float, refs: dict[str, int]) -> str:
     setting = row[f"setting_{key}"]
     ref = refs.setdefault(setting, len(refs) + 1)
     low, high = row[f"time_lo_{key}"], row[f"time_hi_{key}"]
-    spread = f"; {_seconds(low)}-{_seconds(high)}" if np.isfinite(low) and high > low else ""
-    return f"{_seconds(cost)} ({row[f'reached_{key}']}/{row[f'attempts_{key}']}{flag}{spread}) [{ref}]"
+    spread = f"; {seconds_text(low)}-{seconds_text(high)}" if np.isfinite(low) and high > low else ""
+    return f"{seconds_text(cost)} ({row[f'reached_{key}']}/{row[f'attempts_{key}']}{flag}{spread}) [{ref}]"
 
 
 def _versus_classical(row: pd.Series, t: float) -> str:
