@@ -42,7 +42,7 @@ KINDS = {
         "Accuracy versus cost",
         "Worst relative energy error over the states of each case versus "
         "its wall time; colour: solver, marker: family (x: status not ok); the line is the Pareto "
-        "front of the ok cases, dotted lines the verdict's thresholds 1e-6 and 1e-10. "
+        "front of the ok cases, dotted lines the error levels 1e-6 and 1e-10 of the findings. "
         "An error of exactly 0 (pinn-fixed holds E at the exact value) is drawn at 1e-17.",
     ),
     "sensitivity": (
