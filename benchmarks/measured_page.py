@@ -179,27 +179,13 @@ def suite_times() -> str:
 
 
 def baseline() -> str:
-    import qbench.analysis
+    import qbench.report.tables
     import qbench.store
 
     run = "results/baseline"
     prov = provenance(run)
     results = qbench.store.load(ROOT / run).results
-    verdict = qbench.analysis.verdict(results)
-    rows = []
-    for _, row in verdict.iterrows():
-        cells = [row["problem"], row["family"], f"{row['ok_cases']}/{row['cases']}"]
-        cells.append(f"{sci(row['best_error'])} ({row['best_solver']})" if row["best_solver"] else "—")
-        for t in (1e-6, 1e-10):
-            time_, times = row[f"time_{t:g}"], row[f"ratio_{t:g}"]
-            if not math.isfinite(time_):
-                cells.append("never")
-            elif row["family"] != "classical" and math.isfinite(times):
-                cells.append(f"{seconds(time_)} ({ratio(times)} classical)")
-            else:
-                cells.append(seconds(time_))
-        rows.append(cells)
-    header = ["problem", "family", "cases ok", "best worst-state error (by)", "time to 1e-6", "time to 1e-10"]
+    verdict, notes = qbench.report.tables.verdict_table(results)
     return "\n\n".join(
         [
             commands_block(
@@ -209,12 +195,10 @@ def baseline() -> str:
                 ]
             ),
             run_line(run, prov, results["case_id"].nunique()),
-            "The `quick` suite's small budgets, seed 0, states 0-2. Per problem and family: the best "
-            "worst-state relative energy error of an ok case, and the wall time of the fastest ok "
-            "case whose every state is within 1e-6 or 1e-10, with its ratio to the classical "
-            "family's. `pinn-fixed`, whose energy is exact by construction, is left out of the "
-            'errors and counted in "cases ok".',
-            table(header, rows),
+            "The `quick` suite's small budgets, seed 0, states 0-2: the verdict table that "
+            "`qbench report` opens with, and its notes.",
+            verdict.to_markdown(index=False),
+            "\n".join(f"- {note}" for note in notes),
         ]
     )
 

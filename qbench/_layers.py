@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("harness",),
     ("executors", "provenance", "store"),
     ("runner",),
-    ("analysis", "scaling", "suite"),
+    ("analysis", "scaling", "suite", "verdict"),
     ("report",),
     ("cli", "__main__"),
     ("testing",),

@@ -186,63 +186,18 @@ def _spread(values: pd.Series, name: str) -> dict[str, float]:
     return {f"{name}_median": finite.median(), f"{name}_min": finite.min(), f"{name}_max": finite.max()}
 
 
-#: Error thresholds of the report's verdict: the time each family needs to reach them.
+#: Error levels drawn in the accuracy-versus-time figure and named in the findings (the verdict's
+#: tolerances are :data:`qbench.verdict.TOLERANCES`).
 THRESHOLDS = (1e-6, 1e-10)
 
 
 def energy_is_held(options: str | dict) -> bool:
     """True for a configuration whose energy is held at the exact value (``energy="fixed"``):
-    its energy error is zero by construction, not a result, so the verdict leaves it out."""
+    its energy error is zero by construction, not a result. The verdict leaves out every
+    configuration that reads the exact answer (:func:`qbench.verdict.answer_source`), this one
+    among them."""
     values = json.loads(options) if isinstance(options, str) else dict(options)
     return values.get("energy") == "fixed"
-
-
-def verdict(results: pd.DataFrame, thresholds: tuple[float, ...] = THRESHOLDS) -> pd.DataFrame:
-    """Per problem x family: the best accuracy reached and the time to reach each threshold.
-
-    Accuracy is a case's worst relative energy error over its states, over cases that are ok
-    (every state ok). For each threshold t, ``time_<t>`` is the wall time of the fastest such case
-    whose worst error is <= t (NaN when none is), ``solver_<t>`` its label, and ``ratio_<t>``
-    that time over the classical family's ``time_<t>`` on the same problem (NaN when either
-    never reaches t). Configurations whose energy is held at the exact value (``energy_is_held``)
-    are left out and counted in ``held_energy_cases``.
-    """
-    columns = ["problem", "family", "cases", "ok_cases", "held_energy_cases", "best_error", "best_solver"]
-    for t in thresholds:
-        columns += [f"time_{t:g}", f"solver_{t:g}", f"ratio_{t:g}"]
-    if results.empty:
-        return pd.DataFrame(columns=columns)
-    cases = per_case(results)
-    cases["held"] = cases["solver_options"].map(energy_is_held)
-    rows = []
-    for problem, by_problem in cases.groupby("problem_label", sort=False):
-        classical: dict[float, float] = {}
-        families = sorted(by_problem["family"].unique(), key=family_rank)
-        for family in families:
-            group = by_problem[by_problem["family"] == family]
-            ranked = group[~group["held"] & group["ok"] & group["worst"].notna()]
-            row = {
-                "problem": problem,
-                "family": family,
-                "cases": len(group),
-                "ok_cases": int(group["ok"].sum()),
-                "held_energy_cases": int(group["held"].sum()),
-                "best_error": math.nan,
-                "best_solver": None,
-            }
-            if not ranked.empty:
-                best = ranked.sort_values(["worst", "wall_time_s"], kind="stable").iloc[0]
-                row["best_error"], row["best_solver"] = float(best["worst"]), best["solver_label"]
-            for t in thresholds:
-                reached = ranked[ranked["worst"] <= t].sort_values("wall_time_s", kind="stable")
-                time_ = float(reached["wall_time_s"].iloc[0]) if not reached.empty else math.nan
-                row[f"time_{t:g}"] = time_
-                row[f"solver_{t:g}"] = reached["solver_label"].iloc[0] if not reached.empty else None
-                if family == "classical":
-                    classical[t] = time_
-                row[f"ratio_{t:g}"] = time_ / classical.get(t, math.nan) if classical.get(t) else math.nan
-            rows.append(row)
-    return pd.DataFrame(rows, columns=columns)
 
 
 #: At most this many heatmaps per problem and solver (the largest grids first).

@@ -17,7 +17,6 @@ from qbench.analysis import (
     sensitivity_grids,
     solver_label,
     summarize,
-    verdict,
 )
 
 
@@ -185,29 +184,6 @@ def _case(case_id, solver, time, errors, seed=None, status="ok", options="{}"):
         _row(case_id, solver, seed, k, 1.0, rel_error=e, wall_time_s=time, status=status, options=options)
         for k, e in enumerate(errors)
     ]
-
-
-def test_verdict_gives_each_family_its_best_error_and_time_to_each_threshold():
-    rows = [
-        *_case("fd1", "fd", 0.001, [1e-5, 2e-5], options='{"n_points":500}'),
-        *_case("fd2", "fd", 0.004, [1e-7, 3e-7], options='{"n_points":2000}'),
-        *_case("sp", "spectral", 0.01, [1e-14, 1e-13]),
-        *_case("g0", "nn-galerkin", 5.0, [1e-8, 2e-7], seed=0),
-        *_case("g1", "nn-galerkin", 4.0, [1e-3, 1e-9], seed=1),  # slower to nothing: its worst is 1e-3
-        *_case("g2", "nn-galerkin", 3.0, [1e-12, 1e-12], seed=2, status="failed"),  # not ok: not ranked
-        *_case("pf", "pinn-fixed", 9.0, [0.0, 0.0], seed=0, options='{"energy":"fixed"}'),
-    ]
-    table = verdict(_table(rows)).set_index("family")
-    classical = table.loc["classical"]
-    assert classical["best_error"] == 1e-13 and classical["time_1e-06"] == 0.004
-    assert classical["time_1e-10"] == 0.01 and classical["solver_1e-10"] == "spectral"
-    galerkin = table.loc["neural-variational"]
-    assert galerkin["best_error"] == 2e-7 and galerkin["time_1e-06"] == 5.0
-    assert galerkin["ratio_1e-06"] == pytest.approx(5.0 / 0.004)
-    assert math.isnan(galerkin["time_1e-10"]) and math.isnan(galerkin["ratio_1e-10"])
-    assert galerkin["ok_cases"] == 2 and galerkin["cases"] == 3
-    held = table.loc["pinn"]  # the energy is held exact: no energy verdict
-    assert held["held_energy_cases"] == 1 and math.isnan(held["best_error"])
 
 
 def test_sensitivity_grids_need_exactly_two_varying_options():

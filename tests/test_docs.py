@@ -127,3 +127,12 @@ def test_mkdocs_builds_the_site_strictly(tmp_path):  # about 0.3 s: in the fast 
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "site" / "index.html").exists()
     assert (tmp_path / "site" / "plugins" / "index.html").exists()
+
+
+def test_readme_verdict_table_is_what_the_stored_runs_give(capsys):
+    """README.md's verdict table is generated from results/baseline and results/dimensions;
+    regenerate it with `python benchmarks/readme_tables.py`."""
+    spec = importlib.util.spec_from_file_location("readme_tables", ROOT / "benchmarks" / "readme_tables.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--check"]) == 0, capsys.readouterr().out

@@ -40,6 +40,7 @@ def test_report_of_the_baseline_has_every_figure_kind_and_table(baseline_report)
     markdown = (out / "report.md").read_text()
     headings = [
         "## Verdict",
+        "## Work-precision diagram",
         "## Accuracy versus cost",
         "## Sensitivity",
         "## Findings",
@@ -53,7 +54,13 @@ def test_report_of_the_baseline_has_every_figure_kind_and_table(baseline_report)
     assert positions == sorted(positions)  # the verdict first, then the figure, then the details
     assert "](figures/convergence.png)" in markdown and "| problem" in markdown
     verdict = markdown.split("## Verdict", 1)[1].split("##", 1)[0]
-    assert "finite_well: classical: best" in verdict and "1e-10" in verdict
+    # the verdict opens with its table, then the definitions; the figure follows at once
+    assert verdict.strip().startswith("| problem ") and "expected time to 1e-06" in verdict
+    assert "| finite_well    | spectral " in verdict and "never (0/4)" in verdict  # fd misses 1e-6
+    assert "reads the answer (box start = exact E)" in verdict  # pinn-trainable on the infinite well
+    assert "predates per-state certificates" in verdict
+    figure = markdown.split("## Work-precision diagram", 1)[1].split("##", 1)[0]
+    assert "](figures/work_precision.png)" in figure
     findings = [line for line in markdown.split("## Findings", 1)[1].split("##", 1)[0].splitlines() if line]
     assert len(findings) == len(set(findings))  # nothing said twice
     for problem in ("infinite_well", "finite_well", "finite_barrier"):  # the baseline's stored timings
@@ -110,11 +117,12 @@ def test_the_verdict_compares_each_family_with_the_classical_solvers_and_heatmap
     assert heatmap.startswith("sensitivity_infinite_well_nn_galerkin_") and "learning_rate" in heatmap
     markdown = (tmp_path / "report" / "report.md").read_text()
     verdict = markdown.split("## Verdict", 1)[1].split("##", 1)[0]
-    lines = [line for line in verdict.splitlines() if line.startswith("- infinite_well")]
-    assert lines[0].startswith("- infinite_well: classical: best") and "(spectral n_points=40)" in lines[0]
-    assert lines[1].startswith("- infinite_well: neural-variational: ")
-    assert "the time spectral n_points=40 needs" in lines[1] or "never reaches" in lines[1]
-    assert "| time to 1e-06" in verdict and "state 0 ok in" in markdown
+    rows = [line for line in verdict.splitlines() if line.startswith("| infinite_well")]
+    assert rows[0].startswith("| infinite_well | spectral ") and "[1]" in rows[0]
+    assert rows[1].startswith("| infinite_well | nn-galerkin ")
+    cell = rows[1].split("|")[5].strip()  # expected time to 1e-2: over 4 settings of 2 seeds each
+    assert cell.startswith("never (0/8†)") or "/2†" in cell, cell
+    assert "- [1] spectral n_points=40" in verdict and "state 0 ok in" in markdown
 
 
 def test_the_wavefunction_axis_is_named_by_the_stored_line_in_every_d():

@@ -49,8 +49,10 @@ def add_parsers(commands) -> None:
         command_report,
         help="write a run's HTML and Markdown report with figures",
         description="Turn a stored run into a self-contained index.html (figures embedded), report.md and "
-        "the figures as PNG and SVG. It leads with the verdict per problem and solver family (best "
-        "accuracy, time to 1e-6 and 1e-10, ratio to the classical solvers), then accuracy versus time, "
+        "the figures as PNG and SVG. It leads with the verdict per problem and method (best median "
+        "error; expected time per success to 1e-2 and 1e-6 with the success rate over seeds; ratio to "
+        "the strongest classical method at equal accuracy), then the work-precision diagram, accuracy "
+        "versus time, "
         "sensitivity heatmaps of two-option sweeps, then the details: findings, summary, success over "
         "seeds, cases not ok, wavefunctions, training, convergence, provenance. Never solves anything; "
         "it loads the run's recorded plugins (changes allowed: figures rebuild problems), and warns "

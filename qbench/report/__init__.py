@@ -1,9 +1,11 @@
 """``qbench report``: a stored run as a self-contained HTML page and a Markdown file, with figures.
 
 Everything is generated from the run's tables (``qbench.store.load``); the
-report never solves. It leads with the verdict (per problem and solver family:
-the best accuracy reached, the time to reach 1e-6 and 1e-10, and how that
-compares with the classical solvers), then the accuracy-versus-time figure,
+report never solves. It leads with the verdict (per problem and method: the
+best median error, the expected time per success to 1e-2 and 1e-6 with the
+success rate over seeds, the ratio to the strongest classical method at the
+same tolerance, the certified cases; :mod:`qbench.verdict`), then the
+work-precision diagram, then the accuracy-versus-time figure of every case,
 then sensitivity heatmaps of two-option sweeps, then the details. Layout of
 the output directory::
 
@@ -27,11 +29,20 @@ FORMATS = ("html", "md")
 
 #: Figure kinds: title and what the reader should look at.
 KINDS = {
+    "work_precision": (
+        "Work-precision diagram",
+        "Relative energy error (each solver's returned energy, worst over the states) against wall "
+        "time per attempt, log-log, one curve per method: each point a setting (median over its "
+        "seeds; a seed not ok counts as infinitely wrong, so a setting ok in fewer than half its "
+        "seeds is not drawn), the line the method's Pareto front over its settings; dotted: the "
+        "verdict's tolerances. Settings that read the exact answer are left out; the settings "
+        "behind each point are in the tables below.",
+    ),
     "accuracy_vs_time": (
         "Accuracy versus cost",
         "Worst relative energy error over the states of each case versus "
         "its wall time; colour: solver, marker: family (x: status not ok); the line is the Pareto "
-        "front of the ok cases, dotted lines the verdict's thresholds 1e-6 and 1e-10. "
+        "front of the ok cases, dotted lines the error levels 1e-6 and 1e-10 of the findings. "
         "An error of exactly 0 (pinn-fixed holds E at the exact value) is drawn at 1e-17.",
     ),
     "sensitivity": (
@@ -89,7 +100,7 @@ def build(run: RunData, out: Path, formats: tuple[str, ...] = FORMATS) -> Report
     # the tables that ``qbench show`` prints (qbench.report.tables).
     import matplotlib.pyplot as plt
 
-    from . import dimensions, figures
+    from . import dimensions, figures, work_precision
 
     out = Path(out)
     figure_dir = out / "figures"
@@ -97,6 +108,7 @@ def build(run: RunData, out: Path, formats: tuple[str, ...] = FORMATS) -> Report
     report = Report(out)
     results = run.results
     drawn = {
+        "work_precision": work_precision.work_precision(results) if not results.empty else {},
         "accuracy_vs_time": figures.accuracy_vs_time(results) if not results.empty else {},
         "sensitivity": figures.sensitivity(results) if not results.empty else {},
         "wavefunctions": figures.wavefunctions(results, run.wavefunctions) if not results.empty else {},
@@ -142,9 +154,14 @@ def _sections(run: RunData) -> list[tuple[str, object]]:
             f"{total - finished} of {total} cases of this run have no results (not run or not finished); "
             "they are missing from every table and figure."
         )
-    verdict = (tables.verdict_lines(results) + notes, tables.verdict_table(results)) if not empty else None
+    if empty:
+        verdict = notes or ["No finished cases."]
+    else:
+        table, footnotes = tables.verdict_table(results)
+        verdict = (table, footnotes + notes)
     return [
-        ("Verdict", verdict if verdict else notes or ["No finished cases."]),
+        ("Verdict", verdict),
+        ("work_precision", None),
         ("accuracy_vs_time", None),
         ("sensitivity", None),
         ("Findings", tables.findings(results) if not empty else None),

@@ -203,7 +203,7 @@ def pinn_histories(results: pd.DataFrame, histories: pd.DataFrame) -> dict[str, 
 def accuracy_vs_time(results: pd.DataFrame) -> dict[str, Figure]:
     """Worst-state relative energy error versus wall time, log-log, every case, Pareto front marked.
 
-    Colour: the solver; marker: its family (x: the case is not ok); dotted: the verdict's thresholds.
+    Colour: the solver; marker: its family (x: the case is not ok); dotted: the findings' error levels.
     """
     cases_table = per_case(results)
     problem_labels = list(dict.fromkeys(cases_table["problem_label"]))

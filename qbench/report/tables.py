@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..analysis import THRESHOLDS, energy_is_held, per_case, summarize, verdict, with_labels
+from ..analysis import THRESHOLDS, per_case, summarize, with_labels
+from ..verdict import MIN_SEEDS, TOLERANCES, attempts, verdict
 
 MISSING = "—"  # a cell with no number: the case failed or was never run
 
@@ -183,92 +184,127 @@ def provenance_table(provenance: dict) -> pd.DataFrame:
     return pd.DataFrame(items, columns=["item", "value"])
 
 
-def _seconds(value: float) -> str:
-    return f"{value:.2g} s"
+def seconds_text(value: float) -> str:
+    """A wall time in the unit that suits it: ``820 µs``, ``1.6 ms``, ``12 s``, ``1,234 s``."""
+    for scale, unit in ((1e-3, "µs"), (1.0, "ms")):
+        if value < scale:
+            scaled = value / scale * 1e3
+            return f"{scaled:.2g} {unit}" if scaled < 100 else f"{scaled:.0f} {unit}"
+    return f"{value:.2g} s" if value < 100 else f"{value:,.0f} s"
 
 
 def _ratio(value: float) -> str:
     return f"{value:,.0f}x" if value >= 10 else f"{value:.2g}x"
 
 
-def verdict_lines(results: pd.DataFrame, thresholds: tuple[float, ...] = THRESHOLDS) -> list[str]:
-    """One sentence per problem and family: the best accuracy reached, the time to each threshold
-    (the fastest ok case whose worst state error is below it) and how that compares with the
-    classical solvers."""
-    table = verdict(results, thresholds)
-    lines = []
-    for problem, rows in table.groupby("problem", sort=False):
-        classical = rows[rows["family"] == "classical"]
-        classical = classical.iloc[0] if not classical.empty else None
-        for _, row in rows.iterrows():
-            lines.append(f"{problem}: {row['family']}: " + _verdict_text(row, classical, thresholds))
-    return lines
+def _cost_cell(row: pd.Series, t: float, refs: dict[str, int]) -> str:
+    """``6.0 s (1/3; 1.0 s-3.0 s) [2]``, ``never (0/3)``, or ``—`` (reads the answer)."""
+    key = f"{t:g}"
+    flag = "†" if row[f"few_seeds_{key}"] else ""
+    cost = row[f"cost_{key}"]
+    if not isinstance(cost, float) or np.isnan(cost):
+        return MISSING
+    if not np.isfinite(cost):
+        return f"never (0/{row[f'attempts_{key}']}{flag})"
+    setting = row[f"setting_{key}"]
+    ref = refs.setdefault(setting, len(refs) + 1)
+    low, high = row[f"time_lo_{key}"], row[f"time_hi_{key}"]
+    spread = f"; {seconds_text(low)}-{seconds_text(high)}" if np.isfinite(low) and high > low else ""
+    return f"{seconds_text(cost)} ({row[f'reached_{key}']}/{row[f'attempts_{key}']}{flag}{spread}) [{ref}]"
 
 
-def _verdict_text(row: pd.Series, classical: pd.Series | None, thresholds) -> str:
-    parts = []
-    if not np.isfinite(row["best_error"]):
-        held = int(row["held_energy_cases"])
-        if row["ok_cases"] == 0:
-            parts.append(f"no case ok ({row['ok_cases']}/{row['cases']})")
-        elif held == row["cases"]:
-            parts.append("the energy is held at the exact value, so it is not ranked by energy error")
-        else:
-            parts.append("no ok case with a graded energy")
-        return "; ".join(parts) + "."
-    parts.append(f"best {row['best_error']:.1e} ({row['best_solver']})")
-    reached: dict[tuple, list[float]] = {}
-    never = []
-    for t in thresholds:
-        time_ = row[f"time_{t:g}"]
-        if not np.isfinite(time_):
-            never.append(t)
-            continue
-        reached.setdefault((row[f"solver_{t:g}"], time_), []).append(t)
-    for (solver, time_), ts in reached.items():
-        which = "same configuration" if solver == row["best_solver"] else solver
-        text = f"{' and '.join(f'{t:.0e}' for t in ts)} in {_seconds(time_)} ({which})"
-        if row["family"] != "classical" and classical is not None:
-            comparisons = []
-            for t in ts:
-                ratio = row[f"ratio_{t:g}"]
-                if np.isfinite(ratio):
-                    comparisons.append(
-                        f"{_ratio(ratio)} the time {classical[f'solver_{t:g}']} needs for {t:.0e}"
-                    )
-                else:
-                    comparisons.append(f"no classical case reached {t:.0e}")
-            text += ", " + ", ".join(comparisons)
-        parts.append(text)
-    if never:
-        parts.append(f"never reaches {' or '.join(f'{t:.0e}' for t in never)}")
-    if row["held_energy_cases"]:
-        parts.append(f"{row['held_energy_cases']} case(s) with the energy held exact left out")
-    return "; ".join(parts) + "."
+def _versus_classical(row: pd.Series, t: float) -> str:
+    ratio = row[f"ratio_{t:g}"]
+    if row["family"] == "classical" or not np.isfinite(ratio):
+        return MISSING
+    return _ratio(ratio)
 
 
-def verdict_table(results: pd.DataFrame, thresholds: tuple[float, ...] = THRESHOLDS) -> pd.DataFrame:
-    """The verdict as a table: per problem and family, the best error and the time to each threshold."""
-    table = verdict(results, thresholds)
-    out = pd.DataFrame(
-        {
-            "problem": table["problem"],
-            "family": table["family"],
-            "cases ok": [f"{o}/{n}" for o, n in zip(table["ok_cases"], table["cases"])],
-            "best rel. energy error": [_cell(v) for v in table["best_error"]],
-        }
-    )
-    for t in thresholds:
-        cells = []
-        for time_, ratio in zip(table[f"time_{t:g}"], table[f"ratio_{t:g}"]):
-            if not np.isfinite(time_):
-                cells.append("never")
-            elif np.isfinite(ratio) and ratio != 1.0:
-                cells.append(f"{_seconds(time_)} ({_ratio(ratio)} classical)")
-            else:
-                cells.append(_seconds(time_))
-        out[f"time to {t:.0e}"] = cells
-    return out
+def verdict_table(
+    results: pd.DataFrame, tolerances: tuple[float, ...] = TOLERANCES
+) -> tuple[pd.DataFrame, list[str]]:
+    """The verdict per problem and method, and its footnotes (definitions and settings).
+
+    Returns
+    -------
+    table
+        Per problem x method: the best median error, the expected cost per success to each
+        tolerance with its success rate and seed spread, the ratio to the strongest classical
+        method at the same tolerance, and the certified cases.
+    notes
+        What the numbers mean, the flags, the methods that read the answer, and the settings
+        each cost refers to (``[n]``).
+    """
+    table = verdict(results, tolerances)
+    if table.empty:
+        return pd.DataFrame(), []
+    refs: dict[str, int] = {}
+    certificates = "verified_by" in results
+    out = {
+        "problem": table["problem"],
+        "method": table["method"],
+        "family": table["family"],
+        "best error (median over seeds)": [
+            f"reads the answer ({r['reads_answer']})"
+            if isinstance(r["reads_answer"], str)
+            else _cell(r["best_error"])
+            for _, r in table.iterrows()
+        ],
+    }
+    for t in tolerances:
+        out[f"expected time to {t:.0e}"] = [_cost_cell(r, t, refs) for _, r in table.iterrows()]
+        out[f"x strongest classical, {t:.0e}"] = [_versus_classical(r, t) for _, r in table.iterrows()]
+    out["certified"] = [
+        f"{int(c)}/{n}" if certificates and np.isfinite(c) else "n/a"
+        for c, n in zip(table["certified"], table["cases"])
+    ]
+    notes = verdict_notes(table, certificates, tolerances)
+    notes += [f"[{n}] {setting}" for setting, n in refs.items()]
+    return pd.DataFrame(out), notes
+
+
+def verdict_notes(
+    table: pd.DataFrame, certificates: bool, tolerances: tuple[float, ...] = TOLERANCES
+) -> list[str]:
+    """The verdict's definitions, in the order a reader needs them, for the table of :func:`verdict`."""
+    levels = " and ".join(f"{t:.0e}" for t in tolerances)
+    notes = [
+        "Estimator: the `energy` column, each solver's returned energy; error = |E - E_exact| / |E_exact|, "
+        "the worst over a case's states (the Rayleigh quotient's error is the `rq_rel_error` column "
+        "where a run has it).",
+        f"An attempt (one seed; one run of a deterministic solver) reaches a tolerance ({levels}) when every "
+        "state has status `ok` (`unverified` and every other status count as not ok) and the error is "
+        "<= the tolerance.",
+        "Expected time = mean wall time per attempt / fraction of attempts that reach the tolerance; "
+        "(k/n; a-b): k of n attempts reached it, time per attempt from a to b over the seeds (a "
+        "deterministic solver: over its timing repeats; no range where there is one time); never "
+        "(0/n): no attempt reached it. Each setting (resolution, budget) of a method is its own "
+        "family of attempts; a method's entry is its setting of lowest expected time, named by [n].",
+        f"†: a seeded setting of fewer than {MIN_SEEDS} seeds; its success rate is shown, not established.",
+        "x strongest classical: the expected time over that of the fastest classical method to the "
+        "same tolerance on the same problem (equal accuracy).",
+        "Best error: the lowest, over a method's settings, of the median over seeds of the error "
+        "(a seed not ok counts as infinitely wrong).",
+    ]
+    read = table[table["reads_answer_cases"] > 0]
+    if not read.empty:
+        listed = "; ".join(
+            f"{r['method']} on {r['problem']}: {r['reads_answer_cases']} case(s)" for _, r in read.iterrows()
+        )
+        notes.append(
+            "Counted, not ranked by energy: settings that read the exact answer (E held at the exact "
+            "value, E started at exact+-P%, or the box start where it equals the exact energy): "
+            + listed
+            + "."
+        )
+    if certificates:
+        notes.append("Certified: cases whose every state is ok and names a certificate (`verified_by`).")
+    else:
+        notes.append(
+            "Certified: n/a; this run predates per-state certificates (no `verified_by` column), so "
+            "`ok` is the solver's own status."
+        )
+    return notes
 
 
 def findings(results: pd.DataFrame, targets: tuple[float, ...] = THRESHOLDS) -> list[str]:
@@ -278,7 +314,8 @@ def findings(results: pd.DataFrame, targets: tuple[float, ...] = THRESHOLDS) -> 
     cases_table = per_case(results).rename(
         columns={"problem_label": "problem", "solver_label": "label", "wall_time_s": "time"}
     )
-    cases_table["held"] = cases_table["solver_options"].map(energy_is_held)
+    read = attempts(results).set_index("case_id")["reads_answer"].notna()
+    cases_table["held"] = cases_table["case_id"].map(read)
     lines: list[str] = []
     for problem, cases in cases_table.groupby("problem", sort=False):
         ok = cases[cases["ok"] & cases["worst"].notna() & ~cases["held"]]
