@@ -14,7 +14,14 @@ from qbench.harness.certify import certify
 from qbench.numerics import enclosure
 from qbench.solvers import Solution, Status
 
-ONE_D = ["infinite_well", "finite_well", "finite_barrier", "harmonic_oscillator", "poschl_teller", "double_well"]
+ONE_D = [
+    "infinite_well",
+    "finite_well",
+    "finite_barrier",
+    "harmonic_oscillator",
+    "poschl_teller",
+    "double_well",
+]
 
 
 def _bump(problem, points, frequency=7):
@@ -129,11 +136,15 @@ def test_a_laplacian_that_is_not_psis_is_unverified():
     solution, exact = _solution(problem, 3, 3e-3)
 
     def dishonest(points):
-        return (problem.potential(points)[None, :] - solution.energies[:, None]) * solution.wavefunctions(points)
+        return (problem.potential(points)[None, :] - solution.energies[:, None]) * solution.wavefunctions(
+            points
+        )
 
-    cheat = Solution(solution.energies, solution.wavefunctions, laplacian=dishonest, derivatives_by="equation")
+    cheat = Solution(
+        solution.energies, solution.wavefunctions, laplacian=dishonest, derivatives_by="equation"
+    )
     certificates = certify(cheat, problem, 1e-2)
-    for k, c in enumerate(certificates):
+    for c in certificates:
         assert c.status == Status.UNVERIFIED and "disagrees with finite differences" in c.message
     honest_state = certify(solution, problem, 1e-2)
     assert all(c.bound_lo <= e <= c.bound_hi for c, e in zip(honest_state, exact))
