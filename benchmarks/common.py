@@ -36,7 +36,7 @@ N_STATES = 1
 #: The benchmarked solvers of each family, in the order of the ``quick`` suite.
 FAMILIES: dict[str, list[str]] = {
     "classical": ["fd", "shooting", "spectral"],
-    "pinn": ["pinn", "pinn-fixed", "pinn-trainable"],
+    "pinn": ["pinn", "pinn-residual-only", "pinn-fixed", "pinn-trainable"],
     "neural-variational": ["nn-galerkin"],
 }
 
@@ -54,6 +54,7 @@ SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
     "shooting": {},
     "spectral": {},
     "pinn": {"warm_lbfgs_iterations": 200, "lbfgs_iterations": 300},
+    "pinn-residual-only": {"lbfgs_iterations": 300},
     "nn-galerkin": {"adam_steps": 500},
     "pinn-fixed": {"adam_steps": 500},
     "pinn-trainable": {"adam_steps": 500},

@@ -14,5 +14,6 @@ LAZY_SOLVERS: dict[str, str] = {
     "pinn-fixed": "qbench.solvers.neural.pinn_fixed:PinnFixed",
     "pinn-trainable": "qbench.solvers.neural.pinn_trainable:PinnTrainable",
     "pinn": "qbench.solvers.neural.pinn:ResidualPinn",
+    "pinn-residual-only": "qbench.solvers.neural.pinn_residual_only:ResidualOnlyPinn",
     "deepxde": "qbench.solvers.neural.deepxde:DeepXDE",
 }

@@ -92,9 +92,12 @@ class DeepXDE(NeuralSolver):
     well ``piecewise_constant`` (edges 0, 0.37, 0.81, 1; values 30, 0, 12), and on ``step_well``
     2e-2 and 3e-3 for states 0 and 1 while state 2 landed on a 3-node level (``failed``).
 
-    The returned energy of each state is its trained E (DeepXDE's answer to the inverse problem);
-    ``info["rayleigh_energy"]`` holds the Rayleigh quotient of the trained psi on a fine Gauss rule
-    as well. Wavefunctions are normalized on that rule and signed to rise from the left wall.
+    The returned energy of each state is the Rayleigh quotient of its psi on a fine Gauss rule
+    (``info["rayleigh_energy"]``), the estimator every neural solver reports; its trained E
+    (DeepXDE's answer to the inverse problem; the errors quoted above are of it) is
+    ``Solution.trained_energies`` and ``info["trained_energy"]``, graded beside it. The
+    Laplacian of each returned psi (``Solution.laplacian``) is by autograd. Wavefunctions are
+    normalized on that rule and signed to rise from the left wall.
     Per-state status: the training outcome (``diverged`` for a non-finite loss or E, ``timeout``
     past ``time_limit_s``), then ``failed`` for a psi that collapsed to zero or whose sign changes
     do not number k (the Sturm check the other PINNs use; it reads no reference). ``info`` has the

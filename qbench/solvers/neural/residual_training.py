@@ -18,7 +18,7 @@ from ...problems import Problem
 from ..base import Solution, Status
 from . import functionals, trial
 from .base import NeuralSolver, torch_setup
-from .rules import potential, training_rule
+from .rules import ground_state_floor, potential, training_rule
 from .states import FineRule, StateSet, finish
 from .training import TrainingRecord, train
 from .trial import TrialFunction, Values
@@ -62,9 +62,13 @@ def solve(solver: NeuralSolver, problem: Problem, n_states: int) -> Solution:
     lower = [x.new_zeros((0, len(x))), x.new_zeros((0, len(x), problem.dim)), x.new_zeros((0, len(x)))]
     records: list[TrainingRecord] = []
     per_state = solver.warm_steps + solver.warm_lbfgs_iterations + solver.adam_steps + solver.lbfgs_iterations
+    # Both phases' energy is psi's Rayleigh quotient on the training rule, which no true one goes below.
+    floor, floor_from = ground_state_floor(problem)
     for k in range(n_states):
         network = trial.network_for(solver, problem, device, dtype)
-        record = _train_state(solver, network, LowerStates(lower), x, w, v, k, n_states, per_state, start)
+        record = _train_state(
+            solver, network, LowerStates(lower), x, w, v, k, n_states, per_state, start, floor
+        )
         records.append(record)
         networks.append(network)
         with torch.no_grad():
@@ -87,7 +91,13 @@ def solve(solver: NeuralSolver, problem: Problem, n_states: int) -> Solution:
     fine = FineRule.of(problem, device, dtype)
     return finish(
         solver, problem, states, records, networks, fine, start,
-        {"collocation": kind, "n_training_points": len(points)},
+        {
+            "collocation": kind,
+            "n_training_points": len(points),
+            "energy_lower_bound": floor,
+            "energy_lower_bound_from": f"min V ({floor_from}) + the empty box's ground level",
+            "warm_start": bool(solver.warm_steps + solver.warm_lbfgs_iterations),
+        },
         collapse_floor=0.0, rotate=solver.subspace_rotation, node_check=solver.node_check, residual=True,
     )  # fmt: skip
 
@@ -103,6 +113,7 @@ def _train_state(
     n_states: int,
     per_state: int,
     start: float,
+    energy_floor: float,
 ) -> TrainingRecord:
     """Warm start on the Rayleigh quotient, then the residual: Adam, then L-BFGS, each phase.
 
@@ -160,6 +171,7 @@ def _train_state(
             log_every=solver.log_every,
             time_limit_s=remaining(),
             on_step=on_step(steps),
+            energy_floor=energy_floor,
         )
         offset_time = history[-1]["time_s"] if history else 0.0
         for row in record.history:

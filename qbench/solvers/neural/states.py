@@ -252,7 +252,15 @@ def dependent_states(mass: np.ndarray, eps: float) -> list[int]:
 
 
 class Evaluator:
-    """Normalized states as a numpy callable ``points (n, d) -> (n_states, n)``, evaluated in chunks."""
+    """Normalized states as a numpy callable ``points (n, d) -> (n_states, n)``, evaluated in chunks.
+
+    :meth:`laplacian` gives the Laplacian of exactly these functions (the same states, the same
+    normalization constants), carried forward through the layers (:mod:`.trial`): the exact
+    derivative of the network as computed, not (E - V) psi.
+    """
+
+    #: What ``Solution.derivatives_by`` says of :meth:`laplacian`.
+    DERIVATIVES_BY = "forward-mode autodiff"
 
     def __init__(self, states: StateSet, norms: Sequence[float], device, dtype, dim: int):
         self.states, self.device, self.dtype, self.dim = states, device, dtype, dim
@@ -260,14 +268,22 @@ class Evaluator:
         self.norms = torch.as_tensor(np.asarray(norms, dtype=float), dtype=dtype, device=device)
 
     @torch.no_grad()
-    def __call__(self, points: np.ndarray) -> np.ndarray:
+    def _derivative(self, points: np.ndarray, index: int) -> np.ndarray:
+        """Derivative ``index`` (0: psi, 2: Laplacian) of each normalized state, ``(n_states, n)``."""
         points = np.asarray(points, dtype=float).reshape(-1, self.dim)
         rows = []
         for start in range(0, len(points), CHUNK):
             x = torch.as_tensor(points[start : start + CHUNK], dtype=self.dtype, device=self.device)
-            rows.append((self.states.derivatives(x, 0)[0] / self.norms).double().cpu().numpy())
+            rows.append((self.states.derivatives(x, index)[index] / self.norms).double().cpu().numpy())
         values = np.concatenate(rows, axis=0) if rows else np.zeros((0, self.states.n_states))
         return values.T
+
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        return self._derivative(points, 0)
+
+    def laplacian(self, points: np.ndarray) -> np.ndarray:
+        """The Laplacian of each normalized state at ``points`` ``(n, d)``: ``(n_states, n)``, float64."""
+        return self._derivative(points, 2)
 
 
 def finish(
@@ -284,6 +300,7 @@ def finish(
     rotate: bool,
     node_check: bool,
     energies: Sequence[float] | None = None,
+    trained_energies: Sequence[float] | None = None,
     matrices: tuple[np.ndarray, np.ndarray] | None = None,
     residual: bool = False,
 ) -> Solution:
@@ -306,8 +323,16 @@ def finish(
         In 1D, a state k whose sign changes do not number k (Sturm) is ``failed``; it reads no
         reference. In d > 1 there is no such count (``info["node_check"]`` says so).
     energies
-        The energies to report for the unrotated states (1D presets of ``PINN``: what training
-        gave), instead of their Rayleigh quotients on the fine rule.
+        The energies to report for the unrotated states instead of their Rayleigh quotients on
+        the fine rule: only ``pinn-fixed`` in 1D, whose E is held at the exact value (there is
+        no trained E to report, and the held one is what the reference paper reports).
+    trained_energies
+        The trained E of each state, in training order, for a method that trains E as a
+        parameter: ``Solution.trained_energies``, while ``Solution.energies`` stays the Rayleigh
+        quotient (Ritz value) on the fine rule, the estimator every neural solver reports. When
+        the states are sorted by energy (d > 1, not rotated) the trained values follow them;
+        when they are rotated into Ritz vectors, state k keeps the E of the network trained as
+        state k (the Ritz vectors are combinations, and k-th pairs with k-th).
     matrices
         The states' stiffness and mass on the fine rule, where the solver has them already
         (then norms and energies are read off their diagonals).
@@ -356,6 +381,7 @@ def finish(
         if kept == n_states:
             states, reported, norms, rotated = states.rotated(vectors), ritz_values, np.ones(n_states), True
             values = None if values is None else values @ vectors
+    trained_out = None if trained_energies is None else np.asarray(trained_energies, dtype=float)
     if not rotated:
         reported = trained if energies is None else np.asarray(energies, dtype=float)
         if not one_d:
@@ -365,6 +391,7 @@ def finish(
                 reported[order],
                 norms[order],
             )
+            trained_out = None if trained_out is None else trained_out[order]
             statuses, messages = [statuses[k] for k in order], [messages[k] for k in order]
     info = training_info(records, networks, fine.device, solver.dtype, solver.seed, start)
     info.update(extra)
@@ -399,4 +426,7 @@ def finish(
         message,
         statuses,
         messages,
+        laplacian=evaluator.laplacian,
+        derivatives_by=Evaluator.DERIVATIVES_BY,
+        trained_energies=trained_out,
     )

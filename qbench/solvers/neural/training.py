@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import math
 import time
 from collections.abc import Callable
@@ -13,6 +14,11 @@ from ..base import Status
 
 LBFGS_CHUNK = 25  # L-BFGS iterations between log entries and checks
 LBFGS_EVALS_PER_ITERATION = 4  # strong-Wolfe line searches take a few evaluations each
+
+
+def exploit_message(energy: float, bound: float) -> str:
+    """Why a training stopped: its energy on the training rule fell below a bound on the true E0."""
+    return f"quadrature exploited: training energy {energy:.6g} below the lower bound {bound:.6g} on E0"
 
 
 @dataclass
@@ -50,6 +56,8 @@ def train(
     on_step: Callable[[int], None] | None = None,
     before_step: Callable[[int], None] | None = None,
     adam_objective: Callable[[], tuple[torch.Tensor, torch.Tensor]] | None = None,
+    energy_floor: float | None = None,
+    floor_window: int = 1,
 ) -> TrainingRecord:
     """Minimize ``objective() -> (loss, energy)`` over ``parameters``.
 
@@ -65,8 +73,14 @@ def train(
     parameters instead of a dozen small operations per tensor).
 
     A non-finite loss stops training with status ``diverged``; running past
-    ``time_limit_s`` (0 = no limit) stops it with status ``timeout``. Neither
-    raises: the caller still gets the record and the parameters as they are.
+    ``time_limit_s`` (0 = no limit) stops it with status ``timeout``; an energy below
+    ``energy_floor`` (a lower bound on the true E0, given where the energy is a Rayleigh
+    quotient or Ritz value on the training rule, which the true one can never go below)
+    stops it with status ``failed``: the network has found where the rule does not look
+    (:func:`exploit_message`). On points drawn afresh each Adam step one draw's energy is a
+    noisy estimate, so there the mean of the last ``floor_window`` Adam steps' energies is
+    compared (L-BFGS, on one fixed set, compares each value). None raises: the caller still
+    gets the record and the parameters as they are.
     """
     record = TrainingRecord()
     start = time.perf_counter()
@@ -84,9 +98,18 @@ def train(
             }
         )
 
-    def stop_reason(loss: torch.Tensor) -> tuple[Status, str] | None:
+    recent: collections.deque[float] = collections.deque(maxlen=floor_window)
+
+    def stop_reason(
+        loss: torch.Tensor, energy: torch.Tensor, window: bool = False
+    ) -> tuple[Status, str] | None:
         if not torch.isfinite(loss):
             return Status.DIVERGED, f"loss became {float(loss)} at step {record.steps}"
+        if energy_floor is not None:
+            recent.append(float(energy))
+            value = sum(recent) / len(recent) if window else recent[-1]
+            if (not window or len(recent) == recent.maxlen) and value < energy_floor:
+                return Status.FAILED, exploit_message(value, energy_floor)
         if time_limit_s and time.perf_counter() - start > time_limit_s:
             return Status.TIMEOUT, f"time limit {time_limit_s} s reached at step {record.steps}"
         return None
@@ -98,7 +121,7 @@ def train(
                 before_step(step)
             optimizer.zero_grad(set_to_none=True)
             loss, energy = (adam_objective or objective)()
-            reason = stop_reason(loss.detach())
+            reason = stop_reason(loss.detach(), energy.detach(), window=True)
             if step % log_every == 0 or reason:
                 log("adam", loss, energy)
             if reason:
@@ -147,7 +170,7 @@ def train(
                 on_step(record.steps)
             loss, energy = objective()  # derivatives need autograd, so no no_grad() here
             log("lbfgs", loss, energy)
-            reason = stop_reason(loss)
+            reason = stop_reason(loss, energy)
             if reason:
                 record.status, record.message = reason
                 break
@@ -160,4 +183,6 @@ def train(
     record.final_loss = float(loss.detach())
     if record.status is Status.OK and not torch.isfinite(loss):
         record.status, record.message = Status.DIVERGED, f"final loss is {float(loss)}"
+    elif record.status is Status.OK and energy_floor is not None and float(energy) < energy_floor:
+        record.status, record.message = Status.FAILED, exploit_message(float(energy), energy_floor)
     return record
