@@ -146,6 +146,7 @@ class Potential(Problem):
             lambda points: positions(points[:, 0]),
             method=certificate.method,
             rel_error_bound=certificate.bound,
+            consensus_spread=certificate.consensus_spread,
         )
 
     # -- validation and messages ------------------------------------------------
@@ -255,6 +256,8 @@ def _first_states(certificate: Certificate, n_states: int) -> Certificate:
         {name: energies[:n_states] for name, energies in certificate.by_method.items()},
         certificate.state_bounds[:n_states].copy(),
         dict(certificate.notes),
+        None if certificate.lower is None else certificate.lower[:n_states].copy(),
+        None if certificate.upper is None else certificate.upper[:n_states].copy(),
     )
 
 
