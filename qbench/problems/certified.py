@@ -1,30 +1,23 @@
-"""A certified reference for any potential: independent methods that must agree.
+"""A certified reference for any potential: residual enclosures, cross-checked by independent methods.
 
-No closed form exists for a general V, so the reference energies are
-computed twice (three times when pyslise is installed) by methods that share
-no discretization:
+No closed form exists for a general V. The reference energies and wavefunctions are those of
+piecewise Chebyshev collocation (:func:`qbench.numerics.collocation.solve`), its pieces split at
+the breakpoints and at every piece's midpoint (:func:`split_breakpoints`, so that the
+``spectral`` solver never shares the discretization), refined through :data:`CHEBYSHEV_POINTS`
+until two successive resolutions agree to :data:`CHEBYSHEV_TOL`.
 
-* **chebyshev**: piecewise Chebyshev collocation (:func:`qbench.numerics.collocation.solve`,
-  the ``spectral`` solver's discretization, panels split at the breakpoints), refined through
-  :data:`CHEBYSHEV_POINTS` until two successive resolutions agree to
-  :data:`CHEBYSHEV_TOL`; its energies are Rayleigh-Ritz values.
-* **shooting**: an initial-value integration from the left wall with a
-  Gauss-Legendre collocation Runge-Kutta method of order 12 (steps ending on
-  the breakpoints, sized by the local wave number), the Sturm count of the
-  solution's sign changes to confirm the state's index, and ``brentq`` on
-  psi at the right wall. It shares no code with qbench's Numerov shooting
-  solver or with the collocation above; the Chebyshev energies serve only as
-  starting guesses, and a bracket is used only if the Sturm counts at both
-  its ends confirm that it holds exactly the wanted state.
-* **pyslise**: Matslise's constant-perturbation method, when importable.
+**The bound** of each energy is an enclosure from the state's residual
+(:mod:`qbench.numerics.reference_enclosure`): Kato-Temple where the Sturm count of
+:class:`~qbench.numerics.sturm_shooting.GaussShooting` confirms the gaps to the neighbouring
+levels, Weinstein otherwise, with ``|V - W|`` (W a polynomial interpolant of V) bounded on every
+sub-panel by interval arithmetic over V's formula. The stated bound of state k is the
+enclosure's larger side divided by ``max(|E_k|, (pi / L)^2)`` (:func:`energy_scale`): absolute
+near E = 0. Floating-point rounding is estimated, not interval-controlled.
 
-The reference energies and wavefunctions are the converged Chebyshev ones;
-the certified relative error bound of state k is the largest relative
-difference between any two methods' energies of state k (floored at
-:data:`FLOOR`). Agreement of independent methods is evidence, not proof: two
-methods could share an error only through the problem itself (a jump that
-is not declared as a breakpoint fools them all differently, which is why it
-shows up as disagreement).
+**The consensus**, kept apart from the bound: the energies of the collocation, of the
+shooting integration (``brentq`` on psi at the right wall inside brackets the Sturm count
+confirms) and of pyslise (Matslise's constant-perturbation method, when importable); their
+per-state spread is :attr:`Certificate.consensus_spread`.
 """
 
 from __future__ import annotations
