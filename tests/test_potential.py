@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -12,10 +13,12 @@ from qbench import store
 from qbench.cases import Case
 from qbench.cli import main
 from qbench.harness import grade, run_case
-from qbench.problems import Potential
+from qbench.problems import Potential, certified
 from qbench.problems.certified import FLOOR, MAX_REL_BOUND, certify
 
 JUMP = {"V": "where(x > 0, 20, 0)", "domain": [-2, 2], "breakpoints": [0]}
+SPIKE = "x**2-2000*exp(-((x-0.0123)/0.0007)**2)"
+SPIKE_SPEC = f'potential:V="{SPIKE}",domain=[-6,6]'
 TINY = {"adam_steps": 5, "n_points": 64, "width": 8}
 
 
@@ -28,8 +31,10 @@ def test_harmonic_oscillator_in_a_wide_box_is_2n_plus_1(harmonic):
     reference = harmonic.reference(5)
     true_error = np.abs(reference.energies - (2 * np.arange(5) + 1)) / (2 * np.arange(5) + 1)
     assert true_error.max() <= 1e-12
-    assert FLOOR <= reference.rel_error_bound <= 1e-12
-    assert reference.method.startswith("certified (chebyshev+shooting")
+    assert FLOOR <= reference.rel_error_bound <= MAX_REL_BOUND
+    assert true_error.max() <= reference.rel_error_bound
+    assert reference.method.startswith("certified (residual enclosure; consensus chebyshev+shooting")
+    assert reference.consensus_spread.shape == (5,) and np.all(reference.consensus_spread <= 1e-12)
     assert harmonic.reference_kind == "certified" and not harmonic.has_exact_reference
 
 
@@ -128,14 +133,23 @@ def test_the_certificate_is_cached_per_parameters_not_per_object():
 
 
 def test_certify_reports_a_failed_method_as_an_infinite_bound(monkeypatch):
-    from qbench.problems import certified
-
     def broken(self, n_states):
         raise RuntimeError("no bracket")
 
     monkeypatch.setattr(certified.GaussShooting, "eigenvalues", broken)
     result = certify(Potential("x**2", [-8, 8]), 2)
-    assert result.bound == np.inf and "shooting_error" in result.notes
+    # The cross-check failed: no consensus, said so; the enclosure does not rest on it.
+    assert np.all(np.isnan(result.consensus_spread)) and "shooting_error" in result.notes
+    assert result.bound <= MAX_REL_BOUND
+
+
+def test_without_a_sturm_count_there_is_no_enclosure(monkeypatch):
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("too stiff")
+
+    monkeypatch.setattr(certified.GaussShooting, "__init__", broken)
+    result = certify(Potential("x**2", [-8, 8]), 2)
+    assert result.bound == np.inf and "enclosure_error" in result.notes
 
 
 SOLVERS = {
@@ -168,7 +182,7 @@ def test_every_solver_runs_on_a_potential_and_is_graded(name):
     record = run_case(case, timing_budget_s=0)
     rows = record["rows"]
     assert [row["reference"] for row in rows] == ["certified"] * 2
-    assert all(row["reference_rel_bound"] <= 1e-12 for row in rows)
+    assert all(row["reference_rel_bound"] <= MAX_REL_BOUND for row in rows)
     assert all(np.isfinite(row["energy_ref"]) for row in rows)
     if tolerance is not None:
         assert [row["status"] for row in rows] == ["ok", "ok"], rows[0]["message"]
@@ -190,7 +204,7 @@ def test_the_cli_runs_a_potential_and_stores_certified_rows(tmp_path):
     assert main(["run", "--problem", spec, "--solver", "fd", "--out", str(out), "--no-report"]) == 0
     results = store.load(out).results
     assert set(results["reference"]) == {"certified"}
-    assert (results["reference_rel_bound"] <= 1e-12).all()
+    assert (results["reference_rel_bound"] <= MAX_REL_BOUND).all()
     assert results["problem_params"].iloc[0] == '{"V":"x**4","breakpoints":[],"domain":[-6.0,6.0]}'
 
 
@@ -201,6 +215,7 @@ def test_the_cli_runs_a_potential_and_stores_certified_rows(tmp_path):
         ("potential:V=\"__import__('os').system('x')\",domain=[-6,6]", "attribute access is not allowed"),
         ('potential:V="where(x>0.5,20,0)",domain=[-2,2]', "no certified reference"),
         ('potential:V="x**2,domain=[-6,6]', "unclosed quote"),
+        pytest.param(SPIKE_SPEC, "where V varies faster than the reference resolves", marks=pytest.mark.slow),
     ],
 )
 def test_a_bad_potential_on_the_command_line_exits_2_and_writes_nothing(tmp_path, capsys, spec, fragment):
@@ -220,3 +235,131 @@ def test_a_suite_file_spells_the_potential_as_a_toml_table(tmp_path):
     )
     cases = qbench.suite.load(str(suite_file)).cases
     assert [c.problem_params for c in cases] == [{"V": "x**4", "domain": [-6.0, 6.0], "breakpoints": []}]
+
+
+# -- the enclosure -------------------------------------------------------------------------------
+def test_the_enclosure_of_a_harmonic_oscillator_holds_the_exact_levels():
+    certificate = Potential("x**2", [-8, 8]).certificate(3)
+    exact = np.array([1.0, 3.0, 5.0])  # the walls at +-8 move them by less than 1e-25
+    assert np.all(certificate.lower <= exact) and np.all(exact <= certificate.upper)
+    assert np.all(certificate.upper - certificate.lower <= 2 * MAX_REL_BOUND * exact)
+    assert certificate.notes["enclosure"][:3] == ["kato-temple"] * 3
+    assert certificate.notes["residual_rigorous"] is True
+
+
+def test_a_spike_between_samples_is_refused_naming_where():
+    problem = Potential(SPIKE, [-6, 6])
+    with pytest.raises(ValueError) as info:
+        problem.check_states(2)
+    message = str(info.value)
+    assert "\n" not in message and "no certified reference for state 0" in message
+    a, b = (float(v) for v in message.split("from x in [")[1].split("]")[0].split(", "))
+    assert a <= 0.0123 <= b and b - a < 0.01  # the spike, not the whole box
+    assert "breakpoints=[...]" in message
+
+
+def test_coffey_evans_ground_level_gets_an_absolute_bound_and_the_triplet_is_resolved():
+    # Coffey-Evans, beta = 20: the Dirichlet ground level is 0 to about 1e-20; three levels near 151.46.
+    problem = Potential("-40*cos(2*x)+400*sin(2*x)**2", [-math.pi / 2, math.pi / 2])
+    problem.check_states(5)
+    certificate = problem.certificate(5)
+    assert certified.energy_scale(problem) == pytest.approx(1.0)
+    assert certificate.lower[0] <= 0.0 <= certificate.upper[0]
+    assert certificate.upper[0] - certificate.lower[0] <= 2 * MAX_REL_BOUND  # absolute, scale (pi/L)^2 = 1
+    triplet_lower, triplet_upper = certificate.lower[2:5], certificate.upper[2:5]
+    assert np.all(triplet_upper[:-1] < triplet_lower[1:])  # disjoint enclosures, in order
+    assert np.all(np.diff(certificate.energies[2:5]) > 4e-4)
+
+
+def test_spectral_at_the_reference_resolution_is_not_graded_against_itself():
+    problem = Potential("x**2", [-8, 8])
+    reference = problem.reference(3)
+    points = problem.certificate(3).notes["chebyshev_points"]
+    solution = qbench.solvers.get("spectral", n_points=points).solve(problem, 3)
+    exact = np.array([1.0, 3.0, 5.0])
+    difference = np.abs(solution.energies - reference.energies)
+    assert np.all(difference > 0)
+    own_error = np.abs(solution.energies - exact)
+    assert np.all(difference <= reference.rel_error_bound * exact + own_error)
+
+
+# -- interval enclosures of V over its formula ------------------------------------------------------
+ENCLOSED = [
+    "x**2 - 3*x",
+    "x**3",
+    "x**-2 + 1",
+    "x**0.5",
+    "2**x",
+    "x**x",
+    "exp(-x**2)",
+    "log(x)",
+    "sqrt(x)",
+    "sin(3*x)",
+    "cos(5*x) + sin(x)**2",
+    "tanh(2*x - 1)",
+    "cosh(x) - sinh(x)",
+    "abs(x - 1)",
+    "1/(x - 0.7)",
+    "where(x > 1, 20, x)",
+    "heaviside(x - 1)",
+    "heaviside(x - 1, 0.25)",
+    "0.5 < x <= 1.5",
+    "-40*cos(2*x)+400*sin(2*x)**2",
+    SPIKE,
+]
+
+
+@pytest.mark.parametrize("text", ENCLOSED)
+def test_interval_enclosures_hold_every_sampled_value(text):
+    expression = qbench.problems.expression.parse_potential(text)
+    rng = np.random.default_rng(7)
+    # Positive positions for the fractional powers and log; 0.7 and 1 (poles, steps) fall inside some.
+    lo = rng.uniform(0.01, 3.0, 200)
+    hi = lo + rng.uniform(0.0, 1.0, 200) ** 3
+    jet = expression.enclose(lo, hi)
+    x = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, 401)[None, :]
+    values = expression(x)
+    finite = np.isfinite(values)
+    # The ends are rounded to nearest, not outward (documented): a few ulps of terms of size 1 + |V|.
+    ulps = (
+        8 * np.finfo(float).eps * (1 + np.max(np.abs(np.where(finite, values, 0.0)), axis=1, keepdims=True))
+    )
+    assert np.all((values >= jet.value.lo[:, None] - ulps) | ~finite)
+    assert np.all((values <= jet.value.hi[:, None] + ulps) | ~finite)
+    assert not np.any(~finite & np.isfinite(jet.value.lo[:, None]) & np.isfinite(jet.value.hi[:, None]))
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "second"),
+    [
+        ("sin(3*x)", lambda x: 3 * np.cos(3 * x), lambda x: -9 * np.sin(3 * x)),
+        ("exp(-x**2)", lambda x: -2 * x * np.exp(-(x**2)), lambda x: (4 * x**2 - 2) * np.exp(-(x**2))),
+        ("tanh(x)", lambda x: 1 / np.cosh(x) ** 2, lambda x: -2 * np.tanh(x) / np.cosh(x) ** 2),
+        ("sqrt(x)", lambda x: 0.5 / np.sqrt(x), lambda x: -0.25 * x**-1.5),
+        (
+            "x**3/(1+x)",
+            lambda x: (2 * x**3 + 3 * x**2) / (1 + x) ** 2,
+            lambda x: (2 * x**3 + 6 * x**2 + 6 * x) / (1 + x) ** 3,
+        ),
+    ],
+)
+def test_interval_enclosures_hold_the_derivatives(text, first, second):
+    expression = qbench.problems.expression.parse_potential(text)
+    rng = np.random.default_rng(11)
+    lo = rng.uniform(0.05, 3.0, 100)
+    hi = lo + rng.uniform(0.0, 0.5, 100)
+    jet = expression.enclose(lo, hi)
+    x = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, 201)[None, :]
+    for enclosure, exact in ((jet.first, first(x)), (jet.second, second(x))):
+        slack = 1e-12 * (1 + np.abs(exact))
+        assert np.all(exact >= enclosure.lo[:, None] - slack) and np.all(
+            exact <= enclosure.hi[:, None] + slack
+        )
+
+
+def test_a_kink_or_step_inside_the_interval_leaves_the_second_derivative_unbounded():
+    jet = qbench.problems.expression.parse_potential("abs(x) + where(x > 2, 1, 0)").enclose(
+        np.array([-1.0, 0.5, 1.5]), np.array([1.0, 1.0, 2.5])
+    )
+    assert jet.second.lo[0] == -np.inf and jet.second.hi[2] == np.inf
+    assert jet.second.lo[1] == 0.0 == jet.second.hi[1]

@@ -234,7 +234,8 @@ class Problem(ABC):
         def evaluate(points: np.ndarray) -> np.ndarray:
             return full.wavefunctions(points)[:n_states]
 
-        return Reference(full.energies[:n_states].copy(), evaluate, full.method, full.rel_error_bound)
+        spread = None if full.consensus_spread is None else full.consensus_spread[:n_states].copy()
+        return Reference(full.energies[:n_states].copy(), evaluate, full.method, full.rel_error_bound, spread)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())

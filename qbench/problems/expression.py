@@ -21,6 +21,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..numerics import intervals
+from ..numerics.intervals import Jet
+
 #: Named constants an expression may use.
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 
@@ -75,10 +78,11 @@ class Expression:
         Whether it depends on x at all (a constant broadcasts to the shape of x).
     """
 
-    def __init__(self, text: str, evaluate: _Node, uses_x: bool):
+    def __init__(self, text: str, evaluate: _Node, uses_x: bool, tree: ast.expr | None = None):
         self.text = text
         self.uses_x = uses_x
         self._evaluate = evaluate
+        self._tree = tree
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """V at ``x``: a float array of the shape of ``x`` (NaN or inf where the formula is undefined)."""
@@ -86,6 +90,21 @@ class Expression:
         with np.errstate(all="ignore"):  # log(0), 1/0: the caller checks finiteness where it matters
             value = self._evaluate(x)
         return np.array(np.broadcast_to(value, x.shape), dtype=float)
+
+    def enclose(self, lo: np.ndarray, hi: np.ndarray) -> Jet:
+        """Enclosures of V, V' and V'' over each interval ``[lo[i], hi[i]]`` of x.
+
+        Interval arithmetic over the parsed formula (:mod:`qbench.numerics.intervals`): every
+        value of V on the interval lies in the returned value interval, whatever happens between
+        samples, up to floating-point rounding. A point interval (``lo == hi``) gives V and V'
+        at the point.
+        """
+        if self._tree is None:
+            raise ValueError(f"expression {self.text!r} was built without its syntax tree")
+        lo = np.atleast_1d(np.asarray(lo, dtype=float))
+        hi = np.atleast_1d(np.asarray(hi, dtype=float))
+        with np.errstate(all="ignore"):
+            return _enclose(self._tree, Jet.variable(lo, hi))
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r})"
@@ -137,7 +156,7 @@ def parse_potential(text: str, parameter: str = "V") -> Expression:
         evaluate = walker.build(tree.body)
     except RecursionError:
         raise ValueError(f'{parameter}: "{shown}" is nested too deeply') from None
-    return Expression(text, evaluate, walker.uses_x)
+    return Expression(text, evaluate, walker.uses_x, tree.body)
 
 
 class _Walker:
@@ -231,6 +250,50 @@ class _Walker:
             raise self.fail(f"{name} takes {expected} argument(s), got {len(node.args)}")
         arguments = [self.build(a) for a in node.args]
         return lambda x: function(*(argument(x) for argument in arguments))
+
+
+_UNARY_INTERVALS = ("abs", "cos", "cosh", "exp", "log", "sin", "sinh", "sqrt", "tanh")
+_COMPARE_SYMBOLS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+
+
+def _enclose(node: ast.AST, x: Jet) -> Jet:
+    """The jet of a validated syntax tree (see :class:`_Walker` for what it may hold) over ``x``."""
+    if isinstance(node, ast.Constant):
+        return Jet.constant(float(node.value), x.shape)
+    if isinstance(node, ast.Name):
+        return x if node.id == "x" else Jet.constant(CONSTANTS[node.id], x.shape)
+    if isinstance(node, ast.UnaryOp):
+        operand = _enclose(node.operand, x)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp):
+        left, right = _enclose(node.left, x), _enclose(node.right, x)
+        if isinstance(node.op, ast.Add):
+            return left + right
+        if isinstance(node.op, ast.Sub):
+            return left - right
+        if isinstance(node.op, ast.Mult):
+            return left * right
+        if isinstance(node.op, ast.Div):
+            return left / right
+        return intervals.power(left, right)
+    if isinstance(node, ast.Compare):
+        operands = [_enclose(node.left, x), *(_enclose(c, x) for c in node.comparators)]
+        result = None
+        for k, op in enumerate(node.ops):
+            step = intervals.compare(_COMPARE_SYMBOLS[type(op)], operands[k], operands[k + 1])
+            result = step if result is None else intervals.logical_and(result, step)
+        return result
+    if isinstance(node, ast.Call):
+        name = node.func.id
+        arguments = [_enclose(a, x) for a in node.args]
+        if name in _UNARY_INTERVALS:
+            return intervals.unary(name, arguments[0])
+        if name == "where":
+            return intervals.where(*arguments)
+        if name == "heaviside":
+            at_zero = arguments[1] if len(arguments) > 1 else Jet.constant(0.5, x.shape)
+            return intervals.heaviside(arguments[0], at_zero)
+    raise ValueError(f"no interval rule for {ast.dump(node)}")  # the walker admits nothing else
 
 
 def _describe(node: ast.AST) -> str:

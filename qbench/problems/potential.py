@@ -3,8 +3,8 @@
 >>> import qbench
 >>> p = qbench.problems.get("potential", V="x**2", domain=[-10, 10])
 >>> ref = p.reference(3)
->>> ref.method, bool(ref.rel_error_bound <= 1e-12)
-('certified (chebyshev+shooting+pyslise)', True)
+>>> ref.method.startswith("certified (residual enclosure"), bool(ref.rel_error_bound <= 1e-10)
+(True, True)
 """
 
 from __future__ import annotations
@@ -50,11 +50,15 @@ class Potential(Problem):
 
     Notes
     -----
-    The reference is *certified*: computed by independent methods
-    (:mod:`qbench.problems.certified`) whose largest relative disagreement
-    is its ``rel_error_bound``. A request whose bound exceeds
-    :data:`~qbench.problems.certified.MAX_REL_BOUND` is refused by
-    ``check_states``, so a suite asking for it fails before any work starts.
+    The reference is *certified* (:mod:`qbench.problems.certified`): each
+    energy is enclosed by residual bounds (Kato-Temple where Sturm counts
+    confirm the neighbouring gaps, Weinstein otherwise) with V bounded by
+    interval arithmetic over its formula; ``rel_error_bound`` is the widest
+    enclosure relative to ``max(|E|, (pi / L)^2)``, and ``consensus_spread``
+    the separate per-state disagreement of independent methods. A request
+    whose bound exceeds :data:`~qbench.problems.certified.MAX_REL_BOUND` is
+    refused by ``check_states``, so a suite asking for it fails before any
+    work starts.
     """
 
     name = "potential"
@@ -146,6 +150,7 @@ class Potential(Problem):
             lambda points: positions(points[:, 0]),
             method=certificate.method,
             rel_error_bound=certificate.bound,
+            consensus_spread=certificate.consensus_spread,
         )
 
     # -- validation and messages ------------------------------------------------
@@ -185,11 +190,14 @@ class Potential(Problem):
             advice.append(
                 f"V seems to jump near x={round(float(jump), digits)!r}: give breakpoints=[...] where V jumps"
             )
-        energy = certificate.energies[state]
-        if math.isfinite(energy) and abs(energy) < 1e-6 * (math.pi / self.length) ** 2:
+        residuals = certificate.notes.get("residual")
+        worst = certificate.notes.get("residual_worst_x")
+        if residuals is not None and worst is not None:
+            a, b = worst
             advice.append(
-                f"E_{state} = {energy:.3g} is almost 0, where a relative bound means little: "
-                "add a constant to V"
+                f"the residual of state {state} is bounded by {residuals[state]:.1e}, most of it from "
+                f"x in [{a:.6g}, {b:.6g}], where V varies faster than the reference resolves: "
+                "give breakpoints=[...] around that feature or a narrower domain"
             )
         advice.append(
             "give breakpoints=[...] where V jumps or has a kink, ask for fewer states, or choose a domain "
@@ -197,9 +205,11 @@ class Potential(Problem):
             if jump is None
             else "or ask for fewer states"
         )
+        kind = (certificate.notes.get("enclosure") or ["none"] * (state + 1))[state]
         return (
-            f"{self._describe()}: no certified reference for state {state}: the independent methods disagree "
-            f"by {certificate.state_bounds[state]:.1e} relative (allowed {MAX_REL_BOUND:.0e}; {values}"
+            f"{self._describe()}: no certified reference for state {state}: its enclosure ({kind}) "
+            f"bounds the error by {certificate.state_bounds[state]:.1e} of max(|E|, (pi/L)^2) (allowed "
+            f"{MAX_REL_BOUND:.0e}; {values}"
             + (f"; {failures}" if failures else "")
             + f"); {'; '.join(advice)}"
         )
@@ -255,6 +265,8 @@ def _first_states(certificate: Certificate, n_states: int) -> Certificate:
         {name: energies[:n_states] for name, energies in certificate.by_method.items()},
         certificate.state_bounds[:n_states].copy(),
         dict(certificate.notes),
+        None if certificate.lower is None else certificate.lower[:n_states].copy(),
+        None if certificate.upper is None else certificate.upper[:n_states].copy(),
     )
 
 

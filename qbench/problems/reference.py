@@ -20,12 +20,16 @@ class Reference:
         How they were obtained (``"analytic"``, ``"transfer-matrix"``).
     rel_error_bound : float
         A bound on the relative error of ``energies`` stated by the method.
+    consensus_spread : numpy.ndarray or None
+        Per state, the largest absolute difference between independent methods' energies,
+        where the reference was cross-checked (evidence, kept apart from the bound); None otherwise.
     """
 
     energies: np.ndarray
     _evaluate: Callable[[np.ndarray], np.ndarray] = field(repr=False)
     method: str = "analytic"
     rel_error_bound: float = 1e-14
+    consensus_spread: np.ndarray | None = None
 
     @property
     def n_states(self) -> int:
