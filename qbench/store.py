@@ -80,6 +80,7 @@ SCHEMA = (
     "index_checked_by",
     "trained_energy",
     "trained_rel_error",
+    "consensus_spread",
     "wall_time_s",
     "cpu_mem_increase_mb",
     "peak_gpu_mem_mb",
@@ -485,7 +486,7 @@ _UPGRADED = (
     "verified_by",
 )
 #: The certificate's columns, NaN or "" in a run recorded before qbench certified states.
-_CERTIFICATE_DEFAULTS = {**UNCERTIFIED_COLUMNS, "certify_s": math.nan}
+_CERTIFICATE_DEFAULTS = {**UNCERTIFIED_COLUMNS, "certify_s": math.nan, "consensus_spread": math.nan}
 
 
 def upgrade_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -577,6 +578,7 @@ def _typed(results: pd.DataFrame) -> pd.DataFrame:
             "bound_lo",
             "bound_hi",
             "trained_energy",
+            "consensus_spread",
         ):
             results[column] = results[column].astype("float64")
     return results

@@ -111,7 +111,7 @@ def test_kato_temple_is_much_tighter_than_weinstein():
 
 def test_a_wrong_energy_is_caught_by_the_energy_test():
     problem = problems.get("finite_well")
-    solution, _ = _solution(problem, 3, energy_shift=5e-3)
+    solution, _ = _solution(problem, 3, energy_shift=3e-2)
     certificates = certify(solution, problem, 1e-2)
     assert all(c.status == Status.FAILED and "energy:" in c.message for c in certificates)
 

@@ -82,6 +82,10 @@ def state_rows(
         One value per state.
     """
     columns = reference_columns(problem, reference)
+    n = len(group)
+    spread = (
+        np.full(n, np.nan) if reference.consensus_spread is None else np.asarray(reference.consensus_spread)
+    )
     return [
         {
             "state": state,
@@ -93,6 +97,7 @@ def state_rows(
             "rel_error": float(rel_error[state]),
             "l2_error": float(l2_error[state]),
             "subspace_sine": float(subspace_sine[state]),
+            "consensus_spread": float(spread[state]),
         }
         for state in range(len(group))
     ]

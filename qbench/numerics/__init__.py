@@ -26,4 +26,7 @@ Each module holds one job; none imports anything from qbench but :mod:`qbench._v
 #: * 2: one code path for every d: grading orders a solution's states by energy in every d (1D
 #:   kept the solver's order); spectral takes a separable V (every 1D V) through per-axis
 #:   eigenvectors, so a basis inside a degenerate level may differ.
-NUMERICS_VERSION = 2
+#: * 3: certificates: a state is ok only when qbench certifies it (statuses move); neural
+#:   solvers report the Rayleigh quotient of their psi (trained E in ``trained_energy``); d >= 3
+#:   neural training points are redrawn; the ``potential`` reference is a residual enclosure.
+NUMERICS_VERSION = 3
