@@ -159,6 +159,7 @@ SOLVERS = {
     "pyslise": ({}, 1e-9),
     "nn-galerkin": (TINY, None),
     "pinn": ({**TINY, "warm_steps": 5, "warm_lbfgs_iterations": 5, "lbfgs_iterations": 5}, None),
+    "pinn-residual-only": ({**TINY, "lbfgs_iterations": 5}, None),
     "pinn-fixed": (TINY, None),
     "pinn-trainable": (TINY, None),
     "deepxde": ({"adam_steps": 20, "lbfgs_steps": 5, "n_collocation": 32}, None),
