@@ -213,3 +213,17 @@ def test_non_finite_psi_is_unverified():
     problem = problems.get("infinite_well")
     solution = Solution(np.array([1.0, 2.0]), lambda points: np.full((2, len(points)), np.nan))
     assert all(c.status == Status.UNVERIFIED for c in certify(solution, problem, 1e-2))
+
+
+def test_a_kink_across_a_breakpoint_plane_is_unverified():
+    """d >= 2: a psi whose normal derivative jumps across an interface is not in the domain of H."""
+    problem = problems.get("separable", parts=["finite_well", "finite_well"])
+    reference = problem.reference(1)
+    cut = problem.axis_breakpoints[0][0]
+
+    def kinked(points):
+        return reference.wavefunctions(points) + 1e-2 * np.abs(points[:, 0] - cut) * _bump(problem, points, 1)
+
+    solution = Solution(np.asarray(reference.energies), kinked)
+    (certificate,) = certify(solution, problem, 1e-2, np.asarray(reference.energies))
+    assert certificate.status == Status.UNVERIFIED and "jumps" in certificate.message
