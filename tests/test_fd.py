@@ -63,9 +63,8 @@ def grid_of(problem, n_points: int):
 
 def cell_rule(grid) -> tuple[np.ndarray, np.ndarray]:
     """Gauss points per interval of ``grid`` and axis that are exact for products of fd's states
-    on it: four for cubic splines (1D), two for multilinear functions (above)."""
-    order = 4 if grid.dim == 1 else 2
-    rules = [gauss_legendre_rule(axis.nodes, 1, order=order) for axis in grid.axes]
+    on it: four, for cubic splines."""
+    rules = [gauss_legendre_rule(axis.nodes, 1, order=4) for axis in grid.axes]
     nodes = np.stack([m.ravel() for m in np.meshgrid(*[r[0] for r in rules], indexing="ij")], axis=-1)
     return nodes, functools.reduce(np.multiply.outer, [r[1] for r in rules]).ravel()
 
@@ -250,9 +249,9 @@ def test_states_are_orthonormal_and_accurate_in_1d(any_problem, order):
     [(2, 63, 3, 1e-3), pytest.param(3, 23, 4, 5e-3, marks=pytest.mark.slow)],
 )
 def test_states_are_orthonormal_and_match_the_reference(dim, n_points, n_states, atol):
-    """Orthonormal on the grading rule up to its O(h^2) error on a piecewise-multilinear function
-    (measured 3.2e-4 in 2D at n=63, 3.0e-3 in 3D at n=23), and each group spans the exact one
-    up to the same order (overlaps 1 - 1.7e-4 and 1 - 2.3e-3)."""
+    """Orthonormal on the grading rule up to the O(h^2) error of the nodal values (the spline through
+    them measured 6.7e-5 in 2D at n=63, 1.7e-6 in 3D at n=23), and each group spans the exact one
+    up to the same order (singular values of the overlaps within 1.5e-5 and 1.0e-3 of 1)."""
     problem = separable(["finite_well"] * dim)
     solution = fd(problem, n_states, n_points=n_points)
     nodes, weights = problem.quadrature_rule()
