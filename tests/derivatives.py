@@ -1,5 +1,6 @@
 """Checks of a solution's supplied Laplacian, shared by the classical solvers' tests.
 
+* :func:`second_differences`: fourth-order central second differences summed over the axes;
 * :func:`laplacian_mismatch`: the supplied Laplacian against fourth-order central differences
   of the solution's own ``wavefunctions`` (step 1e-3 of the box), at random points at least
   three steps from every wall and breakpoint, relative to max |Laplacian| per state;
@@ -15,7 +16,7 @@ import numpy as np
 STEP = 1e-3
 
 
-def _stencil(evaluate, points: np.ndarray, h: float) -> np.ndarray:
+def second_differences(evaluate, points: np.ndarray, h: float) -> np.ndarray:
     """Fourth-order central second differences of ``evaluate`` summed over the axes."""
     total = 0.0
     for axis in range(points.shape[1]):
@@ -42,12 +43,15 @@ def interior_points(problem, n: int, margin: float, seed: int = 0) -> np.ndarray
     return points[keep]
 
 
-def laplacian_mismatch(solution, problem, n: int = 2000) -> np.ndarray:
-    """Per state: max |supplied - differenced Laplacian| / max |supplied Laplacian|."""
-    h = STEP * max(hi - lo for lo, hi in problem.box)
+def laplacian_mismatch(solution, problem, n: int = 2000, step: float = STEP) -> np.ndarray:
+    """Per state: max |supplied - differenced Laplacian| / max |supplied Laplacian|.
+
+    ``step`` is the differencing step relative to the longest side of the box.
+    """
+    h = step * max(hi - lo for lo, hi in problem.box)
     points = interior_points(problem, n, 3 * h)
     supplied = solution.laplacians(points)
-    differenced = _stencil(solution.wavefunctions, points, h)
+    differenced = second_differences(solution.wavefunctions, points, h)
     return np.max(np.abs(supplied - differenced), axis=1) / np.max(np.abs(supplied), axis=1)
 
 
