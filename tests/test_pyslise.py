@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 import pytest
+from derivatives import STEP, interior_points, second_differences
 from hypothesis import given, settings
 from strategies import piecewise_problems
 
@@ -106,3 +107,19 @@ def test_without_pyslise_the_error_says_how_to_install_it(monkeypatch):
         Case.resolve("finite_well", "pyslise")
     assert qbench.solvers.install_hint("pyslise") == "pip install 'qbench[gold]'"
     assert qbench.solvers.install_hint("fd") is None
+
+
+@pytest.mark.parametrize("name", ["harmonic_oscillator", "finite_well"])
+def test_supplies_no_laplacian_and_its_psi_is_smooth_enough_to_difference(name):
+    """pyslise gives psi and psi', not psi''; (V - E) psi would make the residual vanish by
+    construction, so qbench differences psi itself. That is sound because pyslise's psi is a smooth
+    ODE solution: fourth-order differences of it satisfy the equation to 1e-8 of max |psi''|
+    (measured 2.6e-9 to 2.8e-8), away from the walls and the jumps."""
+    problem = qbench.problems.get(name)
+    solution = qbench.solvers.get("pyslise").solve(problem, 3)
+    assert solution.laplacian is None and solution.derivatives_by == ""
+    points = interior_points(problem, 3000, 3 * STEP * problem.length)
+    psi = solution.wavefunctions(points)
+    second = second_differences(solution.wavefunctions, points, STEP * problem.length)
+    residual = -second + (problem.potential(points) - solution.energies[:, None]) * psi
+    assert np.all(np.max(np.abs(residual), axis=1) < 1e-6 * np.max(np.abs(second), axis=1))

@@ -3,10 +3,12 @@ exact separable sums, degenerate groups, orthonormal continuous states, the size
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
+from derivatives import laplacian_mismatch, residual_norms
 from scipy.special import eval_hermite
 
 import qbench
@@ -326,3 +328,40 @@ def test_bad_n_points_names_the_option(n_points):
 
 def test_the_solver_takes_dimensions_one_to_four():
     assert qbench.solvers.get("spectral").dimensions == (1, 2, 3, 4)
+
+
+# -- the states' Laplacian ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("problem", "n_points"),
+    [
+        (qbench.problems.get("harmonic_oscillator"), 48),
+        (qbench.problems.get("finite_well"), 48),
+        (qbench.problems.get("harmonic_oscillator", dim=2), 33),
+        (qbench.problems.get("separable", parts=["finite_well", "finite_well"]), 39),
+    ],
+    ids=["oscillator-1d", "finite-well-1d", "oscillator-2d", "finite-wells-2d"],
+)
+def test_supplied_laplacian_is_the_polynomials_own(problem, n_points):
+    """Fourth-order differences of psi agree to their own error (measured 2.6e-9 to 2.0e-6)."""
+    solution = spectral(n_points).solve(problem, 2)
+    assert solution.derivatives_by == "Chebyshev polynomial"
+    assert np.all(laplacian_mismatch(solution, problem) < 1e-5)
+
+
+@pytest.mark.parametrize(
+    ("problem", "sizes"),
+    [
+        (qbench.problems.get("harmonic_oscillator"), (40, 60, 80)),
+        (qbench.problems.get("finite_well"), (30, 40, 50)),
+        (qbench.problems.get("harmonic_oscillator", dim=2), (27, 33, 39)),
+    ],
+    ids=["oscillator-1d", "finite-well-1d", "oscillator-2d"],
+)
+def test_equation_residual_falls_geometrically(problem, sizes):
+    """``||(H - E) psi|| / ||psi||`` with the polynomials' Laplacian falls by a factor at every step
+    of a few points per axis (measured 8e3 to 2e4 in 1D, 10 to 12 in 2D)."""
+    residuals = [residual_norms(spectral(n).solve(problem, 2), problem) for n in sizes]
+    for coarse, fine in itertools.pairwise(residuals):
+        assert np.all(fine < coarse / 5)

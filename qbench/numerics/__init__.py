@@ -9,6 +9,7 @@ Each module holds one job; none imports anything from qbench but :mod:`qbench._v
 * :mod:`~qbench.numerics.grids`: grids with nodes on the jumps, per axis and tensor products.
 * :mod:`~qbench.numerics.finite_volume`: the vertex-centred finite-volume Hamiltonian on a tensor grid.
 * :mod:`~qbench.numerics.eigensolvers`: lowest eigenpairs of a sparse symmetric matrix (eigsh, LOBPCG).
+* :mod:`~qbench.numerics.splines`: tensor cubic splines through nodal values, C^1 at jumps, Laplacians.
 * :mod:`~qbench.numerics.tensor`: operators applied along one axis of a tensor, Kronecker sums.
 * :mod:`~qbench.numerics.subspace`: orthonormal and real bases, inverse iteration, Rayleigh-Ritz.
 * :mod:`~qbench.numerics.fast_diagonalization`: a Kronecker sum plus a separable V, axis by axis.
@@ -28,5 +29,7 @@ Each module holds one job; none imports anything from qbench but :mod:`qbench._v
 #:   eigenvectors, so a basis inside a degenerate level may differ.
 #: * 3: certificates: a state is ok only when qbench certifies it (statuses move); neural
 #:   solvers report the Rayleigh quotient of their psi (trained E in ``trained_energy``); d >= 3
-#:   neural training points are redrawn; the ``potential`` reference is a residual enclosure.
+#:   neural training points are redrawn; the ``potential`` reference is a residual enclosure;
+#:   fd's and shooting's states are tensor cubic splines, C^1 at the jumps, in every d (fd was
+#:   multilinear above 1D; the 1D spline was C^0 at a jump): their wavefunction errors move.
 NUMERICS_VERSION = 3

@@ -16,7 +16,7 @@ from ..numerics.quadrature import panel_edges
 from ..numerics.signs import rising_signs
 from ..problems import Problem
 from .base import Option, Solution, Solver, Status
-from .nodal import interpolant
+from .nodal import DERIVATIVES_BY, SplineStates
 
 MIN_POINTS_PER_STATE = 4
 #: The most unknowns of one matrix (the bisected grid's for order 4). A 3D grid costs about
@@ -39,11 +39,12 @@ class FiniteDifference(Solver):
     cell average then cuts across it and the energies lose their clean h^2 expansion
     (``benchmarks/bench_fd_3d.py`` measures the order), so order 4 is refused there.
 
-    The states interpolate the nodal values: a cubic spline per piece with the equation's end
-    conditions in 1D (fourth order, so order 4 extrapolates the nodal values too), the
-    multilinear interpolant above (second order, so order 4 keeps the bisected grid's states:
-    an extrapolation of nodal values would buy nothing, and within a degenerate level the two
-    grids' eigenvectors need not even be the same combination). See :mod:`qbench.solvers.nodal`.
+    The states are tensor-product cubic splines through the nodal values, C^1 across the
+    breakpoints (:mod:`qbench.solvers.nodal`), in every d; they supply their exact Laplacian
+    for qbench's residual certificate. Order 4 extrapolates the nodal values too in 1D, where
+    every level is simple; in d > 1 it keeps the bisected grid's states, because within a
+    degenerate level (the square's first excited pair) the two grids' eigenvectors need not be
+    the same combination, and mixing them would give neither.
 
     Options
     -------
@@ -112,20 +113,20 @@ class FiniteDifference(Solver):
             "order": self.order,
             "eigensolver": choose(self.eigensolver, problem.dim, largest.n_unknowns),
         }
-        states_class = interpolant(grid)  # a spline in 1D, multilinear above
         try:
             energies, nodal = _second_order(problem, grid, n_states, info)
             if self.order == 4:
                 fine_energies, fine_nodal = _second_order(problem, largest, n_states, info)
                 energies = (4.0 * fine_energies - energies) / 3.0
-                if states_class.order > 2:  # worth extrapolating the nodal values too
+                if grid.dim == 1:  # simple levels: the two grids' vectors are the same states
                     coarse_nodes = (slice(None),) + (slice(None, None, 2),) * grid.dim
                     nodal = (4.0 * fine_nodal[coarse_nodes] - nodal) / 3.0
                 else:
                     grid, nodal = largest, fine_nodal
         except (ArpackError, ArpackNoConvergence, np.linalg.LinAlgError, _NotConverged) as exc:
             return _failed(n_states, info, exc)
-        return Solution(energies, states_class(grid, nodal, problem.potential, energies), info)
+        states = SplineStates(grid, nodal, problem.potential)
+        return Solution(energies, states, info, laplacian=states.laplacian, derivatives_by=DERIVATIVES_BY)
 
 
 def _second_order(

@@ -1,22 +1,14 @@
 """Wavefunctions known at grid nodes, made evaluable everywhere: ``points (n, d) -> (n_states, n)``.
 
-Two interpolants, by what the nodal values support:
+:class:`SplineStates` joins the nodal values by a tensor-product cubic spline
+(:mod:`qbench.numerics.splines`), one construction for every d: C^2 inside each piece between
+the potential's breakpoints, C^1 across them with the jump of the normal second derivative the
+equation prescribes, ``s'' = 0`` at the walls. It is fourth-order accurate in the values and
+second order in the second derivatives, and it is a function in the domain of H, so it supplies
+its exact Laplacian (``laplacian``) for qbench's residual certificate. It needs one coefficient
+array the size of the nodal values (at 128^3, 17 MB a state).
 
-* :class:`SplineStates` (one axis): inside each piece the nodal values are joined by a cubic
-  spline whose end second derivatives come from the equation itself, psi'' = (V - E) psi, so
-  the interpolant is fourth-order accurate and keeps the kink of psi'' at a jump of V. It is
-  one-dimensional by nature (a tensor spline solves spline systems along every axis at each
-  call, several times the grid in temporaries).
-* :class:`MultilinearStates` (any number of axes): the multilinear interpolant of
-  ``scipy.interpolate.RegularGridInterpolator``. It is second order, the order of the
-  finite-volume scheme itself; it needs no more memory than the nodal values (at 128^3 that is
-  17 MB a state); and it is exact across a jump of V on a grid line, where psi'' jumps and a
-  spline through the jump would ring. Each state is normalized so that its interpolant has
-  unit L2 norm exactly: the integral of the square of a multilinear function is
-  ``u^T (M_1 x .. x M_d) u`` with ``M_i`` the tridiagonal 1D mass matrix (h/3 on the
-  diagonal, h/6 beside it).
-
-Both take points of shape ``(n, d)`` and are zero outside the box.
+Points have shape ``(n, d)``; outside the box every state and its Laplacian are 0.
 """
 
 from __future__ import annotations
@@ -24,143 +16,80 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.interpolate import CubicSpline, RegularGridInterpolator
 
-from ..numerics.grids import TensorGrid
-from ..numerics.quadrature import gauss_legendre_rule
+from ..numerics.grids import PiecewiseGrid, TensorGrid
 from ..numerics.signs import rising_signs
+from ..numerics.splines import AxisSpline, TensorSpline, axis_spline
 
 Potential = Callable[[np.ndarray], np.ndarray]
 
+#: ``Solution.derivatives_by`` of a solver whose states are :class:`SplineStates`.
+DERIVATIVES_BY = "cubic spline"
+
 
 class SplineStates:
-    """Callable ``points (n, 1) -> (n_states, n)`` built from nodal values on one axis.
-
-    Parameters
-    ----------
-    grid
-        A one-axis grid; its nodes, walls included, are the interpolation nodes.
-    values
-        Nodal values, shape ``(n_states, *grid.node_shape)``, zero at the walls.
-    potential
-        V at points of shape ``(m, 1)``; supplies the spline end conditions.
-    energies
-        Eigenvalue of each state, shape ``(n_states,)``.
-
-    The states are normalized to unit L2 norm (integrals of the spline squared are exact with
-    4 Gauss points per interval) and signed to rise from the left wall
-    (:func:`~qbench.numerics.signs.rising_signs`).
-    """
-
-    #: Order of accuracy of the interpolant: nodal values extrapolated to fourth order keep it.
-    order = 4
-
-    def __init__(self, grid: TensorGrid, values: np.ndarray, potential: Potential, energies: np.ndarray):
-        if grid.dim != 1:
-            raise ValueError(f"a spline interpolates along one axis, got a {grid.dim}D grid")
-        (grid,) = grid.axes
-        self.interval = (grid.nodes[0], grid.nodes[-1])
-        self.piece_edges = grid.edges
-        energies = np.asarray(energies, dtype=float)
-        values = np.asarray(values, dtype=float)
-        self._splines = []
-        for (first, last), x in zip(grid.pieces, grid.one_sided_nodes()):
-            v = np.asarray(potential(x[:, None]), dtype=float)
-            y = values[:, first : last + 1].T
-            start = (v[0] - energies) * y[0]
-            end = (v[-1] - energies) * y[-1]
-            self._splines.append(
-                CubicSpline(grid.nodes[first : last + 1], y, bc_type=((2, start), (2, end)), axis=0)
-            )
-        nodes, weights = gauss_legendre_rule(grid.nodes, 1, order=4)
-        norms = np.sqrt((self._raw(nodes) ** 2) @ weights)
-        self._scale = rising_signs(values) / norms
-
-    def _raw(self, x: np.ndarray) -> np.ndarray:
-        out = np.zeros((self._splines[0].c.shape[-1], len(x)))
-        piece = np.searchsorted(self.piece_edges, x, side="right") - 1
-        piece = np.clip(piece, 0, len(self._splines) - 1)
-        inside = (x >= self.interval[0]) & (x <= self.interval[1])
-        for j, spline in enumerate(self._splines):
-            mask = inside & (piece == j)
-            if mask.any():
-                out[:, mask] = spline(x[mask]).T
-        return out
-
-    def __call__(self, points: np.ndarray) -> np.ndarray:
-        x = np.asarray(points, dtype=float).reshape(-1)
-        return self._scale[:, None] * self._raw(x)
-
-
-def _apply_mass(values: np.ndarray, nodes: np.ndarray, axis: int) -> np.ndarray:
-    """Multiply ``values`` along ``axis`` by the 1D linear-element mass matrix on ``nodes``."""
-    h = np.diff(nodes)
-    u = np.moveaxis(values, axis, -1)
-    out = np.zeros_like(u)
-    out[..., :-1] += h / 3 * u[..., :-1] + h / 6 * u[..., 1:]
-    out[..., 1:] += h / 6 * u[..., :-1] + h / 3 * u[..., 1:]
-    return np.moveaxis(out, -1, axis)
-
-
-def interpolant_norms(grid: TensorGrid, values: np.ndarray) -> np.ndarray:
-    """L2 norm of the multilinear interpolant of each state; ``values`` is ``(n_states, *node_shape)``."""
-    norms = np.empty(len(values))
-    for k, u in enumerate(values):
-        weighted = u
-        for axis, line in enumerate(grid.axes):
-            weighted = _apply_mass(weighted, line.nodes, axis)
-        norms[k] = np.sqrt(np.sum(u * weighted))
-    return norms
-
-
-class MultilinearStates:
     """Callable ``points (n, d) -> (n_states, n)`` built from nodal values on a tensor grid.
 
     Parameters
     ----------
     grid
-        The grid; its nodes (walls included) are the interpolation nodes.
+        The grid; its nodes, walls included, are the interpolation nodes, and its piece edges
+        are the breakpoints where the splines are only C^1.
     values
         Nodal values, shape ``(n_states, *grid.node_shape)``, zero on the walls.
-    potential, energies
-        Not needed (the constructor takes what :class:`SplineStates`'s takes).
+    potential
+        V at points of shape ``(m, d)``; its jump across each breakpoint sets the jump of the
+        splines' normal second derivative there.
 
-    Outside the box every state is 0. Each is normalized to unit L2 norm
-    (:func:`interpolant_norms`); the sign is the caller's.
+    The states are normalized to unit L2 norm (the integral of a spline squared is exact, axis
+    by axis) and signed to rise from the first wall in C order of the nodes
+    (:func:`~qbench.numerics.signs.rising_signs`).
     """
 
-    #: Order of accuracy of the interpolant: extrapolating nodal values would buy nothing.
-    order = 2
+    #: Order of accuracy of the values: nodal values extrapolated to fourth order keep it.
+    order = 4
 
-    def __init__(
-        self,
-        grid: TensorGrid,
-        values: np.ndarray,
-        potential: Potential | None = None,
-        energies: np.ndarray | None = None,
-    ):
+    def __init__(self, grid: TensorGrid, values: np.ndarray, potential: Potential):
         values = np.asarray(values, dtype=float)
         if values.shape[1:] != grid.node_shape:
             raise ValueError(f"values must have shape (n_states, *{grid.node_shape}), got {values.shape}")
-        self.n_states = len(values)
         self.dim = grid.dim
-        scaled = values / interpolant_norms(grid, values).reshape((-1,) + (1,) * grid.dim)
-        self._interpolant = RegularGridInterpolator(
-            tuple(axis.nodes for axis in grid.axes),
-            np.moveaxis(scaled, 0, -1),  # trailing axis: all states in one interpolation
-            method="linear",
-            bounds_error=False,
-            fill_value=0.0,
-        )
+        axes = [axis_spline(axis.nodes, [last for _, last in axis.pieces[:-1]]) for axis in grid.axes]
+        coefficients = np.moveaxis(values, 0, -1)  # trailing axis: all states in one solve
+        for i, axis in enumerate(axes):
+            jumps = _face_jumps(potential, grid, i, axis)
+            coefficients = np.moveaxis(axis.coefficients(np.moveaxis(coefficients, i, 0), jumps), 0, i)
+        splines = TensorSpline(axes, coefficients)
+        signs = rising_signs(values.reshape(len(values), -1))
+        self._splines = splines.scaled(signs / splines.norms())
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
-        points = np.asarray(points, dtype=float).reshape(-1, self.dim)
-        return np.asarray(self._interpolant(points)).reshape(len(points), self.n_states).T
+        return self._splines.evaluate(np.asarray(points, dtype=float).reshape(-1, self.dim))
+
+    def laplacian(self, points: np.ndarray) -> np.ndarray:
+        """``(n_states, n)``: the exact Laplacian of the states at ``points`` (0 outside the box)."""
+        return self._splines.laplacian(np.asarray(points, dtype=float).reshape(-1, self.dim))
 
 
-def interpolant(grid: TensorGrid) -> type[SplineStates] | type[MultilinearStates]:
-    """The interpolant of nodal values on ``grid``: a spline along a single axis, multilinear above.
+def _face_jumps(potential: Potential, grid: TensorGrid, axis: int, spline: AxisSpline) -> np.ndarray:
+    """``[V]`` across each breakpoint of ``axis``: right minus left, at the middle of the face.
 
-    This is where the dimension picks a method for fd's states (the class docstrings say why).
+    Exact for a V separable across the face (every axis-aligned jump qbench's problems have);
+    otherwise the middle's value stands for the face (:mod:`qbench.numerics.splines`).
     """
-    return SplineStates if grid.dim == 1 else MultilinearStates
+    middle = np.array([_middle(line) for line in grid.axes])
+    jumps = []
+    for index in spline.breakpoints:
+        a = spline.nodes[index]
+        sides = np.repeat(middle[None, :], 2, axis=0)
+        sides[:, axis] = np.nextafter(a, -np.inf), np.nextafter(a, np.inf)
+        left, right = np.asarray(potential(sides), dtype=float)
+        jumps.append(right - left)
+    return np.array(jumps)
+
+
+def _middle(line: PiecewiseGrid) -> float:
+    """A coordinate inside the widest piece of an axis, off every breakpoint."""
+    widths = np.diff(line.edges)
+    j = int(np.argmax(widths))
+    return float(line.edges[j] + 0.5 * widths[j])

@@ -46,6 +46,11 @@ class Pyslise(Solver):
     Dirichlet, (psi, psi') = (0, 1) at both ends. pyslise's own error
     estimate of each eigenvalue is recorded in ``info["error_estimate"]``.
 
+    It supplies no Laplacian: pyslise returns psi and psi', and the one second derivative at
+    hand, (V - E) psi, would satisfy the equation by construction. Its psi is a smooth ODE
+    solution, so qbench's own differences of psi give an honest residual instead
+    (``tests/test_pyslise.py`` measures them).
+
     Needs the optional extra: ``pip install 'qbench[gold]'``.
 
     Options

@@ -14,7 +14,7 @@ from ..numerics.quadrature import panel_edges
 from ..numerics.sturm import isolate_state
 from ..problems import Problem
 from .base import Option, Solution, Solver, Status
-from .nodal import SplineStates
+from .nodal import DERIVATIVES_BY, SplineStates
 
 # Numerov's energy error is about (k h)^4 / 240 relative; the first step is
 # chosen from this, then refined on the measured h / 2h difference.
@@ -196,12 +196,26 @@ class Shooting(Solver):
             "energy": "Richardson extrapolation of steps h and 2h",
         }
 
-        def wavefunctions(points: np.ndarray) -> np.ndarray:
-            return np.vstack(
-                [s(points) if s is not None else np.full((1, len(points)), np.nan) for s in states]
-            )
+        def stacked(method: str):
+            def evaluate(points: np.ndarray) -> np.ndarray:
+                return np.vstack(
+                    [
+                        getattr(s, method)(points) if s is not None else np.full((1, len(points)), np.nan)
+                        for s in states
+                    ]
+                )
 
-        return Solution(np.array(energies), wavefunctions, info, status, message)
+            return evaluate
+
+        return Solution(
+            np.array(energies),
+            stacked("__call__"),
+            info,
+            status,
+            message,
+            laplacian=stacked("laplacian"),
+            derivatives_by=DERIVATIVES_BY,
+        )
 
     def _solve_state(self, problem: Problem, n: int, setting: dict):
         """Energy, wavefunction, counters and a failure message ("" if none) of state n."""
@@ -235,7 +249,7 @@ class Shooting(Solver):
         nodes = int(np.count_nonzero(np.diff(np.signbit(values[1:-1]))))
         if nodes != n:
             failure = f"state {n}: eigenfunction has {nodes} nodes, expected {n}"
-        state = SplineStates(TensorGrid((fine.grid,)), values[None, :], problem.potential, np.array([e_fine]))
+        state = SplineStates(TensorGrid((fine.grid,)), values[None, :], problem.potential)
         details = {
             "steps": fine.grid.n_intervals,
             "function_evaluations": evaluations,

@@ -8,6 +8,9 @@ from ..numerics.chebyshev import MIN_DEGREE
 from ..problems import Problem
 from .base import Option, Solution, Solver, Status
 
+#: ``Solution.derivatives_by``: the states' Laplacian is the polynomials' own.
+DERIVATIVES_BY = "Chebyshev polynomial"
+
 
 class Spectral(Solver):
     """Tensor-product Chebyshev collocation, each axis cut into pieces at its breakpoints.
@@ -63,4 +66,12 @@ class Spectral(Solver):
             curved_rule=problem.quadrature_rule if problem.curved_interfaces else None,
         )
         status = Status.FAILED if result.failure else Status.OK
-        return Solution(result.energies, result.states, result.info, status, result.failure)
+        return Solution(
+            result.energies,
+            result.states,
+            result.info,
+            status,
+            result.failure,
+            laplacian=result.states.laplacian,
+            derivatives_by=DERIVATIVES_BY,
+        )
