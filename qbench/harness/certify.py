@@ -59,6 +59,8 @@ SMOOTHNESS_RTOL = 1e-3
 DERIVATIVE_RTOL = 1e-3
 #: Candidate steps, as multiples of :data:`FD_STEP` (the best is kept, :meth:`_Certifier.choose_step`).
 STEP_FACTORS = (1.0, 4.0, 16.0)
+#: Nodes per axis of the second rule, whose disagreement with the first estimates the rule's error.
+COARSE_RULE = 0.75
 #: A step whose h and 2h differences agree this well (relative) is kept without trying larger ones.
 GOOD_ENOUGH_STEP = 1e-6
 #: The second finite-difference step, relative to the first (incommensurate with 2).
@@ -130,9 +132,12 @@ class StateCertificate:
         }
 
 
-def certification_rule(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    """The rule certificates integrate on: the problem's own kind of rule at another node count."""
-    per_axis = CERTIFICATION_POINTS_PER_AXIS.get(problem.dim, 16)
+def certification_rule(problem: Problem, fraction: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """The rule certificates integrate on: the problem's own kind of rule at another node count.
+
+    ``fraction`` scales the nodes per axis (the coarser rule that estimates the rule's error).
+    """
+    per_axis = max(4, round(fraction * CERTIFICATION_POINTS_PER_AXIS.get(problem.dim, 16)))
     return problem.quadrature_rule(per_axis**problem.dim)
 
 
@@ -171,6 +176,10 @@ class _Certifier:
         self.n = solution.n_states
         self.rng = np.random.default_rng(CHECK_SEED)
         self.steps = [FD_STEP * (b - a) for a, b in problem.box]
+        #: The step of one-sided limits (walls, kinks): never the larger steps chosen for psi's
+        #: Laplacian, whose six-point extrapolation would then reach far from the point.
+        self.limit_steps = list(self.steps)
+        self.step_spread = np.zeros(self.n)
         self.unit = sum((math.pi / (b - a)) ** 2 for a, b in problem.box)
 
     # -- the pieces ----------------------------------------------------------------------------
@@ -210,7 +219,7 @@ class _Certifier:
         cuts = np.array([c for c in self.problem.axis_breakpoints[0] if a < c < b], dtype=float)
         if cuts.size:
             _, _, below, above = one_sided_limits(
-                self.solution.wavefunctions, cuts[:, None], 0, self.steps[0]
+                self.solution.wavefunctions, cuts[:, None], 0, self.limit_steps[0]
             )
             jumps = above - below  # (states, cuts)
             for j, cut in enumerate(cuts):
@@ -243,7 +252,7 @@ class _Certifier:
                 points = np.stack([self.rng.uniform(lo, hi, 64) for lo, hi in self.problem.box], axis=1)
                 points[:, axis] = cut
                 _, _, below, above = one_sided_limits(
-                    self.solution.wavefunctions, points, axis, self.steps[axis]
+                    self.solution.wavefunctions, points, axis, self.limit_steps[axis]
                 )
                 slope = np.sqrt(np.mean(below**2 + above**2, axis=1) / 2.0)
                 jump = np.max(np.abs(above - below), axis=1)
@@ -261,12 +270,8 @@ class _Certifier:
         finite = np.all(np.isfinite(psi), axis=1) & np.isfinite(self.energies)
         if self.solution.laplacian is None and self.solution.error_estimates is not None:
             return self.from_estimates(finite)
-        self.second_laplacian: np.ndarray | None = None
-        lap, spoiled, unverified = self.laplacian(nodes, psi)
-        correction = self.corrections(nodes)
-        if correction is not None:
-            psi = psi - correction
-        else:
+        spoiled, unverified = self.check_derivatives()
+        if self.problem.dim > 1:
             walls = self.wall_values()
             inside = np.max(np.abs(psi), axis=1)
             for k in np.flatnonzero(walls > WALL_TOL * inside):
@@ -275,15 +280,14 @@ class _Certifier:
                 )
             for k, where in self.kinks().items():
                 unverified[k] = unverified[k] or where
-        potential = np.asarray(self.problem.potential(nodes), dtype=float)
-        norms = np.sqrt((psi**2) @ weights)
-        rho, eps, h_psi = _rayleigh(psi, lap, potential, weights, norms)
-        if self.second_laplacian is not None:
-            rho_2, eps_2, _ = _rayleigh(psi, self.second_laplacian, potential, weights, norms)
-            spoiled = np.maximum(spoiled, np.maximum(np.abs(rho - rho_2), np.abs(eps - eps_2)))
+        rho, eps, eta = self.integrals(nodes, weights, psi)
+        # The rule's own error (a spline's third derivative jumps at every knot, which no Gauss
+        # panel sees): the same integrals on a coarser rule, and what moved widens the interval.
+        coarse = self.integrals(*certification_rule(self.problem, COARSE_RULE))
+        quadrature = np.maximum(np.abs(rho - coarse[0]), np.abs(eps - coarse[1]))
+        spoiled = np.maximum(spoiled, self.step_spread) + quadrature
         with np.errstate(all="ignore"):
-            eta = np.sqrt(((h_psi - self.energies[:, None] * psi) ** 2) @ weights) / norms
-            eta = (eta + spoiled) / np.abs(self.energies)
+            eta = eta + spoiled / np.abs(self.energies)
         certificates = []
         intervals = [
             enclosure.weinstein(float(r), float(e), float(d)) if np.isfinite(r + e + d) else None
@@ -329,8 +333,43 @@ class _Certifier:
             )
         return certificates
 
-    def laplacian(self, nodes: np.ndarray, psi: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Laplacian on the nodes, what to add to eps for its error, and per-state unverified reasons."""
+    def integrals(
+        self, nodes: np.ndarray, weights: np.ndarray, psi: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """rho, eps and eta (before slack; eta relative) of every state on one rule.
+
+        Without a supplied Laplacian, the residual is also computed with a second,
+        incommensurate finite-difference step, and what changed is kept in ``step_spread``
+        (the largest over the rules): a step's error estimate from h and 2h assumes psi smooth
+        at that scale, which a C2 spline or a network with kinks is not.
+        """
+        if psi is None:
+            psi = np.asarray(self.solution.wavefunctions(nodes), dtype=float)
+        if self.solution.laplacian is not None:
+            laplacians = [np.asarray(self.solution.laplacians(nodes), dtype=float)]
+        else:
+            laplacians = [self.differences(nodes), self.differences(nodes, SECOND_STEP)]
+        correction = self.corrections(nodes)
+        if correction is not None:
+            psi = psi - correction
+        potential = np.asarray(self.problem.potential(nodes), dtype=float)
+        norms = np.sqrt((psi**2) @ weights)
+        rho, eps, h_psi = _rayleigh(psi, laplacians[0], potential, weights, norms)
+        for other in laplacians[1:]:
+            rho_2, eps_2, _ = _rayleigh(psi, other, potential, weights, norms)
+            self.step_spread = np.maximum(
+                self.step_spread, np.maximum(np.abs(rho - rho_2), np.abs(eps - eps_2))
+            )
+        with np.errstate(all="ignore"):
+            eta = np.sqrt(((h_psi - self.energies[:, None] * psi) ** 2) @ weights) / norms
+            eta = eta / np.abs(self.energies)
+        return rho, eps, eta
+
+    def check_derivatives(self) -> tuple[np.ndarray, list[str]]:
+        """The slack from the Laplacian's check at fresh points, and per-state unverified reasons.
+
+        Also settles the finite-difference step (:meth:`choose_step`).
+        """
         unverified = ["" for _ in range(self.n)]
         fresh = self.fresh_points(CHECK_POINTS)
         values = self.solution.wavefunctions(fresh)
@@ -350,18 +389,14 @@ class _Certifier:
                         "with "
                         f"finite differences of psi by {mismatch[k] / rms_lap[k]:.1e} (relative)"
                     )
-            return np.asarray(self.solution.laplacians(nodes), dtype=float), spoiled, unverified
+            return spoiled, unverified
         for k in range(self.n):
             if not fd_error[k] <= SMOOTHNESS_RTOL * rms_lap[k]:
                 unverified[k] = (
                     "no Laplacian supplied and psi is not smooth enough to difference "
                     f"(steps h and 2h disagree by {fd_error[k] / rms_lap[k]:.1e})"
                 )
-        # A step's error estimate from h and 2h assumes psi smooth at that scale; a C2 spline
-        # or a network with kinks breaks it. So the whole residual is also computed at a second,
-        # incommensurate step, and the run widens the interval by what changed.
-        self.second_laplacian = self.differences(nodes, SECOND_STEP)
-        return self.differences(nodes), fd_error, unverified
+        return fd_error, unverified
 
     def choose_step(
         self, fresh: np.ndarray, psi_norm: np.ndarray, volume: float
