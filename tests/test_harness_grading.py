@@ -50,8 +50,12 @@ def test_a_real_2d_solver_converges_at_its_order_in_every_graded_column():
         errors[n_points] = grade(solution, problem)
     for coarse, fine in zip(errors[40], errors[80]):
         assert coarse["group"] == fine["group"]
-        for column in ("rel_error", "l2_error", "subspace_sine"):  # second order: h / 2 gives / 4
-            assert 3.5 < coarse[column] / fine[column] < 4.5, (column, coarse[column], fine[column])
+        # The energy is second order (h / 2 gives / 4). The states are fourth order: on this square
+        # of infinite wells the discrete eigenvectors are exact samples of the sines, so only fd's
+        # cubic-spline interpolant errs (h / 2 gives / 16).
+        assert 3.5 < coarse["rel_error"] / fine["rel_error"] < 4.5, (coarse["rel_error"], fine["rel_error"])
+        for column in ("l2_error", "subspace_sine"):
+            assert 14.0 < coarse[column] / fine[column] < 18.0, (column, coarse[column], fine[column])
     # The degenerate pair, whatever basis fd returned: one level, one sine, the same distance by symmetry.
     pair = errors[80][1:]
     assert pair[0]["subspace_sine"] == pair[1]["subspace_sine"]
