@@ -57,6 +57,9 @@ SMOOTHNESS_RTOL = 1e-3
 #: A supplied Laplacian disagreeing with psi's finite differences by more than this (relative to
 #: the RMS Laplacian) is not psi's Laplacian.
 DERIVATIVE_RTOL = 1e-3
+#: Step of the one-sided limits at walls and breakpoints, as a fraction of each axis (a float64
+#: psi; a coarsely rounded one uses the finite-difference step instead).
+LIMIT_STEP = 1e-6
 #: Candidate steps, as multiples of :data:`FD_STEP` (the best is kept, :meth:`_Certifier.choose_step`).
 STEP_FACTORS = (1.0, 4.0, 16.0)
 #: Nodes per axis of the second rule, whose disagreement with the first estimates the rule's error.
@@ -178,8 +181,9 @@ class _Certifier:
         self.steps = [FD_STEP * (b - a) for a, b in problem.box]
         #: The step of one-sided limits (walls, kinks): never the larger steps chosen for psi's
         #: Laplacian, whose six-point extrapolation would then reach far from the point.
-        self.limit_steps = list(self.steps)
+        self.limit_steps = [LIMIT_STEP * (b - a) for a, b in problem.box]
         self.step_spread = np.zeros(self.n)
+        self._jumps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.unit = sum((math.pi / (b - a)) ** 2 for a, b in problem.box)
 
     # -- the pieces ----------------------------------------------------------------------------
@@ -216,16 +220,37 @@ class _Certifier:
         walls = self.solution.wavefunctions(np.array([[a], [b]]))
         t = (x - a) / (b - a)
         total = walls[:, :1] * (1.0 - t)[None, :] + walls[:, 1:] * t[None, :]
-        cuts = np.array([c for c in self.problem.axis_breakpoints[0] if a < c < b], dtype=float)
-        if cuts.size:
-            _, _, below, above = one_sided_limits(
-                self.solution.wavefunctions, cuts[:, None], 0, self.limit_steps[0]
-            )
-            jumps = above - below  # (states, cuts)
-            for j, cut in enumerate(cuts):
-                green = -(np.minimum(x, cut) - a) * (b - np.maximum(x, cut)) / (b - a)
-                total += jumps[:, j : j + 1] * green[None, :]
+        cuts, jumps, _ = self.jumps()
+        for j, cut in enumerate(cuts):
+            green = -(np.minimum(x, cut) - a) * (b - np.maximum(x, cut)) / (b - a)
+            total += jumps[:, j : j + 1] * green[None, :]
         return total
+
+    def jumps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """1D: the breakpoints, psi''s jump at each (states x cuts), and the slack its error leaves.
+
+        The one-sided slopes come from six points within a few 1e-6 of the box of the
+        breakpoint, inside one polynomial piece of any spline or collocation state, and again at
+        twice that step. A kink left in the corrected psi by an error dJ of the jump shifts its
+        Rayleigh quotient by dJ psi(x_j) (psi normalized), which the slack counts.
+        """
+        if self._jumps is None:
+            a, b = self.problem.box[0]
+            cuts = np.array([c for c in self.problem.axis_breakpoints[0] if a < c < b], dtype=float)
+            slack = np.zeros(self.n)
+            jumps = np.zeros((self.n, len(cuts)))
+            if cuts.size:
+                estimates = []
+                for scale in (1.0, 2.0):
+                    _, _, below, above = one_sided_limits(
+                        self.solution.wavefunctions, cuts[:, None], 0, scale * self.limit_steps[0]
+                    )
+                    estimates.append(above - below)
+                jumps = estimates[0]
+                at_cuts = np.abs(self.solution.wavefunctions(cuts[:, None]))
+                slack = np.sum(np.abs(estimates[0] - estimates[1]) * at_cuts, axis=1)
+            self._jumps = (cuts, jumps, slack)
+        return self._jumps
 
     def wall_values(self) -> np.ndarray:
         """d >= 2: the largest |psi| of each state at fresh points on the walls."""
@@ -286,6 +311,8 @@ class _Certifier:
         coarse = self.integrals(*certification_rule(self.problem, COARSE_RULE))
         quadrature = np.maximum(np.abs(rho - coarse[0]), np.abs(eps - coarse[1]))
         spoiled = np.maximum(spoiled, self.step_spread) + quadrature
+        if self.problem.dim == 1:
+            spoiled = spoiled + self.jumps()[2]
         with np.errstate(all="ignore"):
             eta = eta + spoiled / np.abs(self.energies)
         certificates = []
@@ -425,6 +452,8 @@ class _Certifier:
             if score <= GOOD_ENOUGH_STEP:  # a larger step cannot help a psi this smooth
                 break
         assert best is not None
+        if best[1] != base:  # a psi rounded coarsely (float32): tiny steps would difference noise
+            self.limit_steps = list(best[1])
         self.steps = best[1]
         return best[2], best[3], best[4]
 
