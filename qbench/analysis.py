@@ -191,15 +191,6 @@ def _spread(values: pd.Series, name: str) -> dict[str, float]:
 THRESHOLDS = (1e-6, 1e-10)
 
 
-def energy_is_held(options: str | dict) -> bool:
-    """True for a configuration whose energy is held at the exact value (``energy="fixed"``):
-    its energy error is zero by construction, not a result. The verdict leaves out every
-    configuration that reads the exact answer (:func:`qbench.verdict.answer_source`), this one
-    among them."""
-    values = json.loads(options) if isinstance(options, str) else dict(options)
-    return values.get("energy") == "fixed"
-
-
 #: At most this many heatmaps per problem and solver (the largest grids first).
 MAX_GRIDS = 6
 

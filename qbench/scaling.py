@@ -8,9 +8,9 @@ cheapest case of the family whose every state is ``ok`` with a relative energy
 error at or below the tolerance (the worst over the case's states): the least
 wall time and, separately, the least per-case memory increase. A family that
 never reaches a tolerance at some d has no cost there, which the tables say.
-Configurations handed the exact energy (``pinn-fixed``, ``energy="fixed"``) are
-left out, as in the 1D verdict: in 1D their energy error is zero by
-construction, and in any d they were given the answer the tolerance measures.
+Configurations that read the exact answer (``pinn-fixed``, ``energy="fixed"``; an
+``exact+-P%`` start; the box start on an infinite well) are left out, as in the verdict
+(:func:`qbench.verdict.reads_the_answer`): they were given the answer the tolerance measures.
 
 Growth is fitted as ``log10(cost) = a + b d`` by least squares over the
 dimensions where a family reached the tolerance; ``b`` is the growth exponent in
@@ -26,7 +26,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from .analysis import energy_is_held, memory_column, per_case
+from .analysis import memory_column, per_case
+from .verdict import reads_the_answer
 
 #: The tolerances of the study's figure and tables (relative energy error).
 TOLERANCES = (1e-3, 1e-6)
@@ -55,15 +56,25 @@ def case_costs(results: pd.DataFrame, by: str = "family") -> pd.DataFrame:
 
     With ``by="solver"`` the ``family`` column holds the solver's name instead, so that the
     functions below follow each solver (``fd`` apart from ``spectral``) rather than each family.
-    Cases whose energy is held at the exact value (:func:`~qbench.analysis.energy_is_held`) are
-    left out: they cannot say what it costs to *find* an energy to a tolerance."""
+    Cases whose start or settings read the exact answer (:func:`~qbench.verdict.reads_the_answer`:
+    ``pinn-fixed``, an ``exact+-P%`` start, the box start on an infinite well) are left out: they
+    cannot say what it costs to *find* an energy to a tolerance."""
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {', '.join(GROUPINGS)}; got {by!r}")
     cases = per_case(results)
     if by == "solver":
         cases["family"] = cases["solver"]
-    cases = cases[~cases["solver_options"].map(energy_is_held)].reset_index(drop=True)
     first = results.drop_duplicates("case_id").set_index("case_id")
+    reads = [
+        reads_the_answer(
+            first.at[c, "solver"],
+            first.at[c, "solver_options"],
+            first.at[c, "problem"],
+            first.at[c, "problem_params"],
+        )
+        for c in cases["case_id"]
+    ]
+    cases = cases[~np.asarray(reads, dtype=bool)].reset_index(drop=True)
     cases["dim"] = cases["case_id"].map(first["dim"] if "dim" in first else pd.Series(1, index=first.index))
     cases["dim"] = cases["dim"].fillna(1).astype(int)
     cases["series"] = [
