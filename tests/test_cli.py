@@ -138,6 +138,9 @@ def test_family_keeps_only_the_solvers_of_those_families(tmp_path, capsys):
         (["run", "--solver", "fd:n_points=10", "--states", "5"], "n_points must be >= 20"),
         (["run", "--seeds", "5-2"], "--seeds must be"),
         (["run", "--timeout", "0"], "--timeout must be > 0"),
+        (["run", "--tolerance", "0"], "--tolerance must be in (0, 1)"),
+        (["run", "--tolerance=-1e-3"], "--tolerance must be in (0, 1)"),
+        (["run", "--resume", ".", "--tolerance", "1e-3"], "drop --tolerance"),
         (["run", "--jobs", "0"], "--jobs must be >= 1"),
         (["run", "--suite", "quick", "--solver", "fd"], "either --suite or --problem/--solver"),
         (["run", "--resume", "no-such-run"], "not found"),
@@ -334,3 +337,17 @@ def test_a_solver_registered_by_hand_runs_in_this_process_and_is_refused_for_wor
     assert main([*argv, "--jobs", "2", "--out", str(tmp_path / "pool")]) == 2
     assert "load it with --plugin" in capsys.readouterr().err
     assert not (tmp_path / "pool").exists()
+
+
+def test_tolerance_reaches_every_row_and_decides_ok(tmp_path, capsys):
+    """fd at 50 points is certified to about 1e-2 on the infinite well: ok at 0.5, not ok at 1e-9."""
+    for tolerance, expected in (("0.5", {"ok"}), ("1e-9", {"failed"})):
+        out = tmp_path / tolerance
+        argv = ["run", "--problem", "infinite_well", "--solver", "fd:n_points=50", "--states", "2"]
+        assert main([*argv, "--tolerance", tolerance, "--no-report", "--out", str(out)]) == 0
+        results = store.load(out).results
+        assert set(results["tolerance"]) == {float(tolerance)}
+        assert set(results["status"]) == expected
+        if expected == {"failed"}:
+            assert results["message"].str.contains("width: certified relative half-width").all()
+    capsys.readouterr()
