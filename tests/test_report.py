@@ -58,14 +58,16 @@ def test_report_of_the_baseline_has_every_figure_kind_and_table(baseline_report)
     assert verdict.strip().startswith("| problem ") and "expected time to 1e-06" in verdict
     assert "| finite_well    | spectral " in verdict and "never (0/4)" in verdict  # fd misses 1e-6
     assert "reads the answer (box start = exact E)" in verdict  # pinn-trainable on the infinite well
-    assert "predates per-state certificates" in verdict
+    assert "Certified: cases whose every state is ok and names a certificate" in verdict
+    assert "predates per-state certificates" not in verdict  # the baseline has certificates
     figure = markdown.split("## Work-precision diagram", 1)[1].split("##", 1)[0]
     assert "](figures/work_precision.png)" in figure
     findings = [line for line in markdown.split("## Findings", 1)[1].split("##", 1)[0].splitlines() if line]
     assert len(findings) == len(set(findings))  # nothing said twice
-    for problem in ("infinite_well", "finite_well", "finite_barrier"):  # the baseline's stored timings
-        line = f"- {problem}: fastest to 1e-06 and 1e-10 in every state: spectral n_points=50 (classical, "
+    for problem in ("infinite_well", "finite_well", "finite_barrier"):  # the baseline's stored errors
+        line = f"- {problem}: most accurate: spectral n_points="
         assert any(finding.startswith(line) for finding in findings), findings
+    assert not any("fastest" in finding for finding in findings)  # the verdict's to say, over seeds
 
 
 def test_html_is_self_contained(baseline_report):
