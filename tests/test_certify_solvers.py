@@ -120,8 +120,19 @@ def test_every_1d_ok_state_holds_the_exact_level(problem, params, solver):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("solver", ["fd", "spectral", "pinn", "nn-galerkin", "pinn-trainable"])
+@pytest.mark.parametrize(
+    "solver", ["fd", "spectral", "pinn", "pinn-residual-only", "nn-galerkin", "pinn-fixed", "pinn-trainable"]
+)
 @pytest.mark.parametrize("problem, params, n_states", MANY_D)
 def test_every_many_d_ok_state_holds_the_exact_level(problem, params, n_states, solver):
     rows = _run(problem, params, solver, n_states)
     assert violations(rows) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("solver, options", [("fd", {"n_points": 12}), ("spectral", {"n_points": 14})])
+def test_4d_ok_states_hold_the_exact_level(solver, options):
+    case = Case.resolve("harmonic_oscillator", solver, {"dim": 4}, options, n_states=1)
+    rows = run_case(case, timing_budget_s=0.0)["rows"]
+    assert violations(rows) == []
+    assert rows[0]["verified_by"] == "weinstein" or rows[0]["status"] != "ok"
