@@ -202,7 +202,7 @@ class PINN(NeuralSolver):
 
     def check_problem(self, problem: Problem, n_states: int) -> None:
         # Holding E at the answer, or starting it near the answer, needs an answer to trust: an exact
-        # reference, or a certified one (independent methods agree to 1e-10 or better).
+        # reference, or a certified one (a residual enclosure of 1e-10 or better).
         trusted = getattr(problem, "reference_kind", "approximate") in ("exact", "certified")
         if self.energy == "fixed" and not trusted:
             raise ValueError(
