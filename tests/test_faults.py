@@ -221,7 +221,10 @@ def test_sigterm_during_a_long_c_call_exits_at_once_and_resume_reruns_the_case(t
     assert resumed.provenance["status"] == "complete"
     assert resumed.provenance["resumed"][0]["after_interruption"]["cases_in_flight"] == in_flight
     assert set(resumed.results["case_id"]) >= set(in_flight)
-    assert (resumed.results["status"] == "ok").all()
+    # Every case solved and graded (c-sleep's three-point answer is certified on the infinite well
+    # only; its statuses elsewhere are its own, not the fault's).
+    assert resumed.results["energy"].notna().all()
+    assert (resumed.results.query("problem == 'infinite_well'")["status"] == "ok").all()
 
 
 def test_sigterm_stops_a_dask_run_within_slurms_grace_period(tmp_path, fault_ledger):

@@ -145,5 +145,9 @@ def test_four_dimensions_run_with_a_capped_fine_rule():
     solution = ResidualPinn(**options).solve(problem, 1)
     assert solution.info["collocation"] == "sobol" and solution.info["dimension"] == 4
     assert solution.info["fine_points"] <= rules.FINE_POINTS_MAX < len(problem.quadrature_rule()[1])
-    assert solution.status == "ok" and solution.energies[0] >= problem.level_energies(1)[0] * (1 - 1e-10)
+    # On the box of infinite wells min V + sum (pi / L_i)^2 is E0 itself, so the training energy on
+    # 144 fixed Sobol points going below it is the quadrature being exploited, and reads failed;
+    # the energy reported (the Rayleigh quotient on the fine rule) stays above E0, as it must.
+    assert solution.status == "failed" and "quadrature exploited" in solution.message
+    assert solution.energies[0] >= problem.level_energies(1)[0] * (1 - 1e-10)
     assert math.isfinite(solution.info["relative_residual"][0])

@@ -131,6 +131,15 @@ def graded(path: Path) -> pd.DataFrame:
     return results[GRADED].sort_values(["case_id", "state"]).reset_index(drop=True)
 
 
+def statuses_as_expected(table: pd.DataFrame) -> bool:
+    """fd's states are certified ok; the plugin's (a piecewise-linear interpolant, no Laplacian, as
+    plugins written before certificates are) are honestly ``unverified``, never ok."""
+    plugin = table["solver"].str.startswith("tp-")
+    ok = (table.loc[~plugin, "status"] == "ok").all()
+    unverified = (table.loc[plugin, "status"] == "unverified").all()
+    return bool(ok and unverified and plugin.any())
+
+
 # -- one table, wherever it runs -------------------------------------------------------------------
 @pytest.mark.slow
 def test_cli_in_process_worker_pool_dask_and_python_api_give_the_same_table(plugin_file, tmp_path, capsys):
@@ -154,7 +163,7 @@ def test_cli_in_process_worker_pool_dask_and_python_api_give_the_same_table(plug
     runner.execute(run, InProcess(timing_budget_s=0.0, plugins=[record]))
     tables["api"] = graded(tmp_path / "api")
     reference = tables["in-process"]
-    assert len(reference) == 8 and (reference["status"] == "ok").all()
+    assert len(reference) == 8 and statuses_as_expected(reference)
     assert (reference[reference["problem"] == "tp_box"]["rel_error"] < 1e-3).all()
     for name, table in tables.items():
         pd.testing.assert_frame_equal(table, reference, check_exact=True, obj=name)
@@ -189,7 +198,7 @@ def test_a_real_subprocess_loads_the_plugin_file(plugin_file, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     table = graded(out)
-    assert len(table) == 8 and (table["status"] == "ok").all()
+    assert len(table) == 8 and statuses_as_expected(table)
     assert "tp_box" in result.stdout and "tp-dense n_points=150" in result.stdout
 
 
@@ -263,7 +272,10 @@ def test_dask_workers_without_the_file_and_a_restarted_worker_load_the_plugin(tm
             process.kill()
             process.wait(timeout=30)
     assert Path(marker).exists()  # the worker did die once, on the plugin's solver
-    assert [r["rows"][0]["status"] for r in records] == ["ok", "ok"], records[0]["rows"][0]["message"]
+    # tp-dense-2 supplies no Laplacian and interpolates linearly: unverified, on the cluster as here.
+    assert [r["rows"][0]["status"] for r in records] == ["unverified", "unverified"], records[0]["rows"][0][
+        "message"
+    ]
     assert {r["case"]["problem"]: r["rows"][0]["energy"] for r in records} == expected
 
 
@@ -288,7 +300,7 @@ def test_a_suite_names_its_plugins_relative_to_its_folder_or_by_module(
     out = tmp_path / "run"
     assert main(["run", "--suite", str(suite_file), "--no-report", "--out", str(out)]) == 0
     data = store.load(out)
-    assert len(data.results) == 4 and (data.results["status"] == "ok").all()
+    assert len(data.results) == 4 and (data.results["status"] == "unverified").all()  # plugins' psi
     by_module = {p["module"]: p for p in data.provenance["plugins"]}
     file_plugin = by_module[plugins.file_module_name(plugin_dir / "my_plugin.py")]
     assert file_plugin["origin"] == "suite" and file_plugin["file"] == str(plugin_dir / "my_plugin.py")

@@ -22,6 +22,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+from scipy.interpolate import CubicSpline
 
 from qbench.problems import Problem, Reference
 from qbench.problems import register as register_problem
@@ -84,11 +85,25 @@ class DenseFD(Solver):
         psi = np.zeros((n_states, len(x)))
         psi[:, 1:-1] = vectors[:, :n_states].T / np.sqrt(h)  # sum(psi^2) h = 1
 
+        # A natural cubic spline through the nodal values: psi'' = (V - E) psi = 0 on the walls.
+        # It is twice differentiable, so qbench can certify the states with its Laplacian
+        # (docs/certificates.md); a piecewise-linear interpolant would leave them unverified.
+        splines = [CubicSpline(x, state, bc_type="natural") for state in psi]
+
         def wavefunctions(points: np.ndarray) -> np.ndarray:
             # points has shape (n, 1): one coordinate per point in 1D.
-            return np.array([np.interp(points[:, 0], x, state) for state in psi])
+            return np.array([spline(points[:, 0]) for spline in splines])
 
-        return Solution(energies[:n_states], wavefunctions, {"matrix_size": self.n_points})
+        def laplacian(points: np.ndarray) -> np.ndarray:
+            return np.array([spline(points[:, 0], 2) for spline in splines])
+
+        return Solution(
+            energies[:n_states],
+            wavefunctions,
+            {"matrix_size": self.n_points},
+            laplacian=laplacian,
+            derivatives_by="cubic spline",
+        )
 
 
 @register_problem

@@ -260,8 +260,10 @@ class Solver(ABC):
         self.check_problem(problem, n_states)
         solution = self._solve(problem, n_states)
         if not self.takes_points and problem.dim == 1:
-            evaluate = solution._evaluate
+            evaluate, laplacian = solution._evaluate, solution.laplacian
             solution._evaluate = lambda points: evaluate(points[:, 0])
+            if laplacian is not None:
+                solution.laplacian = lambda points: laplacian(points[:, 0])
         return solution
 
     @abstractmethod

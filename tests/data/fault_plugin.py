@@ -3,8 +3,8 @@
 ``qbench run --plugin tests/data/fault_plugin.py --solver c-sleep:seconds=S`` spends S seconds
 in libc's ``sleep`` called through :class:`ctypes.PyDLL`, which keeps the GIL: no Python code of
 that process (no signal handler, no thread) runs until it returns, as in a long LAPACK or CUDA
-call. Then it returns a three-point finite-difference answer on 300 points, so the case is an
-ordinary graded result.
+call. Then it returns a three-point finite-difference answer on 300 points (a cubic spline with
+its Laplacian, so the states are certified), so the case is an ordinary graded result.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numbers
 
 import numpy as np
 import scipy.linalg
+from scipy.interpolate import CubicSpline
 
 from qbench.solvers import Option, Solution, Solver
 from qbench.solvers import register as register_solver
@@ -50,4 +51,10 @@ class CSleep(Solver):
         )
         psi = np.zeros((n_states, len(x)))
         psi[:, 1:-1] = vectors.T / np.sqrt(h)
-        return Solution(energies, lambda p: np.array([np.interp(p, x, s) for s in psi]))
+        # A natural cubic spline and its Laplacian, so that qbench can certify the states.
+        splines = [CubicSpline(x, s, bc_type="natural") for s in psi]
+        return Solution(
+            energies,
+            lambda p: np.array([spline(p) for spline in splines]),
+            laplacian=lambda p: np.array([spline(p, 2) for spline in splines]),
+        )
