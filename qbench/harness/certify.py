@@ -57,9 +57,9 @@ SMOOTHNESS_RTOL = 1e-3
 #: A supplied Laplacian disagreeing with psi's finite differences by more than this (relative to
 #: the RMS Laplacian) is not psi's Laplacian.
 DERIVATIVE_RTOL = 1e-3
-#: Step of the one-sided limits at walls and breakpoints, as a fraction of each axis (a float64
-#: psi; a coarsely rounded one uses the finite-difference step instead).
-LIMIT_STEP = 1e-6
+#: Steps of the one-sided limits at breakpoints, as fractions of each axis: the one whose estimates
+#: at h and 2h agree best is used (:meth:`_Certifier.stable_jumps`).
+LIMIT_STEPS = (1e-6, 1e-4, 1e-2)
 #: Candidate steps, as multiples of :data:`FD_STEP` (the best is kept, :meth:`_Certifier.choose_step`).
 STEP_FACTORS = (1.0, 4.0, 16.0)
 #: Nodes per axis of the second rule, whose disagreement with the first estimates the rule's error.
@@ -183,9 +183,6 @@ class _Certifier:
         self.n = solution.n_states
         self.rng = np.random.default_rng(CHECK_SEED)
         self.steps = [FD_STEP * (b - a) for a, b in problem.box]
-        #: The step of one-sided limits (walls, kinks): never the larger steps chosen for psi's
-        #: Laplacian, whose six-point extrapolation would then reach far from the point.
-        self.limit_steps = [LIMIT_STEP * (b - a) for a, b in problem.box]
         self.step_spread = np.zeros(self.n)
         self._jumps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.unit = sum((math.pi / (b - a)) ** 2 for a, b in problem.box)
@@ -244,17 +241,36 @@ class _Certifier:
             slack = np.zeros(self.n)
             jumps = np.zeros((self.n, len(cuts)))
             if cuts.size:
-                estimates = []
-                for scale in (1.0, 2.0):
-                    _, _, below, above = one_sided_limits(
-                        self.solution.wavefunctions, cuts[:, None], 0, scale * self.limit_steps[0]
-                    )
-                    estimates.append(above - below)
-                jumps = estimates[0]
+                jumps, spread, _ = self.stable_jumps(cuts[:, None], 0)
                 at_cuts = np.abs(self.solution.wavefunctions(cuts[:, None]))
-                slack = np.sum(np.abs(estimates[0] - estimates[1]) * at_cuts, axis=1)
+                slack = np.sum(spread * at_cuts, axis=1)
             self._jumps = (cuts, jumps, slack)
         return self._jumps
+
+    def stable_jumps(self, points: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The jump of d psi / dx_axis across ``points`` (states x points), its uncertainty, the slopes.
+
+        One-sided slopes are extrapolated at steps h and 2h for h in :data:`LIMIT_STEPS` (fractions
+        of the axis); the h whose two estimates agree best is kept. Inside one polynomial piece of
+        a spline (float64) the smallest h is exact; a float32 network needs a larger one, where
+        rounding divided by h no longer dominates.
+        """
+        length = self.problem.box[axis][1] - self.problem.box[axis][0]
+        best = None
+        for fraction in LIMIT_STEPS:
+            estimates, slopes = [], None
+            for scale in (1.0, 2.0):
+                _, _, below, above = one_sided_limits(
+                    self.solution.wavefunctions, points, axis, scale * fraction * length
+                )
+                estimates.append(above - below)
+                slopes = below if slopes is None else slopes
+            spread = np.abs(estimates[0] - estimates[1])
+            score = float(np.nanmax(spread)) if spread.size else 0.0
+            if best is None or score < best[0]:
+                best = (score, estimates[0], spread, slopes)
+        assert best is not None
+        return best[1], best[2], best[3]
 
     def wall_values(self) -> np.ndarray:
         """d >= 2: the largest |psi| of each state at fresh points on the walls."""
@@ -282,15 +298,10 @@ class _Certifier:
             for cut in (c for c in cuts if a < c < b):
                 points = np.stack([self.rng.uniform(lo, hi, 64) for lo, hi in self.problem.box], axis=1)
                 points[:, axis] = cut
-                jumps = []
-                for scale in (1.0, 2.0):
-                    _, _, below, above = one_sided_limits(
-                        self.solution.wavefunctions, points, axis, scale * self.limit_steps[axis]
-                    )
-                    jumps.append(above - below)
-                slope = np.sqrt(np.mean(below**2 + above**2, axis=1) / 2.0)
-                noise = np.max(np.abs(jumps[0] - jumps[1]), axis=1)
-                jump = np.max(np.abs(jumps[0]), axis=1)
+                jumps, spread, slopes = self.stable_jumps(points, axis)
+                slope = np.sqrt(np.mean(slopes**2, axis=1))
+                noise = np.max(spread, axis=1)
+                jump = np.max(np.abs(jumps), axis=1)
                 kinked = ~(jump <= KINK_TOL * slope + KINK_NOISE * noise + 1e-300)
                 for k in np.flatnonzero(kinked):
                     found.setdefault(
@@ -478,8 +489,6 @@ class _Certifier:
             if score <= GOOD_ENOUGH_STEP:  # a larger step cannot help a psi this smooth
                 break
         assert best is not None
-        if best[1] != base:  # a psi rounded coarsely (float32): tiny steps would difference noise
-            self.limit_steps = list(best[1])
         self.steps = best[1]
         return best[2], best[3], best[4]
 
