@@ -64,7 +64,7 @@ def test_weinstein_and_kato_temple_hold_the_eigenvalue_of_a_matrix():
 
 
 @pytest.mark.parametrize("name", ONE_D)
-@pytest.mark.parametrize("perturbation", [0.0, 1e-3, 3e-2])
+@pytest.mark.parametrize("perturbation", [0.0, pytest.param(1e-3, marks=pytest.mark.slow), 3e-2])
 def test_1d_intervals_hold_the_exact_level(name, perturbation):
     problem = problems.get(name)
     solution, exact = _solution(problem, 3, perturbation)
@@ -86,7 +86,7 @@ def test_1d_intervals_hold_the_exact_level(name, perturbation):
         ("harmonic_oscillator", {"dim": 2}, 3),
     ],
 )
-@pytest.mark.parametrize("perturbation", [0.0, 1e-3])
+@pytest.mark.parametrize("perturbation", [0.0, pytest.param(1e-3, marks=pytest.mark.slow)])
 def test_2d_intervals_hold_the_exact_level(name, params, n_states, perturbation):
     problem = problems.get(name, **params)
     solution, exact = _solution(problem, n_states, perturbation)

@@ -339,6 +339,7 @@ def test_a_solver_registered_by_hand_runs_in_this_process_and_is_refused_for_wor
     assert not (tmp_path / "pool").exists()
 
 
+@pytest.mark.slow  # two CLI runs
 def test_tolerance_reaches_every_row_and_decides_ok(tmp_path, capsys):
     """fd at 50 points is certified to about 1e-2 on the infinite well: ok at 0.5, not ok at 1e-9."""
     for tolerance, expected in (("0.5", {"ok"}), ("1e-9", {"failed"})):

@@ -55,6 +55,7 @@ TINY: dict[str, dict[str, Any]] = {
     "pinn": dict(
         width=4, depth=1, n_points=16, warm_steps=1, warm_lbfgs_iterations=0, adam_steps=1, lbfgs_iterations=0
     ),
+    "pinn-residual-only": dict(width=4, depth=1, n_points=16, adam_steps=1, lbfgs_iterations=1),
     "nn-galerkin": dict(width=4, depth=1, n_points=8, adam_steps=1, lbfgs_iterations=1),
     "pinn-fixed": dict(width=4, depth=1, n_points=8, adam_steps=1, lbfgs_iterations=1),
     "pinn-trainable": dict(width=4, depth=1, n_points=8, adam_steps=1, lbfgs_iterations=1),

@@ -263,6 +263,7 @@ def mp_disc_condition(m: int, a, V0, b):
     return f
 
 
+@pytest.mark.slow  # about a second: the fast set stays under a minute
 def test_circular_well_energies_match_a_30_digit_solve():
     p = CircularWell()
     energies, ms = p.level_energies(6), p.angular_momenta(6)

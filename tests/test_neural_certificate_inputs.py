@@ -122,6 +122,7 @@ def test_the_ground_state_floor_is_exact_for_piecewise_and_separable_problems():
     assert floor < cube.reference(1).energies[0]
 
 
+@pytest.mark.slow  # seconds of training
 def test_a_fixed_tiny_point_set_is_exploited_and_the_guard_fails_the_state():
     """32 fixed random points in 3D: the Ritz value falls below min V + the box's ground level."""
     cube = qbench.problems.get("separable", parts=["finite_well"] * 3)
@@ -137,6 +138,7 @@ def test_a_fixed_tiny_point_set_is_exploited_and_the_guard_fails_the_state():
     assert drawn.energies[0] >= cube.reference(1).energies[0]
 
 
+@pytest.mark.slow  # seconds of training
 def test_sobol_points_are_drawn_afresh_each_step_and_repeat_bit_for_bit():
     cube = qbench.problems.get("separable", parts=["finite_well"] * 3)
     options = {"adam_steps": 20, "width": 8, "n_points": 64}

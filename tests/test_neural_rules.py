@@ -64,6 +64,7 @@ def test_a_curved_interface_trains_on_the_problems_own_rule():
     assert np.array_equal(points, expected)
 
 
+@pytest.mark.slow  # about a second: the fast set stays under a minute
 def test_the_fine_rule_is_the_grading_rule_capped_in_four_dimensions():
     square = qbench.problems.get("separable", parts=["infinite_well"] * 2)
     points, weights = rules.fine_rule(square)

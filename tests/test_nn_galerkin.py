@@ -86,6 +86,7 @@ def test_ground_state_of_a_box_from_above_in_2d():
     assert qbench.metrics.wavefunction_l2_error(solution, problem)[0] < 5e-3
 
 
+@pytest.mark.slow  # about a second: the fast set stays under a minute
 def test_three_dimensions_train_on_sobol_points_and_stay_above():
     problem = qbench.problems.get("separable", parts=["infinite_well"] * 3)
     solution = qbench.solvers.get("nn-galerkin", **dict(TINY_ND, n_points=200)).solve(problem, 1)

@@ -73,6 +73,7 @@ def test_kinked_ground_state_lands_on_the_right_state(name, params):
     assert abs(solution.energies[0] - exact[0]) < 1e-3 * abs(exact[1] - exact[0])
 
 
+@pytest.mark.slow  # about a second: the fast set stays under a minute
 def test_excited_states_each_have_their_own_status_and_nodes():
     problem = qbench.problems.InfiniteWell()
     solution = ResidualPinn(**SHORT).solve(problem, 3)

@@ -57,6 +57,7 @@ def test_a_jump_with_breakpoints_matches_the_transfer_matrix_reference():
     )
 
 
+@pytest.mark.slow  # seconds: the enclosure bisects sub-panels
 def test_a_jump_without_breakpoints_is_refused_and_says_where():
     problem = Potential("where(x > 0.5, 20, 0)", [-2, 2])
     with pytest.raises(ValueError) as info:
@@ -214,7 +215,9 @@ def test_the_cli_runs_a_potential_and_stores_certified_rows(tmp_path):
     [
         ('potential:V="foo(x)",domain=[-6,6]', "V: unknown name 'foo'"),
         ("potential:V=\"__import__('os').system('x')\",domain=[-6,6]", "attribute access is not allowed"),
-        ('potential:V="where(x>0.5,20,0)",domain=[-2,2]', "no certified reference"),
+        pytest.param(
+            'potential:V="where(x>0.5,20,0)",domain=[-2,2]', "no certified reference", marks=pytest.mark.slow
+        ),
         ('potential:V="x**2,domain=[-6,6]', "unclosed quote"),
         pytest.param(SPIKE_SPEC, "where V varies faster than the reference resolves", marks=pytest.mark.slow),
     ],
@@ -248,6 +251,7 @@ def test_the_enclosure_of_a_harmonic_oscillator_holds_the_exact_levels():
     assert certificate.notes["residual_rigorous"] is True
 
 
+@pytest.mark.slow  # the enclosure bisects to its cap before refusing
 def test_a_spike_between_samples_is_refused_naming_where():
     problem = Potential(SPIKE, [-6, 6])
     with pytest.raises(ValueError) as info:
@@ -259,6 +263,7 @@ def test_a_spike_between_samples_is_refused_naming_where():
     assert "breakpoints=[...]" in message
 
 
+@pytest.mark.slow  # seconds: the enclosure bisects sub-panels
 def test_coffey_evans_ground_level_gets_an_absolute_bound_and_the_triplet_is_resolved():
     # Coffey-Evans, beta = 20: the Dirichlet ground level is 0 to about 1e-20; three levels near 151.46.
     problem = Potential("-40*cos(2*x)+400*sin(2*x)**2", [-math.pi / 2, math.pi / 2])

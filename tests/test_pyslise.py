@@ -57,6 +57,7 @@ def test_jumps_are_what_make_pyslise_exact():
 
 @settings(max_examples=100, deadline=None, derandomize=True)
 @given(problem=piecewise_problems())
+@pytest.mark.slow  # about a second: the fast set stays under a minute
 def test_pyslise_agrees_with_the_exact_references_on_random_piecewise_problems(problem):
     """The acceptance check of the gold standard: 100 random problems (fixed seed), states 0-4."""
     exact = problem.reference(N_STATES).energies

@@ -49,6 +49,7 @@ def test_bad_tolerance_raises(tol):
         qbench.solvers.get("shooting", tol=tol)
 
 
+@pytest.mark.slow  # about a second: the fast set stays under a minute
 def test_a_state_it_cannot_bracket_is_reported_as_failed_not_raised():
     """A double well split at 4e-12 relative: Numerov cannot separate the pair; the suite must hear it."""
     problem = qbench.problems.PiecewiseConstant([0.0, 5 / 3, 10 / 3, 5.0], [-50.0, 200.0, -50.0])

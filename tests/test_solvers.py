@@ -14,6 +14,7 @@ SMALL = {
     "deepxde": dict(adam_steps=5, lbfgs_steps=0, n_collocation=64, width=8),
     "nn-galerkin": dict(adam_steps=5, n_points=64, width=8),
     "pinn": dict(n_points=64, warm_steps=5, warm_lbfgs_iterations=0, adam_steps=5, lbfgs_iterations=0),
+    "pinn-residual-only": dict(n_points=64, adam_steps=5, lbfgs_iterations=0),
     "pinn-fixed": dict(adam_steps=5, n_points=64, width=8),
     "pinn-trainable": dict(adam_steps=5, n_points=64, width=8),
 }

@@ -338,6 +338,7 @@ def with_examples(test):
 @settings(max_examples=30, deadline=None, derandomize=True)
 @with_examples
 @given(problem=piecewise_problems())
+@pytest.mark.slow  # about a second: the fast set stays under a minute
 def test_random_piecewise_references(problem):
     """States 0..2 of random piecewise-constant problems: order, energies, nodes, shape, norm.
 
