@@ -20,7 +20,7 @@ from qbench.harness.run import run_case
 SMALL = {
     "fd": {"n_points": 200},
     "shooting": {"tol": 1e-8},
-    "spectral": {"n_points": 60},
+    "spectral": {"n_points": 81},
     "pyslise": {},
     "pinn": {"warm_steps": 100, "warm_lbfgs_iterations": 50, "lbfgs_iterations": 50, "n_points": 256},
     "pinn-residual-only": {"lbfgs_iterations": 100, "n_points": 256},

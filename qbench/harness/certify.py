@@ -205,6 +205,17 @@ class _Certifier:
             self.solution.wavefunctions, points, self.problem.box, self.problem.axis_breakpoints, steps
         )
 
+    def differenced(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """psi's finite-difference Laplacian at ``points`` and its change from steps h to 2h."""
+        fd = self.differences(points)
+        return fd, fd - self.differences(points, 2.0)
+
+    def plane_points(self, axis: int, value: float, count: int = 64) -> np.ndarray:
+        """Fresh random points of the box on the plane ``x_axis = value``."""
+        points = np.stack([self.rng.uniform(lo, hi, count) for lo, hi in self.problem.box], axis=1)
+        points[:, axis] = value
+        return points
+
     def corrections(self, points: np.ndarray) -> np.ndarray | None:
         """1D: what to subtract from psi to put it in the domain of H, at ``points`` (states x points).
 
@@ -277,8 +288,7 @@ class _Certifier:
         largest = np.zeros(self.n)
         for axis, (a, b) in enumerate(self.problem.box):
             for wall in (a, b):
-                points = np.stack([self.rng.uniform(lo, hi, 64) for lo, hi in self.problem.box], axis=1)
-                points[:, axis] = wall
+                points = self.plane_points(axis, wall)
                 values = np.abs(self.solution.wavefunctions(points))
                 largest = np.maximum(largest, np.max(values, axis=1))
         return largest
@@ -296,8 +306,7 @@ class _Certifier:
         for axis, cuts in enumerate(self.problem.axis_breakpoints):
             a, b = self.problem.box[axis]
             for cut in (c for c in cuts if a < c < b):
-                points = np.stack([self.rng.uniform(lo, hi, 64) for lo, hi in self.problem.box], axis=1)
-                points[:, axis] = cut
+                points = self.plane_points(axis, cut)
                 jumps, spread, slopes = self.stable_jumps(points, axis)
                 slope = np.sqrt(np.mean(slopes**2, axis=1))
                 noise = np.max(spread, axis=1)
@@ -339,7 +348,8 @@ class _Certifier:
             eta = eta + spoiled / np.abs(self.energies)
         certificates = []
         intervals = [
-            enclosure.weinstein(float(r), float(e), float(d)) if np.isfinite(r + e + d) else None
+            # d bounds the error of H psi: rho is known to within d, and eps to within d.
+            enclosure.weinstein(float(r), float(e + d), float(d)) if np.isfinite(r + e + d) else None
             for r, e, d in zip(rho, eps, spoiled)
         ]
         counter = self.sturm(intervals) if self.problem.dim == 1 else None
@@ -428,19 +438,16 @@ class _Certifier:
         fd, rms_lap, fd_error = self.choose_step(fresh, psi_norm, volume)
         supplied = self.solution.laplacians(fresh) if self.solution.laplacian is not None else None
         if supplied is not None:
-            with np.errstate(all="ignore"):
-                mismatch = np.sqrt(np.mean((supplied - fd) ** 2, axis=1) * volume) / psi_norm
+            mismatch = _sampled_norm(supplied - fd, psi_norm, volume)
             # A spline's third derivative jumps at every knot, so its differences err to first
             # order in the step: a true Laplacian's disagreement shrinks with the step, a false
             # one's does not. The smallest disagreement over shorter steps is the one that counts.
             base = list(self.steps)
             for divisor in SHORTER_STEPS:
                 self.steps = [s / divisor for s in base]
-                shorter = self.differences(fresh)
-                shorter_error = self.differences(fresh, 2.0)
-                with np.errstate(all="ignore"):
-                    other = np.sqrt(np.mean((supplied - shorter) ** 2, axis=1) * volume) / psi_norm
-                    other_error = np.sqrt(np.mean((shorter - shorter_error) ** 2, axis=1) * volume) / psi_norm
+                shorter, change = self.differenced(fresh)
+                other = _sampled_norm(supplied - shorter, psi_norm, volume)
+                other_error = _sampled_norm(change, psi_norm, volume)
                 better = other + other_error < mismatch + fd_error
                 mismatch = np.where(better, other, mismatch)
                 fd_error = np.where(better, other_error, fd_error)
@@ -476,11 +483,9 @@ class _Certifier:
         base = list(self.steps)
         for factor in STEP_FACTORS:
             self.steps = [factor * s for s in base]
-            fd = self.differences(fresh)
-            fd_coarse = self.differences(fresh, 2.0)
-            with np.errstate(all="ignore"):
-                rms_lap = np.sqrt(np.mean(fd**2, axis=1) * volume) / psi_norm
-                fd_error = np.sqrt(np.mean((fd - fd_coarse) ** 2, axis=1) * volume) / psi_norm
+            fd, fd_error = self.differenced(fresh)
+            fd_error = _sampled_norm(fd_error, psi_norm, volume)
+            rms_lap = _sampled_norm(fd, psi_norm, volume)
             score = (
                 float(np.nanmax(fd_error / rms_lap)) if np.any(np.isfinite(fd_error / rms_lap)) else np.inf
             )
@@ -557,7 +562,7 @@ class _Certifier:
         upper = self.gap_end(counter, own[1], above, spacing, k + 1)
         if lower is None or upper is None or not lower < rho - slack <= rho + slack < upper:
             return None
-        return enclosure.kato_temple(rho, eps, lower, upper, slack)
+        return enclosure.kato_temple(rho, eps + slack, lower, upper, slack)
 
     @staticmethod
     def gap_end(
@@ -646,6 +651,12 @@ class _Certifier:
             status,
             "not certified: " + "; ".join(failures) if failures else "",
         )
+
+
+def _sampled_norm(values: np.ndarray, psi_norm: np.ndarray, volume: float) -> np.ndarray:
+    """Per state, the L2 norm of ``values`` over the box estimated from its random points, over ||psi||."""
+    with np.errstate(all="ignore"):
+        return np.sqrt(np.mean(values**2, axis=1) * volume) / psi_norm
 
 
 def _rayleigh(

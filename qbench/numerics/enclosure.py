@@ -11,10 +11,11 @@ rho = <psi, H psi> / <psi, psi> and residual eps = ||(H - rho) psi|| / ||psi||:
   square root; but it needs the gap (a, b), which must come from an argument
   that does not read the answer (a Sturm count in 1D).
 
-Both take a ``slack`` d: a bound on the error of the computed H psi (a Laplacian known only to
-finite-difference accuracy, say), ||H psi - computed|| <= d ||psi||. Then rho is known to within
-d and eps to within d, and the intervals widen to hold every (rho, eps) so allowed: the error
-of rho enters to first order, which a tight Kato-Temple interval would otherwise hide.
+Both take a ``slack`` d: the computed Rayleigh quotient is known only to within d (a
+Laplacian known to finite-difference accuracy, a potential bounded by intervals). The intervals
+widen to hold every rho so allowed; the error of rho enters to first order, which a tight
+Kato-Temple interval would otherwise hide. ``eps`` must already bound the residual, errors
+included.
 """
 
 from __future__ import annotations
@@ -23,20 +24,20 @@ import math
 
 
 def weinstein(rho: float, eps: float, slack: float = 0.0) -> tuple[float, float]:
-    """The interval ``[rho - eps - 2 slack, rho + eps + 2 slack]``, which holds an eigenvalue.
+    """The interval ``[rho - eps - slack, rho + eps + slack]``, which holds an eigenvalue.
 
     Parameters
     ----------
     rho
-        Rayleigh quotient of a function in the domain of H.
+        Rayleigh quotient of a function in the domain of H (known to within ``slack``).
     eps
-        ``||(H - rho) psi|| / ||psi||``, >= 0.
+        A bound on ``||(H - rho) psi|| / ||psi||``, >= 0.
     slack
-        Bound on the error of the computed H psi, relative to ``||psi||`` (module docstring).
+        How far the true Rayleigh quotient may be from ``rho`` (module docstring).
     """
     if not eps >= 0.0 or not slack >= 0.0:
         raise ValueError(f"eps and slack must be >= 0, got {eps!r} and {slack!r}")
-    return rho - eps - 2.0 * slack, rho + eps + 2.0 * slack
+    return rho - eps - slack, rho + eps + slack
 
 
 def kato_temple(rho: float, eps: float, a: float, b: float, slack: float = 0.0) -> tuple[float, float]:
@@ -54,8 +55,9 @@ def kato_temple(rho: float, eps: float, a: float, b: float, slack: float = 0.0) 
     Returns
     -------
     tuple of float
-        ``(rho - eps**2 / (b - rho), rho + eps**2 / (rho - a))`` when ``slack`` is 0; with
-        slack, the widest such interval over the rho and eps it allows.
+        ``(rho - eps**2 / (b - rho), rho + eps**2 / (rho - a))`` when ``slack`` is 0. With slack,
+        ``(low - eps**2 / (b - high), high + eps**2 / (low - a))`` for ``low, high = rho -+ slack``,
+        which holds both ends of every rho in between.
 
     Raises
     ------
@@ -64,11 +66,11 @@ def kato_temple(rho: float, eps: float, a: float, b: float, slack: float = 0.0) 
     """
     if not eps >= 0.0 or not slack >= 0.0:
         raise ValueError(f"eps and slack must be >= 0, got {eps!r} and {slack!r}")
-    low, high, worst = rho - slack, rho + slack, eps + slack
+    low, high = rho - slack, rho + slack
     if not a < low <= high < b:
         raise ValueError(f"rho={rho!r} (+- {slack!r}) must lie strictly inside the gap ({a!r}, {b!r})")
-    lower = low - worst**2 / (b - low) if math.isfinite(b) else -math.inf
-    upper = high + worst**2 / (high - a) if math.isfinite(a) else high
+    lower = low - eps**2 / (b - high) if math.isfinite(b) else -math.inf
+    upper = high + eps**2 / (low - a) if math.isfinite(a) else high
     return lower, upper
 
 

@@ -268,24 +268,3 @@ def _delta(piece, derivatives, lo, hi, potential, enclose) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         delta = np.fmin(np.fmin(order0, order1), order2)
     return np.where(np.isnan(delta), np.inf, delta)
-
-
-def weinstein(energy: float, residual: float) -> tuple[float, float]:
-    """``[mu - eta, mu + eta]``: it holds an eigenvalue."""
-    return energy - residual, energy + residual
-
-
-def kato_temple(
-    rayleigh: float, slack: float, residual: float, below: float, above: float
-) -> tuple[float, float] | None:
-    """Kato-Temple bounds of the one eigenvalue in ``(below, above)``, or None where they do not apply.
-
-    ``rayleigh +- slack`` holds the Rayleigh quotient; ``residual`` bounds ``||(H - rho) psi||``.
-    ``below = -inf`` gives the upper bound rho (min-max, for the ground state).
-    """
-    low_rho, high_rho = rayleigh - slack, rayleigh + slack
-    if not (below + residual < low_rho and high_rho < above - residual):
-        return None
-    lower = low_rho - residual**2 / (above - low_rho)
-    upper = high_rho + (residual**2 / (low_rho - below) if math.isfinite(below) else 0.0)
-    return lower, upper

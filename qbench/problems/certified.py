@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..numerics import collocation, reference_enclosure
+from ..numerics import collocation, enclosure, reference_enclosure
 from ..numerics.sturm_shooting import GaussShooting
 
 if TYPE_CHECKING:
@@ -206,9 +206,11 @@ def _enclosures(
             else None
         )
         bounds = None
-        if below is not None and above is not None:
-            bounds = reference_enclosure.kato_temple(found.rayleigh[k], found.slack[k], eta[k], below, above)
-        w_low, w_high = reference_enclosure.weinstein(energies[k], eta[k])
+        low, high = found.rayleigh[k] - found.slack[k], found.rayleigh[k] + found.slack[k]
+        # Kato-Temple only where the neighbours' levels stay a residual away from this one.
+        if below is not None and above is not None and below + eta[k] < low and high < above - eta[k]:
+            bounds = enclosure.kato_temple(found.rayleigh[k], eta[k], below, above, found.slack[k])
+        w_low, w_high = enclosure.weinstein(energies[k], eta[k])
         weinstein_holds = count(w_low) <= k and count(w_high) >= k + 1
         if bounds is not None:
             lo, hi = bounds
