@@ -106,3 +106,30 @@ def test_fine_rule_integrals_and_the_evaluator(d):
     evaluator = states.Evaluator(state_set, [2.0, 1.0], torch.device("cpu"), torch.float64, d)
     points = np.full((3, d), 0.5)
     np.testing.assert_allclose(evaluator(points)[0], 2 ** (d / 2) / 2.0)
+
+
+def test_the_evaluator_runs_on_the_solvers_thread_count_and_restores_the_callers():
+    """Grading and certificates evaluate a network as it trained, on the solver's threads: the same
+    rounding, and no oversubscription when cases run side by side."""
+    seen = []
+
+    def generate(x, order):
+        seen.append(torch.get_num_threads())
+        return [torch.ones(len(x), 1, dtype=x.dtype)][: order + 1]
+
+    evaluator = states.Evaluator(
+        StateSet([(generate, 1)], torch.eye(1, dtype=torch.float64)),
+        [1.0],
+        torch.device("cpu"),
+        torch.float64,
+        1,
+        threads=1,
+    )
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        evaluator(np.zeros((4, 1)))
+        assert seen == [1]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -52,3 +52,42 @@ def test_galerkin_matrices_are_exact_for_polynomial_states():
     rule = lambda n: tensor_rule(box, ((0.25,), ()), 64, order=16)  # noqa: E731 - n is not needed here
     curved, _ = cells.galerkin_matrices(potential, box, curved_rule=rule)
     np.testing.assert_allclose(curved, stiffness, rtol=1e-13)
+
+
+def test_stencils_share_the_contraction_of_the_axes_they_do_not_move_along():
+    """Points on finite-difference stencils (sharing all coordinates but one) take the grouped
+    contraction; it must agree with numpy's chebval3d of the same cell series, point by point."""
+    from numpy.polynomial import chebyshev
+
+    box = ((-1.0, 2.0), (0.0, 1.0), (-2.0, 2.0))
+    axes = [
+        axis_collocation(box[0], (0.5,), 20),
+        axis_collocation(box[1], (), 10),
+        axis_collocation(box[2], (0.0,), 18),
+    ]
+    rng = np.random.default_rng(3)
+    cells = [(i, 0, k) for i in range(2) for k in range(2)]
+    shape = [[int(d) + 1 for d in axis.degrees] for axis in axes]
+    coefficients = [rng.normal(size=(*[shape[a][c] for a, c in enumerate(cell)], 2)) for cell in cells]
+    states = TensorChebyshev(box, axes, coefficients)
+    centres = rng.uniform([-0.9, 0.1, -1.9], [1.9, 0.9, 1.9], (40, 3))
+    stencils = []
+    for axis in range(3):
+        shifted = np.repeat(centres[None], 5, axis=0)
+        shifted[:, :, axis] += np.arange(-2, 3)[:, None] * 1e-2
+        stencils.append(shifted.reshape(-1, 3))
+    points = np.concatenate(stencils)
+    values = states(points)
+
+    def by_chebval(p):
+        cell = tuple(int(np.searchsorted(axes[a].edges, p[a], side="right") - 1) for a in range(3))
+        c = coefficients[cells.index(cell)]
+        t = [
+            (2 * p[a] - axes[a].edges[cell[a]] - axes[a].edges[cell[a] + 1])
+            / (axes[a].edges[cell[a] + 1] - axes[a].edges[cell[a]])
+            for a in range(3)
+        ]
+        return [chebyshev.chebval3d(*t, c[..., s]) for s in range(2)]
+
+    expected = np.array([by_chebval(p) for p in points]).T
+    np.testing.assert_allclose(values, expected, rtol=0, atol=1e-12 * np.abs(expected).max())

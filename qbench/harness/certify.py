@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..numerics import enclosure
-from ..numerics.finite_differences import laplacian as fd_laplacian
+from ..numerics.finite_differences import laplacians as fd_laplacians
 from ..numerics.finite_differences import one_sided_limits
 from ..numerics.sturm_shooting import GaussShooting
 from ..problems import Problem
@@ -199,16 +199,20 @@ class _Certifier:
             columns.append(x[keep][:count] if keep.sum() >= count else x[:count])
         return np.stack(columns, axis=1)
 
-    def differences(self, points: np.ndarray, scale: float = 1.0) -> np.ndarray:
-        steps = [scale * s for s in self.steps]
-        return fd_laplacian(
-            self.solution.wavefunctions, points, self.problem.box, self.problem.axis_breakpoints, steps
+    def differences(self, points: np.ndarray, *scales: float) -> list[np.ndarray]:
+        """psi's finite-difference Laplacians at ``points`` with the steps times each of ``scales``."""
+        return fd_laplacians(
+            self.solution.wavefunctions,
+            points,
+            self.problem.box,
+            self.problem.axis_breakpoints,
+            [[scale * s for s in self.steps] for scale in scales],
         )
 
     def differenced(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """psi's finite-difference Laplacian at ``points`` and its change from steps h to 2h."""
-        fd = self.differences(points)
-        return fd, fd - self.differences(points, 2.0)
+        fd, doubled = self.differences(points, 1.0, 2.0)
+        return fd, fd - doubled
 
     def plane_points(self, axis: int, value: float, count: int = 64) -> np.ndarray:
         """Fresh random points of the box on the plane ``x_axis = value``."""
@@ -267,31 +271,24 @@ class _Certifier:
         rounding divided by h no longer dominates.
         """
         length = self.problem.box[axis][1] - self.problem.box[axis][0]
+        steps = [scale * fraction * length for fraction in LIMIT_STEPS for scale in (1.0, 2.0)]
+        limits = one_sided_limits(self.solution.wavefunctions, points, axis, steps)
         best = None
-        for fraction in LIMIT_STEPS:
-            estimates, slopes = [], None
-            for scale in (1.0, 2.0):
-                _, _, below, above = one_sided_limits(
-                    self.solution.wavefunctions, points, axis, scale * fraction * length
-                )
-                estimates.append(above - below)
-                slopes = below if slopes is None else slopes
+        for at_h, at_2h in zip(limits[0::2], limits[1::2]):
+            estimates = [at_h[3] - at_h[2], at_2h[3] - at_2h[2]]
             spread = np.abs(estimates[0] - estimates[1])
             score = float(np.nanmax(spread)) if spread.size else 0.0
             if best is None or score < best[0]:
-                best = (score, estimates[0], spread, slopes)
+                best = (score, estimates[0], spread, at_h[2])
         assert best is not None
         return best[1], best[2], best[3]
 
     def wall_values(self) -> np.ndarray:
         """d >= 2: the largest |psi| of each state at fresh points on the walls."""
-        largest = np.zeros(self.n)
-        for axis, (a, b) in enumerate(self.problem.box):
-            for wall in (a, b):
-                points = self.plane_points(axis, wall)
-                values = np.abs(self.solution.wavefunctions(points))
-                largest = np.maximum(largest, np.max(values, axis=1))
-        return largest
+        points = [
+            self.plane_points(axis, wall) for axis, (a, b) in enumerate(self.problem.box) for wall in (a, b)
+        ]
+        return np.max(np.abs(self.solution.wavefunctions(np.concatenate(points))), axis=1)
 
     def kinks(self) -> dict[int, str]:
         """d >= 2: states whose normal derivative jumps across a breakpoint plane.
@@ -407,7 +404,7 @@ class _Certifier:
         if self.solution.laplacian is not None:
             laplacians = [np.asarray(self.solution.laplacians(nodes), dtype=float)]
         else:
-            laplacians = [self.differences(nodes), self.differences(nodes, SECOND_STEP)]
+            laplacians = self.differences(nodes, 1.0, SECOND_STEP)
         correction = self.corrections(nodes)
         if correction is not None:
             psi = psi - correction

@@ -210,8 +210,14 @@ class TensorChebyshev:
             ],
             axis=1,
         )
-        for cell, coefficients in zip(self.cells, series):
-            rows = np.flatnonzero(inside & np.all(piece == np.array(cell), axis=1))
+        # Each point's cell as its index in ``self.cells`` (itertools.product order is C order),
+        # so the points of every cell come from one sort instead of a scan per cell.
+        flat = np.ravel_multi_index(tuple(piece.T), [len(edges) - 1 for edges in self.edges])
+        flat = np.where(inside, flat, -1)
+        order = np.argsort(flat, kind="stable")
+        bounds = np.searchsorted(flat[order], np.arange(len(self.cells) + 1))
+        for index, (cell, coefficients) in enumerate(zip(self.cells, series)):
+            rows = order[bounds[index] : bounds[index + 1]]
             if len(rows) == 0:
                 continue
             # A tensor grid of points (the grading rule) shares coordinates: contract axis by axis on
@@ -224,16 +230,65 @@ class TensorChebyshev:
                     tensor = apply_along(self._basis(i, j, coordinates, coefficients.shape[i] - 1), tensor, i)
                 out[:, rows] = tensor[tuple(inverse.ravel() for _, inverse in distinct)].T
                 continue
-            per_point = coefficients.size // coefficients.shape[0]
-            step = max(1, CHUNK_ELEMENTS // per_point)
-            for start in range(0, len(rows), step):
-                chunk = rows[start : start + step]
-                out[:, chunk] = self._cell_values(cell, coefficients, points[chunk]).T
+            out[:, rows] = self._scattered(cell, coefficients, points[rows]).T
         return out
 
-    def _cell_values(self, cell, coefficients: np.ndarray, points: np.ndarray) -> np.ndarray:
-        """``(m, n_states)`` values of one cell's series at ``m`` points inside it."""
-        bases = [self._basis(i, j, points[:, i], coefficients.shape[i] - 1) for i, j in enumerate(cell)]
+    def _scattered(self, cell, coefficients: np.ndarray, points: np.ndarray) -> np.ndarray:
+        """``(m, n_states)`` values of one cell's series at ``m`` scattered points inside it.
+
+        Points that share every coordinate but one (a finite-difference stencil along one axis)
+        share the contraction of the other axes: it is done once per distinct rest, and only the
+        varying axis point by point, about five times less work for a 5-point stencil in 3D.
+        Each point joins the axis along which the most points share its rest.
+        """
+        dim = points.shape[1]
+        if dim == 1:
+            return self._chunked(list(enumerate(cell)), coefficients, points)
+        sizes = []
+        for a in range(dim):
+            _, inverse, counts = np.unique(
+                np.delete(points, a, axis=1), axis=0, return_inverse=True, return_counts=True
+            )
+            sizes.append(counts[inverse.reshape(-1)])
+        along = np.argmax(np.stack(sizes), axis=0)
+        out = np.empty((len(points), coefficients.shape[-1]))
+        for a in range(dim):
+            rows = np.flatnonzero(along == a)
+            if len(rows):
+                out[rows] = self._along(cell, coefficients, points[rows], a)
+        return out
+
+    def _along(self, cell, coefficients: np.ndarray, points: np.ndarray, a: int) -> np.ndarray:
+        """:meth:`_scattered` for points grouped by their coordinates other than axis ``a``."""
+        rest, inverse = np.unique(np.delete(points, a, axis=1), axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        if 2 * len(rest) > len(points):  # too little sharing to pay for the grouping
+            return self._chunked(list(enumerate(cell)), coefficients, points)
+        others = [(i, j) for i, j in enumerate(cell) if i != a]
+        moved = np.moveaxis(coefficients, a, len(cell) - 1)
+        shared = self._chunked(others, moved, rest)  # (distinct rests, degree_a + 1, states)
+        out = np.empty((len(points), shared.shape[-1]))
+        step = max(1, CHUNK_ELEMENTS // shared[0].size)
+        for start in range(0, len(points), step):
+            chunk = slice(start, start + step)
+            basis = self._basis(a, cell[a], points[chunk, a], coefficients.shape[a] - 1)
+            out[chunk] = np.einsum("mjs,mj->ms", shared[inverse[chunk]], basis)
+        return out
+
+    def _chunked(self, axes, coefficients: np.ndarray, points: np.ndarray) -> np.ndarray:
+        """:meth:`_cell_values` over chunks of at most :data:`CHUNK_ELEMENTS` values."""
+        coefficients = np.ascontiguousarray(coefficients)  # one copy, not one per chunk
+        per_point = coefficients.size // coefficients.shape[0]
+        step = max(1, CHUNK_ELEMENTS // per_point)
+        out = np.empty((len(points), *coefficients.shape[len(axes) :]))
+        for start in range(0, len(points), step):
+            out[start : start + step] = self._cell_values(axes, coefficients, points[start : start + step])
+        return out
+
+    def _cell_values(self, axes, coefficients: np.ndarray, points: np.ndarray) -> np.ndarray:
+        """``(m, *rest)`` the series summed over its leading axes ``axes`` ((axis, piece) pairs) at
+        ``m`` points (one column per such axis)."""
+        bases = [self._basis(i, j, points[:, t], coefficients.shape[t] - 1) for t, (i, j) in enumerate(axes)]
         # Contract the first axis by a matrix product, then each further axis point by point.
         tensor = bases[0] @ coefficients.reshape(coefficients.shape[0], -1)
         tensor = tensor.reshape(len(points), *coefficients.shape[1:])

@@ -10,7 +10,7 @@ residual the function does not have.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -43,31 +43,39 @@ def second_derivative_weights(offsets: tuple[int, ...]) -> np.ndarray:
 
 
 def one_sided_limits(
-    function: Function, points: np.ndarray, axis: int, step: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    function: Function, points: np.ndarray, axis: int, steps: Sequence[float]
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Limits of the value and of the derivative along ``axis`` from below and from above.
 
     Each is extrapolated from six points on its own side (never the point itself, which
-    belongs to one side arbitrarily), exact for polynomials of degree 5.
+    belongs to one side arbitrarily), exact for polynomials of degree 5, at each of ``steps``;
+    ``function`` is called once for every side and step.
 
     Returns
     -------
-    value_below, value_above, slope_below, slope_above : numpy.ndarray
-        Shape ``(k, n)`` each.
+    list of (value_below, value_above, slope_below, slope_above)
+        One tuple per step, each array of shape ``(k, n)``.
     """
     points = np.asarray(points, dtype=float)
+    offsets = {side: tuple(side * j for j in range(1, 7)) for side in (-1, 1)}
+    blocks = []
+    for step in steps:
+        for side in (-1, 1):
+            shifted = np.repeat(points[None], len(offsets[side]), axis=0)
+            shifted[:, :, axis] += np.asarray(offsets[side], dtype=float)[:, None] * step
+            blocks.append(shifted.reshape(-1, points.shape[1]))
+    values = np.asarray(function(np.concatenate(blocks)), dtype=float)
+    values = values.reshape(values.shape[0], len(steps), 2, 6, len(points))
     out = []
-    for side in (-1, 1):
-        offsets = tuple(side * j for j in range(1, 7))
-        shifted = np.repeat(points[None], len(offsets), axis=0)
-        shifted[:, :, axis] += np.asarray(offsets, dtype=float)[:, None] * step
-        values = np.asarray(function(shifted.reshape(-1, points.shape[1])), dtype=float)
-        values = values.reshape(values.shape[0], len(offsets), len(points))
-        value = np.einsum("j,kjm->km", derivative_weights(offsets, 0), values)
-        slope = np.einsum("j,kjm->km", derivative_weights(offsets, 1), values) / step
-        out.append((value, slope))
-    (value_below, slope_below), (value_above, slope_above) = out
-    return value_below, value_above, slope_below, slope_above
+    for i, step in enumerate(steps):
+        limits = []
+        for j, side in enumerate((-1, 1)):
+            on_side = values[:, i, j]
+            limits.append(np.einsum("j,kjm->km", derivative_weights(offsets[side], 0), on_side))
+            limits.append(np.einsum("j,kjm->km", derivative_weights(offsets[side], 1), on_side) / step)
+        value_below, slope_below, value_above, slope_above = limits
+        out.append((value_below, value_above, slope_below, slope_above))
+    return out
 
 
 def _offsets(x: np.ndarray, left: np.ndarray, right: np.ndarray, h: float) -> np.ndarray:
@@ -107,33 +115,71 @@ def laplacian(
     numpy.ndarray
         Shape ``(k, n)``.
     """
+    return laplacians(function, points, box, axis_breakpoints, [steps])[0]
+
+
+def laplacians(
+    function: Function,
+    points: np.ndarray,
+    box: Sequence[tuple[float, float]],
+    axis_breakpoints: Sequence[Sequence[float]],
+    step_sets: Sequence[Sequence[float]],
+) -> list[np.ndarray]:
+    """:func:`laplacian` at each set of steps in ``step_sets``, from as few calls of ``function`` as fit.
+
+    Every stencil of every axis and step set is evaluated in batches of up to
+    :data:`BATCH_POINTS` points: a function with a per-call cost (a network, a piecewise
+    series) is called a few times instead of once per axis, stencil kind and step.
+    """
     points = np.asarray(points, dtype=float)
     n, dim = points.shape
-    total: np.ndarray | None = None
-    for axis in range(dim):
-        x = points[:, axis]
-        edges = np.array([box[axis][0], *sorted(axis_breakpoints[axis]), box[axis][1]], dtype=float)
-        piece = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
-        left, right = edges[piece], edges[piece + 1]
-        h = np.minimum(steps[axis], (right - left) / 8.0)
-        part = np.zeros((0, n)) if total is None else np.zeros_like(total)
-        for step in np.unique(h):
-            chosen = h == step
-            first = _offsets(x[chosen], left[chosen], right[chosen], float(step))
-            for start in np.unique(first):
-                members = np.flatnonzero(chosen)[first == start]
-                offsets = CENTRED if start == -2 else tuple(range(start, start + ONE_SIDED_POINTS))
-                weights = second_derivative_weights(tuple(int(o) for o in offsets))
-                shifted = np.repeat(points[members][None], len(offsets), axis=0)
-                shifted[:, :, axis] += np.asarray(offsets, dtype=float)[:, None] * step
-                values = np.asarray(function(shifted.reshape(-1, dim)), dtype=float)
-                values = values.reshape(values.shape[0], len(offsets), len(members))
-                if part.shape[0] == 0:
-                    part = np.zeros((values.shape[0], n))
-                part[:, members] = np.einsum("j,kjm->km", weights, values) / step**2
-        total = part if total is None else total + part
-    assert total is not None
-    return total
+    # (step set, members, weights / step**2, number of offsets) per stencil, and its points.
+    plan: list[tuple[int, np.ndarray, np.ndarray, int]] = []
+    shifted_blocks: list[np.ndarray] = []
+    for index, steps in enumerate(step_sets):
+        for axis in range(dim):
+            x = points[:, axis]
+            edges = np.array([box[axis][0], *sorted(axis_breakpoints[axis]), box[axis][1]], dtype=float)
+            piece = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
+            left, right = edges[piece], edges[piece + 1]
+            h = np.minimum(steps[axis], (right - left) / 8.0)
+            for step in np.unique(h):
+                chosen = h == step
+                first = _offsets(x[chosen], left[chosen], right[chosen], float(step))
+                for start in np.unique(first):
+                    members = np.flatnonzero(chosen)[first == start]
+                    offsets = CENTRED if start == -2 else tuple(range(start, start + ONE_SIDED_POINTS))
+                    weights = second_derivative_weights(tuple(int(o) for o in offsets)) / step**2
+                    shifted = np.repeat(points[members][None], len(offsets), axis=0)
+                    shifted[:, :, axis] += np.asarray(offsets, dtype=float)[:, None] * step
+                    plan.append((index, members, weights, len(offsets)))
+                    shifted_blocks.append(shifted.reshape(-1, dim))
+    totals: list[np.ndarray | None] = [None] * len(step_sets)
+    for block_start, values in _batched(function, shifted_blocks):
+        for (index, members, weights, count), block in zip(plan[block_start:], values):
+            block = block.reshape(block.shape[0], count, len(members))
+            if totals[index] is None:
+                totals[index] = np.zeros((block.shape[0], n))
+            totals[index][:, members] += np.einsum("j,kjm->km", weights, block)
+    return [np.zeros((0, n)) if total is None else total for total in totals]
+
+
+#: Largest number of points :func:`laplacians` passes to the function at once (bounds memory).
+BATCH_POINTS = 1 << 20
+
+
+def _batched(function: Function, blocks: list[np.ndarray]) -> Iterator[tuple[int, list[np.ndarray]]]:
+    """Yield ``(index of the first block, values of each block)`` over batches of whole blocks."""
+    first = 0
+    while first < len(blocks):
+        last, size = first, 0
+        while last < len(blocks) and (last == first or size + len(blocks[last]) <= BATCH_POINTS):
+            size += len(blocks[last])
+            last += 1
+        values = np.asarray(function(np.concatenate(blocks[first:last])), dtype=float)
+        cuts = np.cumsum([len(b) for b in blocks[first:last]])[:-1]
+        yield first, np.split(values, cuts, axis=1)
+        first = last
 
 
 def default_steps(box: Sequence[tuple[float, float]], fraction: float = 1e-3) -> list[float]:

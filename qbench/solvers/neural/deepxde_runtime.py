@@ -23,7 +23,7 @@ from ...numerics.signs import rising_signs
 from ...problems import Problem
 from ..base import Solution, Status
 from . import states
-from .base import COLLAPSE_NORM, PEERS_INSTALL_HINT, NeuralSolver, torch_setup, training_info
+from .base import COLLAPSE_NORM, PEERS_INSTALL_HINT, NeuralSolver, torch_setup, torch_threads, training_info
 from .rules import fine_rule, potential
 from .training import TrainingRecord
 
@@ -305,7 +305,7 @@ def _solution(solver, dde, fine, models, records, starts, trained, device, start
     )
     # The estimator every neural solver reports: the Rayleigh quotient of the returned psi on the
     # fine rule; DeepXDE's own answer, the trained E, is graded beside it.
-    evaluator = _Evaluator(models)
+    evaluator = _Evaluator(models, solver.threads)
     return Solution(
         np.array(rayleigh, dtype=float),
         evaluator,
@@ -461,12 +461,16 @@ class _State:
 class _Evaluator:
     """Normalized wavefunctions ``points (n, 1) -> (n_states, n)``, numpy in and out."""
 
-    def __init__(self, states: list[_State]):
-        self.states = states
+    def __init__(self, states: list[_State], threads: int = 1):
+        # Evaluated on the solver's thread count, as it trained (states.Evaluator says why).
+        self.states, self.threads = states, threads
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        return np.array([state.values(x) for state in self.states])
+        with torch_threads(self.threads):
+            return np.array([state.values(x) for state in self.states])
 
     def laplacian(self, x: np.ndarray) -> np.ndarray:
         """psi'' of each returned (normalized, sign-fixed) state at points ``(n, 1)``: ``(n_states, n)``."""
-        return np.array([state.second_derivative(x) for state in self.states]).reshape(len(self.states), -1)
+        with torch_threads(self.threads):
+            values = [state.second_derivative(x) for state in self.states]
+        return np.array(values).reshape(len(self.states), -1)

@@ -23,7 +23,7 @@ import torch
 
 from ...problems import Problem
 from ..base import Solution, Status
-from .base import NeuralSolver, training_info
+from .base import NeuralSolver, torch_threads, training_info
 from .rules import fine_rule, potential
 from .training import TrainingRecord
 from .trial import TrialFunction, Values
@@ -262,8 +262,11 @@ class Evaluator:
     #: What ``Solution.derivatives_by`` says of :meth:`laplacian`.
     DERIVATIVES_BY = "forward-mode autodiff"
 
-    def __init__(self, states: StateSet, norms: Sequence[float], device, dtype, dim: int):
+    def __init__(self, states: StateSet, norms: Sequence[float], device, dtype, dim: int, threads: int = 1):
         self.states, self.device, self.dtype, self.dim = states, device, dtype, dim
+        # Evaluated on the solver's thread count, as it trained: the same rounding, and no
+        # oversubscription when the harness grades and certifies cases side by side.
+        self.threads = threads
         # Divided in the network's dtype, as psi itself is computed.
         self.norms = torch.as_tensor(np.asarray(norms, dtype=float), dtype=dtype, device=device)
 
@@ -272,9 +275,10 @@ class Evaluator:
         """Derivative ``index`` (0: psi, 2: Laplacian) of each normalized state, ``(n_states, n)``."""
         points = np.asarray(points, dtype=float).reshape(-1, self.dim)
         rows = []
-        for start in range(0, len(points), CHUNK):
-            x = torch.as_tensor(points[start : start + CHUNK], dtype=self.dtype, device=self.device)
-            rows.append((self.states.derivatives(x, index)[index] / self.norms).double().cpu().numpy())
+        with torch_threads(self.threads):
+            for start in range(0, len(points), CHUNK):
+                x = torch.as_tensor(points[start : start + CHUNK], dtype=self.dtype, device=self.device)
+                rows.append((self.states.derivatives(x, index)[index] / self.norms).double().cpu().numpy())
         values = np.concatenate(rows, axis=0) if rows else np.zeros((0, self.states.n_states))
         return values.T
 
@@ -416,7 +420,12 @@ def finish(
         info["relative_residual"] = fine.residuals(states, reported)
     status, message = case_verdict(statuses, messages)
     evaluator = Evaluator(
-        states, [math.sqrt(n) if n > 0 else math.nan for n in norms], fine.device, fine.dtype, problem.dim
+        states,
+        [math.sqrt(n) if n > 0 else math.nan for n in norms],
+        fine.device,
+        fine.dtype,
+        problem.dim,
+        solver.threads,
     )
     return Solution(
         np.asarray(reported, dtype=float),
