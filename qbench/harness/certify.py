@@ -18,8 +18,11 @@ sees (:func:`certification_rule`):
 4. **An eigenvalue interval**: Weinstein's [rho - eps, rho + eps] always; in 1D also
    Kato-Temple's, with the gap (a, b) around the state confirmed by Sturm counts of shooting on
    V (:class:`qbench.numerics.sturm_shooting.GaussShooting`), and the index check
-   N(lo) <= k < N(hi). In d >= 2 no reference-free count exists here: the index is checked
-   against the reference's numbering of levels, and ``index_checked_by`` says so.
+   N(lo) <= k < N(hi). In 1D the leading states are also bounded together: their Ritz values
+   from above, Lehmann-Maehly with a Sturm-confirmed shift from below (:meth:`_Certifier.subspace`),
+   and each state's interval is narrowed by these. In d >= 2 no reference-free count exists
+   here: the index is checked against the reference's numbering of levels, and
+   ``index_checked_by`` says so.
 5. **The verdict.** ``ok`` needs: the interval within ``tolerance`` of the returned E (relative
    to the smallest |lambda| the interval allows), E inside the interval, and the index check.
    The status of a state the solver already marked not ok is never changed.
@@ -78,6 +81,10 @@ KINK_TOL = 1e-5
 KINK_NOISE = 10.0
 #: Smallest relative half-width stated: rounding in the sums behind rho and eps.
 ROUNDING_FLOOR = 1e-12
+#: The shift search of the subspace bounds climbs at most this many spacings above the states...
+SHIFT_REACH = 32
+#: ...then halves the last step this many times towards the first level above them.
+SHIFT_HALVINGS = 6
 #: Seed of the fresh points (fixed: certificates are reproducible).
 CHECK_SEED = 20261206
 
@@ -111,7 +118,9 @@ class StateCertificate:
     bound_lo, bound_hi
         The eigenvalue interval (NaN where none).
     verified_by
-        ``"kato-temple"``, ``"weinstein"``, ``"a-posteriori: <how>"`` or ``""`` (unverified).
+        What gave the interval's ends: ``"weinstein"``, ``"kato-temple"``, ``"lehmann-maehly"``,
+        ``"rayleigh-ritz"``, two joined by ``" + "`` (the lower end's first),
+        ``"a-posteriori: <how>"`` or ``""`` (unverified).
     index_checked_by
         ``"sturm count"``, ``"reference numbering"`` or ``""``.
     status, message
@@ -333,14 +342,16 @@ class _Certifier:
                 )
             for k, where in self.kinks().items():
                 unverified[k] = unverified[k] or where
-        rho, eps, eta = self.integrals(nodes, weights, psi)
+        rho, eps, eta, matrices = self.integrals(nodes, weights, psi)
         # The rule's own error (a spline's third derivative jumps at every knot, which no Gauss
         # panel sees): the same integrals on a coarser rule, and what moved widens the interval.
         coarse = self.integrals(*certification_rule(self.problem, COARSE_RULE))
         quadrature = np.maximum(np.abs(rho - coarse[0]), np.abs(eps - coarse[1]))
-        spoiled = np.maximum(spoiled, self.step_spread) + quadrature
+        # The error of H psi itself (relative to ||psi||), before the rule's.
+        h_psi_error = np.maximum(spoiled, self.step_spread)
         if self.problem.dim == 1:
-            spoiled = spoiled + self.jumps()[2]
+            h_psi_error = h_psi_error + self.jumps()[2]
+        spoiled = h_psi_error + quadrature
         with np.errstate(all="ignore"):
             eta = eta + spoiled / np.abs(self.energies)
         certificates = []
@@ -350,6 +361,12 @@ class _Certifier:
             for r, e, d in zip(rho, eps, spoiled)
         ]
         counter = self.sturm(intervals) if self.problem.dim == 1 else None
+        usable = [bool(finite[k]) and not unverified[k] and intervals[k] is not None for k in range(self.n)]
+        together = (
+            self.subspace(matrices, coarse[3], h_psi_error, usable, intervals, counter)
+            if counter is not None
+            else {}
+        )
         for k in range(self.n):
             if not finite[k]:
                 certificates.append(
@@ -373,6 +390,8 @@ class _Certifier:
                 )
                 if kato is not None:
                     interval, verified_by = enclosure.intersect(interval, kato), "kato-temple"
+            if k in together:
+                interval, verified_by = self.joined(interval, verified_by, together[k])
             interval = self.floored(interval, float(rho[k]))
             checked_by, index_error = self.index(k, interval, counter)
             certificates.append(
@@ -391,8 +410,9 @@ class _Certifier:
 
     def integrals(
         self, nodes: np.ndarray, weights: np.ndarray, psi: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """rho, eps and eta (before slack; eta relative) of every state on one rule.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """rho, eps and eta (before slack; eta relative) of every state on one rule, and the
+        matrices A0, A1, A2 of the unit states (:meth:`subspace`).
 
         Without a supplied Laplacian, the residual is also computed with a second,
         incommensurate finite-difference step, and what changed is kept in ``step_spread``
@@ -419,7 +439,10 @@ class _Certifier:
         with np.errstate(all="ignore"):
             eta = np.sqrt(((h_psi - self.energies[:, None] * psi) ** 2) @ weights) / norms
             eta = eta / np.abs(self.energies)
-        return rho, eps, eta
+            unit, h_unit = psi / norms[:, None], h_psi / norms[:, None]
+        pairs = ((unit, unit), (unit, h_unit), (h_unit, h_unit))
+        matrices = tuple((left * weights[None, :]) @ right.T for left, right in pairs)
+        return rho, eps, eta, matrices
 
     def check_derivatives(self) -> tuple[np.ndarray, list[str]]:
         """The slack from the Laplacian's check at fresh points, and per-state unverified reasons.
@@ -531,7 +554,9 @@ class _Certifier:
         ends = [x for interval in usable for x in interval]
         if not ends:
             return None
-        top = max(ends) + self.unit
+        # The sweeps must also resolve the shift search of :meth:`subspace`, which climbs up to
+        # SHIFT_REACH spacings above the states.
+        top = max(ends) + self.unit + SHIFT_REACH * self.spacing(ends)
         guesses = np.array([min(ends), top])
         try:
             return GaussShooting(
@@ -539,6 +564,99 @@ class _Certifier:
             )
         except (RuntimeError, ValueError):
             return None
+
+    def spacing(self, ends: list[float]) -> float:
+        """The step of the shift search: a quarter of a typical level spacing of these states."""
+        spread = (max(ends) - min(ends)) / max(self.n - 1, 1)
+        return 0.25 * max(self.unit * (2 * self.n + 1), spread)
+
+    def subspace(
+        self,
+        matrices: tuple[np.ndarray, np.ndarray, np.ndarray],
+        coarse: tuple[np.ndarray, np.ndarray, np.ndarray],
+        h_psi_error: np.ndarray,
+        usable: list[bool],
+        intervals: list[tuple[float, float] | None],
+        counter: GaussShooting,
+    ) -> dict[int, tuple[float, float]]:
+        """1D: intervals of lambda_0..lambda_{r-1} from the first r states together.
+
+        r is the number of leading usable states. Upper ends are their Ritz values (Poincare),
+        lower ends Lehmann-Maehly's with a shift sigma whose Sturm count is r, pushed up towards
+        lambda_r (:data:`SHIFT_REACH`, :data:`SHIFT_HALVINGS`), so that the gap that divides
+        eps^2 is the one to the first level above every state, not to the nearest neighbour
+        (:mod:`qbench.numerics.enclosure`). The matrices' errors: the rule's (fine minus coarse)
+        plus what the error of H psi (``h_psi_error``, per unit state) can do to them.
+        """
+        r = usable.index(False) if False in usable else self.n
+        if r == 0:
+            return {}
+        a0, a1, a2 = (m[:r, :r] for m in matrices)
+        quad = [float(np.linalg.norm(m[:r, :r] - c[:r, :r], 2)) for m, c in zip(matrices, coarse)]
+        h_error = float(np.sqrt(np.sum(h_psi_error[:r] ** 2)))
+        norm_u = math.sqrt(max(float(np.linalg.eigvalsh(a0)[-1]), 0.0))
+        norm_hu = math.sqrt(max(float(np.linalg.eigvalsh(a2)[-1]), 0.0))
+        errors = (quad[0], quad[1] + h_error * norm_u, quad[2] + 2 * h_error * norm_hu + h_error**2)
+        if not all(math.isfinite(e) for e in errors):
+            return {}
+        try:
+            upper = enclosure.ritz_upper_bounds(a0, a1, errors[0], errors[1])
+        except (ValueError, np.linalg.LinAlgError):
+            return {}
+        lower = np.full(r, -math.inf)
+        shift = self.shift(float(upper[-1]), r, [x for i in intervals if i is not None for x in i], counter)
+        if shift is not None:
+            try:
+                lower = enclosure.lehmann_lower_bounds(a0, a1, a2, shift, errors)[::-1]
+            except (ValueError, np.linalg.LinAlgError):
+                pass
+        return {k: (float(lower[k]), float(upper[k])) for k in range(r)}
+
+    def shift(self, start: float, count: int, ends: list[float], counter: GaussShooting) -> float | None:
+        """The largest energy found, from ``start`` up, with exactly ``count`` eigenvalues below it."""
+        if not math.isfinite(start):
+            return None
+        step = self.spacing(ends)
+        try:
+            if counter.count_below(start) != count:
+                return None
+            good, bad = start, None
+            for j in range(SHIFT_REACH.bit_length()):
+                trial = start + step * 2**j
+                if counter.count_below(trial) == count:
+                    good = trial
+                else:
+                    bad = trial
+                    break
+            for _ in range(SHIFT_HALVINGS if bad is not None else 0):
+                middle = 0.5 * (good + bad)
+                if counter.count_below(middle) == count:
+                    good = middle
+                else:
+                    bad = middle
+        except (RuntimeError, ValueError, FloatingPointError):
+            return None
+        return good
+
+    @staticmethod
+    def joined(
+        interval: tuple[float, float], verified_by: str, together: tuple[float, float]
+    ) -> tuple[tuple[float, float], str]:
+        """A state's own interval narrowed by the subspace's, and which bounds give its ends.
+
+        The subspace's interval holds lambda_k; the state's own (Weinstein's) may hold another
+        level, so where the two do not overlap the subspace's is kept. The Sturm index check that
+        follows tests the result either way.
+        """
+        lo, hi = together
+        if not (lo <= interval[1] and interval[0] <= hi):
+            if math.isfinite(lo):
+                return (lo, hi), "lehmann-maehly + rayleigh-ritz"
+            return interval, verified_by
+        low_by = "lehmann-maehly" if lo > interval[0] else verified_by
+        high_by = "rayleigh-ritz" if hi < interval[1] else verified_by
+        label = low_by if low_by == high_by else f"{low_by} + {high_by}"
+        return (max(lo, interval[0]), min(hi, interval[1])), label
 
     def kato_temple(
         self,
