@@ -10,6 +10,7 @@ finite well and the barrier; Weinstein's alone is of order sqrt(error x gap))::
 
     python benchmarks/certificate_cost.py                         # quick suite, 3 repeats
     python benchmarks/certificate_cost.py --problem finite_well --solver pinn --repeats 5
+    python benchmarks/certificate_cost.py --suite dimensions --dim 3 --solver spectral --option n_points=60
 
 Exits 1 when a target is missed, 0 otherwise.
 """
@@ -17,6 +18,7 @@ Exits 1 when a target is missed, 0 otherwise.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -39,8 +41,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suite", default="quick")
     parser.add_argument("--problem", action="append", help="keep only these problems (repeatable)")
     parser.add_argument("--solver", action="append", help="keep only these solvers (repeatable)")
+    parser.add_argument("--dim", type=int, action="append", help="keep only problems of this dimension")
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="keep only cases whose solver option KEY is VALUE (JSON; repeatable), e.g. n_points=60",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="certificates timed per case (median)")
     args = parser.parse_args(argv)
+    try:
+        wanted = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.option)}
+    except ValueError:
+        parser.error(f"--option takes KEY=VALUE with a JSON value, got {args.option}")
     if args.repeats < 1:
         parser.error(f"--repeats must be >= 1, got {args.repeats}")
     sys.path.insert(0, str(ROOT))
@@ -53,8 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     cases = [
         c
         for c in suites.load(args.suite).cases
-        if (not args.problem or c.problem in args.problem) and (not args.solver or c.solver in args.solver)
+        if (not args.problem or c.problem in args.problem)
+        and (not args.solver or c.solver in args.solver)
+        and all(c.solver_options.get(key) == value for key, value in wanted.items())
     ]
+    if args.dim:
+        cases = [c for c in cases if c.build()[0].dim in args.dim]
     missed = []
     header = f"{'case':58s} {'solve s':>9s} {'cert s':>8s} {'ratio':>7s}"
     print(f"{header}  per state: verified_by, half-width / RQ error")
