@@ -20,7 +20,8 @@ from .cases import Case
 from .executors import Executor
 from .harness import utc_now
 from .interruption import deferred, signal_name
-from .provenance import environment
+from .numerics import NUMERICS_VERSION
+from .provenance import environment, git_state
 from .store import (
     DEFAULT_ROOT,
     RunData,
@@ -133,6 +134,8 @@ def execute(
                 "command_line": list(sys.argv if command_line is None else command_line),
                 "pending_cases": len(pending),
                 "plugins": [p.to_dict() for p in executor.plugins],  # the code that finishes it
+                # The cases this resume computes come from this code, not the first start's.
+                "code": {"git": git_state(), "numerics_version": NUMERICS_VERSION},
             }
             for key in ("interruption", "failure"):  # how the previous attempt ended
                 if key in run.provenance:

@@ -220,6 +220,11 @@ def test_sigterm_during_a_long_c_call_exits_at_once_and_resume_reruns_the_case(t
     resumed = store.load(out)
     assert resumed.provenance["status"] == "complete"
     assert resumed.provenance["resumed"][0]["after_interruption"]["cases_in_flight"] == in_flight
+    # The code that finished the run is named beside the first start's.
+    from qbench.numerics import NUMERICS_VERSION
+
+    code = resumed.provenance["resumed"][0]["code"]
+    assert code["numerics_version"] == NUMERICS_VERSION and set(code["git"]) == {"commit", "dirty"}
     assert set(resumed.results["case_id"]) >= set(in_flight)
     # Every case solved and graded (c-sleep's three-point answer is certified on the infinite well
     # only; its statuses elsewhere are its own, not the fault's).

@@ -32,4 +32,7 @@ Each module holds one job; none imports anything from qbench but :mod:`qbench._v
 #:   neural training points are redrawn; the ``potential`` reference is a residual enclosure;
 #:   fd's and shooting's states are tensor cubic splines, C^1 at the jumps, in every d (fd was
 #:   multilinear above 1D; the 1D spline was C^0 at a jump): their wavefunction errors move.
-NUMERICS_VERSION = 3
+#: * 4: 1D certificates also bound the states together (Rayleigh-Ritz from above, Lehmann-Maehly
+#:   with a Sturm-confirmed shift from below): intervals narrow, so statuses may move; d >= 2
+#:   certificates change only in rounding (batched finite differences, grouped evaluation).
+NUMERICS_VERSION = 4
