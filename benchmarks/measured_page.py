@@ -119,6 +119,16 @@ def run_duration_s(prov: dict) -> float:
     return (end - start).total_seconds()
 
 
+def run_time(prov: dict) -> str:
+    """A run's wall time; a run finished with ``--resume`` ran in sittings, so its first start to
+    last end includes the time between them, and it is labelled so."""
+    sittings = 1 + len(prov.get("resumed") or [])
+    span = duration(run_duration_s(prov))
+    if sittings == 1:
+        return span
+    return f"{span} from first start to last end, in {sittings} sittings with `--resume`"
+
+
 def machine_of(prov: dict) -> str:
     env = prov["environment"]
     gpu = env.get("gpu") or {}
@@ -131,7 +141,7 @@ def run_line(run: str, prov: dict, cases: int) -> str:
     executor = (prov.get("executor") or {}).get("name", "?") + (f", `--jobs {jobs}`" if jobs else "")
     seeds = prov["seeds"]
     return (
-        f"The run in `{run}`: {cases} cases in {duration(run_duration_s(prov))} (executor {executor}), "
+        f"The run in `{run}`: {cases} cases in {run_time(prov)} (executor {executor}), "
         f"seed{'s' if len(seeds) > 1 else ''} {', '.join(str(s) for s in seeds)}, "
         f"started {prov['start_time'][:10]} on "
         f"a {machine_of(prov)}; its command line is in `{run}/provenance.json`."
@@ -160,7 +170,7 @@ def suite_times() -> str:
             rows.append(
                 [
                     f"`{name}`",
-                    duration(run_duration_s(prov)) + " (measured)",
+                    run_time(prov) + " (measured)",
                     f"`{command}`",
                     f"`{run}`, {prov['start_time'][:10]}",
                 ]
