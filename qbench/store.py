@@ -196,6 +196,16 @@ def write_atomic(path: Path, text: str, *, exclusive: bool = False) -> None:
         raise
 
 
+def _made_before_provenance(entry: Path) -> bool:
+    """Whether ``entry`` is what :meth:`RunDirectory.create` makes before ``provenance.json``
+    exists: an empty ``cases`` folder, the provenance's temporary file. A second process that
+    races to create the same run sees these; it goes on, and the exclusive write of the
+    provenance then tells it that the run is taken (not that the folder is foreign)."""
+    if entry.name == CASES and entry.is_dir():
+        return not any(entry.iterdir())
+    return entry.name.startswith(f".{PROVENANCE}.") and entry.name.endswith(".tmp")
+
+
 def _dumps(value: Any, indent: int | None = 1) -> str:
     # NaN is legal in Python's JSON dialect; keeping it keeps failed states' NaN energies exact.
     return json.dumps(value, indent=indent, allow_nan=True)
@@ -218,7 +228,7 @@ class RunDirectory:
                 raise StoreError(f"output {path} exists and is not a directory")
             if (path / PROVENANCE).exists():
                 raise StoreError(f"output {path} already holds a run; use --resume {path} to finish it")
-            if any(path.iterdir()):
+            if any(not _made_before_provenance(entry) for entry in path.iterdir()):
                 raise StoreError(f"output {path} exists, is not empty and is not a qbench run")
         parent = path if path.exists() else _existing_ancestor(path)
         if not parent.is_dir():

@@ -124,6 +124,26 @@ def test_unusable_output_directories_are_refused(tmp_path, setup):
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
 
 
+def test_a_run_being_created_elsewhere_is_taken_not_foreign(tmp_path):
+    """A second process racing to create the same run finds the first one's empty ``cases`` folder
+    and provenance temporary: the exclusive provenance write, not the emptiness check, refuses it,
+    saying the run is taken; a foreign file is still refused as foreign, and nothing is written."""
+    target = tmp_path / "out"
+    (target / "cases").mkdir(parents=True)
+    (target / ".provenance.json.abc123.tmp").write_text("{")
+    RunDirectory.check_new(target)  # what the first process made so far is not foreign
+    RunDirectory.create(target, {"run_id": "first", "cases": []})
+    with pytest.raises(StoreError, match="already holds a run"):
+        RunDirectory.create(target, {"run_id": "second", "cases": []})
+    assert store.read_provenance(target)["run_id"] == "first"
+    (target / "cases" / "note.txt").write_text("mine")
+    other = tmp_path / "other"
+    (other / "cases").mkdir(parents=True)
+    (other / "cases" / "note.txt").write_text("mine")
+    with pytest.raises(StoreError, match="not a qbench run"):
+        RunDirectory.check_new(other)
+
+
 def test_an_output_below_a_file_is_not_writable(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(StoreError, match="not writable"):
