@@ -193,6 +193,7 @@ class _Certifier:
         self.rng = np.random.default_rng(CHECK_SEED)
         self.steps = [FD_STEP * (b - a) for a, b in problem.box]
         self.step_spread = np.zeros(self.n)
+        self.shift_step = 0.0  # set with the Sturm counter (:meth:`sturm`)
         self._jumps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.unit = sum((math.pi / (b - a)) ** 2 for a, b in problem.box)
 
@@ -363,9 +364,7 @@ class _Certifier:
         counter = self.sturm(intervals) if self.problem.dim == 1 else None
         usable = [bool(finite[k]) and not unverified[k] and intervals[k] is not None for k in range(self.n)]
         together = (
-            self.subspace(matrices, coarse[3], h_psi_error, usable, intervals, counter)
-            if counter is not None
-            else {}
+            self.subspace(matrices, coarse[3], h_psi_error, usable, counter) if counter is not None else {}
         )
         for k in range(self.n):
             if not finite[k]:
@@ -556,7 +555,8 @@ class _Certifier:
             return None
         # The sweeps must also resolve the shift search of :meth:`subspace`, which climbs up to
         # SHIFT_REACH spacings above the states.
-        top = max(ends) + self.unit + SHIFT_REACH * self.spacing(ends)
+        self.shift_step = self.spacing(ends)
+        top = max(ends) + self.unit + SHIFT_REACH * self.shift_step
         guesses = np.array([min(ends), top])
         try:
             return GaussShooting(
@@ -576,7 +576,6 @@ class _Certifier:
         coarse: tuple[np.ndarray, np.ndarray, np.ndarray],
         h_psi_error: np.ndarray,
         usable: list[bool],
-        intervals: list[tuple[float, float] | None],
         counter: GaussShooting,
     ) -> dict[int, tuple[float, float]]:
         """1D: intervals of lambda_0..lambda_{r-1} from the first r states together.
@@ -604,7 +603,7 @@ class _Certifier:
         except (ValueError, np.linalg.LinAlgError):
             return {}
         lower = np.full(r, -math.inf)
-        shift = self.shift(float(upper[-1]), r, [x for i in intervals if i is not None for x in i], counter)
+        shift = self.shift(float(upper[-1]), r, counter)
         if shift is not None:
             try:
                 lower = enclosure.lehmann_lower_bounds(a0, a1, a2, shift, errors)[::-1]
@@ -612,17 +611,21 @@ class _Certifier:
                 pass
         return {k: (float(lower[k]), float(upper[k])) for k in range(r)}
 
-    def shift(self, start: float, count: int, ends: list[float], counter: GaussShooting) -> float | None:
-        """The largest energy found, from ``start`` up, with exactly ``count`` eigenvalues below it."""
+    def shift(self, start: float, count: int, counter: GaussShooting) -> float | None:
+        """The largest energy found, from ``start`` up, with exactly ``count`` eigenvalues below it.
+
+        It climbs in the step the counter's sweeps were sized for (:meth:`sturm`), so every energy
+        it counts at is one the sweeps resolve.
+        """
         if not math.isfinite(start):
             return None
-        step = self.spacing(ends)
+        step = self.shift_step
         try:
             if counter.count_below(start) != count:
                 return None
             good, bad = start, None
-            for j in range(SHIFT_REACH.bit_length()):
-                trial = start + step * 2**j
+            for doubling in range(int(math.log2(SHIFT_REACH)) + 1):  # steps 1, 2, 4, ..., SHIFT_REACH
+                trial = start + step * 2**doubling
                 if counter.count_below(trial) == count:
                     good = trial
                 else:

@@ -244,24 +244,34 @@ class TensorChebyshev:
         dim = points.shape[1]
         if dim == 1:
             return self._chunked(list(enumerate(cell)), coefficients, points)
-        sizes = []
+        groups, sizes = [], []
         for a in range(dim):
-            _, inverse, counts = np.unique(
+            rest, inverse, counts = np.unique(
                 np.delete(points, a, axis=1), axis=0, return_inverse=True, return_counts=True
             )
-            sizes.append(counts[inverse.reshape(-1)])
+            groups.append((rest, inverse.reshape(-1)))
+            sizes.append(counts[groups[-1][1]])
         along = np.argmax(np.stack(sizes), axis=0)
         out = np.empty((len(points), coefficients.shape[-1]))
-        for a in range(dim):
+        for a, (rest, inverse) in enumerate(groups):
             rows = np.flatnonzero(along == a)
             if len(rows):
-                out[rows] = self._along(cell, coefficients, points[rows], a)
+                # The rests these points use, renumbered among themselves.
+                used, local = np.unique(inverse[rows], return_inverse=True)
+                out[rows] = self._along(cell, coefficients, points[rows], a, rest[used], local)
         return out
 
-    def _along(self, cell, coefficients: np.ndarray, points: np.ndarray, a: int) -> np.ndarray:
-        """:meth:`_scattered` for points grouped by their coordinates other than axis ``a``."""
-        rest, inverse = np.unique(np.delete(points, a, axis=1), axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
+    def _along(
+        self,
+        cell,
+        coefficients: np.ndarray,
+        points: np.ndarray,
+        a: int,
+        rest: np.ndarray,
+        inverse: np.ndarray,
+    ) -> np.ndarray:
+        """:meth:`_scattered` for points grouped by their coordinates other than axis ``a``: ``rest``
+        holds the distinct ones, and ``inverse`` each point's row of it."""
         if 2 * len(rest) > len(points):  # too little sharing to pay for the grouping
             return self._chunked(list(enumerate(cell)), coefficients, points)
         others = [(i, j) for i, j in enumerate(cell) if i != a]

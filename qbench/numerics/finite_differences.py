@@ -133,9 +133,9 @@ def laplacians(
     """
     points = np.asarray(points, dtype=float)
     n, dim = points.shape
-    # (step set, members, weights / step**2, number of offsets) per stencil, and its points.
-    plan: list[tuple[int, np.ndarray, np.ndarray, int]] = []
-    shifted_blocks: list[np.ndarray] = []
+    # One stencil kind per entry: (step set, axis, members, offsets, step, weights / step**2). Its
+    # shifted points are made only when its batch is evaluated, so memory stays within a batch.
+    plan: list[tuple[int, int, np.ndarray, np.ndarray, float, np.ndarray]] = []
     for index, steps in enumerate(step_sets):
         for axis in range(dim):
             x = points[:, axis]
@@ -150,14 +150,19 @@ def laplacians(
                     members = np.flatnonzero(chosen)[first == start]
                     offsets = CENTRED if start == -2 else tuple(range(start, start + ONE_SIDED_POINTS))
                     weights = second_derivative_weights(tuple(int(o) for o in offsets)) / step**2
-                    shifted = np.repeat(points[members][None], len(offsets), axis=0)
-                    shifted[:, :, axis] += np.asarray(offsets, dtype=float)[:, None] * step
-                    plan.append((index, members, weights, len(offsets)))
-                    shifted_blocks.append(shifted.reshape(-1, dim))
+                    plan.append((index, axis, members, np.asarray(offsets, float), float(step), weights))
     totals: list[np.ndarray | None] = [None] * len(step_sets)
-    for block_start, values in _batched(function, shifted_blocks):
-        for (index, members, weights, count), block in zip(plan[block_start:], values):
-            block = block.reshape(block.shape[0], count, len(members))
+    for batch in _batches([len(entry[2]) * len(entry[3]) for entry in plan]):
+        blocks = []
+        for _, axis, members, offsets, step, _ in (plan[i] for i in batch):
+            shifted = np.repeat(points[members][None], len(offsets), axis=0)
+            shifted[:, :, axis] += offsets[:, None] * step
+            blocks.append(shifted.reshape(-1, dim))
+        values = np.asarray(function(np.concatenate(blocks)), dtype=float)
+        cuts = np.cumsum([len(b) for b in blocks])[:-1]
+        for i, block in zip(batch, np.split(values, cuts, axis=1)):
+            index, _, members, offsets, _, weights = plan[i]
+            block = block.reshape(block.shape[0], len(offsets), len(members))
             if totals[index] is None:
                 totals[index] = np.zeros((block.shape[0], n))
             totals[index][:, members] += np.einsum("j,kjm->km", weights, block)
@@ -168,17 +173,15 @@ def laplacians(
 BATCH_POINTS = 1 << 20
 
 
-def _batched(function: Function, blocks: list[np.ndarray]) -> Iterator[tuple[int, list[np.ndarray]]]:
-    """Yield ``(index of the first block, values of each block)`` over batches of whole blocks."""
+def _batches(sizes: list[int]) -> Iterator[range]:
+    """Consecutive runs of stencils whose points add up to at most :data:`BATCH_POINTS` (or one)."""
     first = 0
-    while first < len(blocks):
-        last, size = first, 0
-        while last < len(blocks) and (last == first or size + len(blocks[last]) <= BATCH_POINTS):
-            size += len(blocks[last])
+    while first < len(sizes):
+        last, total = first, 0
+        while last < len(sizes) and (last == first or total + sizes[last] <= BATCH_POINTS):
+            total += sizes[last]
             last += 1
-        values = np.asarray(function(np.concatenate(blocks[first:last])), dtype=float)
-        cuts = np.cumsum([len(b) for b in blocks[first:last]])[:-1]
-        yield first, np.split(values, cuts, axis=1)
+        yield range(first, last)
         first = last
 
 
