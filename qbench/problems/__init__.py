@@ -15,6 +15,7 @@ from ..registry import Registry, check_name_free, unknown_name_error
 from .analytic import DoubleWell, HarmonicOscillator, OscillatorAxis, PoschlTeller
 from .base import Problem
 from .circular import CircularWell
+from .coupled import CoupledOscillator
 from .layered import KronigPenney, StepWell
 from .piecewise import FiniteBarrier, FiniteWell, InfiniteWell, PiecewiseConstant
 from .potential import Potential
@@ -60,6 +61,7 @@ for _cls in (
     Potential,
     Separable,
     CircularWell,
+    CoupledOscillator,
 ):
     register(_cls)
 
@@ -108,6 +110,7 @@ def _lookup(name: str) -> type[Problem]:
 __all__ = [
     "PROBLEMS",
     "CircularWell",
+    "CoupledOscillator",
     "DoubleWell",
     "FiniteBarrier",
     "FiniteWell",

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.special import eval_jacobi
 
 from .._validation import check_int, check_positive
+from ..numerics.hermite import hermite_functions
 from ..numerics.quadrature import gauss_legendre_rule
 from ..numerics.signs import rising_signs
 from .base import Problem, check_dim
@@ -164,15 +165,7 @@ class OscillatorAxis(BoxedAnalytic):
         return (2.0 * np.arange(n_states) + 1.0) * self.omega
 
     def _free_states(self, n_states: int, x: np.ndarray) -> np.ndarray:
-        # Normalized Hermite functions by their three-term recurrence: no overflow of H_n, no factorials.
-        y = math.sqrt(self.omega) * x
-        out = np.empty((n_states, len(x)))
-        out[0] = math.pi**-0.25 * np.exp(-0.5 * y * y)
-        if n_states > 1:
-            out[1] = math.sqrt(2.0) * y * out[0]
-        for n in range(1, n_states - 1):
-            out[n + 1] = math.sqrt(2.0 / (n + 1)) * y * out[n] - math.sqrt(n / (n + 1)) * out[n - 1]
-        return out
+        return hermite_functions(n_states, math.sqrt(self.omega) * x)
 
 
 class HarmonicOscillator(Separable):

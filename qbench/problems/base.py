@@ -15,8 +15,11 @@ from .._validation import check_int
 from ..numerics.quadrature import grading_rule
 from .reference import Reference
 
-#: The largest dimension a problem may have.
+#: The largest dimension of a problem graded on a tensor-product rule.
 MAX_DIM = 4
+#: The largest dimension a problem may have: one whose integrals use a sampled rule above ``MAX_DIM``
+#: (its ``quadrature_rule`` says so).
+MAX_SAMPLED_DIM = 16
 
 #: Reference levels closer than this (relative) form one degenerate group.
 DEGENERACY_RTOL = 1e-12
@@ -171,6 +174,17 @@ class Problem(ABC):
         with a curved interface overrides this with a rule that follows the curve.
         """
         return grading_rule(self.box, self.axis_breakpoints, n_points)
+
+    def product_terms(self) -> list[tuple[float, dict[int, Callable[[np.ndarray], np.ndarray]]]] | None:
+        """V as a sum of products of one-axis functions, for methods that need that form (tensor trains).
+
+        Returns ``[(c_t, {axis: f_t_axis, ...}), ...]`` with V(x) = sum_t c_t prod_axis f_t_axis(x_axis)
+        inside the box (each f takes a flat array of coordinates), or ``None`` when no such form is
+        known. The default: V itself in 1D, ``None`` in d >= 2.
+        """
+        if self.dim != 1:
+            return None
+        return [(1.0, {0: lambda x: self.potential(np.asarray(x, dtype=float)[:, None])})]
 
     def level_energies(self, n: int) -> np.ndarray:
         """The ``n`` lowest exact energies, ascending.

@@ -90,6 +90,10 @@ class Separable(Problem):
             total = total + part.potential(points[:, axis])
         return total
 
+    def product_terms(self) -> list[tuple[float, dict[int, Any]]]:
+        """One term per axis: the part's V."""
+        return [(1.0, {axis: _axis_potential(part)}) for axis, part in enumerate(self.parts)]
+
     # -- spectrum --------------------------------------------------------------
     def _part_states(self, axis: int, wanted: int) -> int:
         """How many of the ``wanted`` lowest states of part ``axis`` its reference covers."""
@@ -239,6 +243,15 @@ class Separable(Problem):
         """The 1D state of each axis in each of the ``n_states`` lowest states, ``(n_states, d)``."""
         n_states = check_int("n_states", n_states, minimum=1)
         return self._certified_levels(n_states)[1].copy()
+
+
+def _axis_potential(part: Problem) -> Any:
+    """A 1D part's V as a function of a flat array of coordinates."""
+
+    def potential(x: np.ndarray) -> np.ndarray:
+        return part.potential(np.asarray(x, dtype=float)[:, None])
+
+    return potential
 
 
 def _rebuild(cls: type[Separable], params: dict[str, Any]) -> Separable:
