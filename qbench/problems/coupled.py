@@ -103,9 +103,7 @@ class CoupledOscillator(Problem):
         self.seed = check_int("seed", seed, minimum=0)
         self.box_half_width = check_positive("box_half_width", box_half_width)
         if not self.box_half_width <= MAX_BOX_HALF_WIDTH:
-            raise ValueError(
-                f"box_half_width must be in (0, {MAX_BOX_HALF_WIDTH:g}], got {box_half_width!r}"
-            )
+            raise ValueError(f"box_half_width must be in (0, {MAX_BOX_HALF_WIDTH:g}], got {box_half_width!r}")
         self._given = {"frequencies": frequencies, "rotation": rotation, "matrix": matrix}
         if matrix is not None:
             if frequencies is not None or rotation is not None:
@@ -215,7 +213,7 @@ class CoupledOscillator(Problem):
             _, quanta = heapq.heappop(heap)
             out.append(quanta)
             for axis in range(self._dim):
-                nxt = quanta[:axis] + (quanta[axis] + 1,) + quanta[axis + 1 :]
+                nxt = (*quanta[:axis], quanta[axis] + 1, *quanta[axis + 1 :])
                 if nxt not in seen:
                     seen.add(nxt)
                     heapq.heappush(heap, (self._energy(nxt), nxt))

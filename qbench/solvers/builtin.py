@@ -16,4 +16,5 @@ LAZY_SOLVERS: dict[str, str] = {
     "pinn": "qbench.solvers.neural.pinn:ResidualPinn",
     "pinn-residual-only": "qbench.solvers.neural.pinn_residual_only:ResidualOnlyPinn",
     "deepxde": "qbench.solvers.neural.deepxde:DeepXDE",
+    "vmc": "qbench.solvers.neural.vmc:VariationalMonteCarlo",
 }

@@ -86,6 +86,30 @@ def interface_circles(problem: Problem) -> list[tuple[tuple[float, ...], float]]
     return [(tuple(float(c) for c in centre), float(params["radius"]))]
 
 
+def forward_layers(layers: Sequence[nn.Linear], activation: Any, carried: Values, order: int) -> Values:
+    """Values, gradients and Laplacians carried through ``activation(layer(...))`` for each layer.
+
+    Forward mode: for z = W h + b and h' = f(z), grad h' = f'(z) grad z and
+    Laplacian h' = sum_i f''(z) (d_i z)^2 + f'(z) Laplacian z. ``carried`` is the inputs'
+    ``[values (n, m), gradients (n, d, m), Laplacians (n, m)]`` up to ``order``.
+    """
+    for layer in layers:
+        z = layer(carried[0])
+        activated = activation(z, order)
+        out = [activated[0]]
+        if order >= 1:
+            dz = carried[1] @ layer.weight.T  # (n, d, width)
+        if order >= 2:
+            curvature = activated[2][:, None, :]
+            out_lap = (curvature * dz * dz).sum(1) + activated[1] * (carried[2] @ layer.weight.T)
+        if order >= 1:
+            out.append(activated[1][:, None, :] * dz)
+        if order >= 2:
+            out.append(out_lap)
+        carried = out
+    return carried
+
+
 class TrialFunction(nn.Module):
     """psi(x) = prod_i (x_i - lo_i)(hi_i - x_i) / L_i^2 * N(features(x)) for x of shape ``(n, d)``.
 
@@ -251,22 +275,7 @@ class TrialFunction(nn.Module):
         Forward mode: for z = W h + b and h' = f(z), grad h' = f'(z) grad z and
         Laplacian h' = sum_i f''(z) (d_i z)^2 + f'(z) Laplacian z.
         """
-        carried = self._geometry(x, order)[0]
-        for layer in self.hidden:
-            z = layer(carried[0])
-            activated = self.activation(z, order)
-            out = [activated[0]]
-            if order >= 1:
-                dz = carried[1] @ layer.weight.T  # (n, d, width)
-            if order >= 2:
-                curvature = activated[2][:, None, :]
-                out_lap = (curvature * dz * dz).sum(1) + activated[1] * (carried[2] @ layer.weight.T)
-            if order >= 1:
-                out.append(activated[1][:, None, :] * dz)
-            if order >= 2:
-                out.append(out_lap)
-            carried = out
-        return carried
+        return forward_layers(self.hidden, self.activation, self._geometry(x, order)[0], order)
 
     def derivatives(self, x: torch.Tensor, order: int = 2) -> Values:
         """psi ``(n,)``, grad psi ``(n, d)`` and (``order=2``) the Laplacian ``(n,)`` at ``x`` ``(n, d)``.
