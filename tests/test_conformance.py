@@ -60,6 +60,7 @@ TINY: dict[str, dict[str, Any]] = {
     "pinn-fixed": dict(width=4, depth=1, n_points=8, adam_steps=1, lbfgs_iterations=1),
     "pinn-trainable": dict(width=4, depth=1, n_points=8, adam_steps=1, lbfgs_iterations=1),
     "deepxde": dict(width=4, depth=1, n_collocation=16, adam_steps=1, lbfgs_steps=0),
+    "vmc": dict(width=4, depth=1, walkers=16, steps=2, eval_samples=64, norm_samples=64),
 }
 
 #: Optional extras: the solver's checks are skipped where its package is not installed.

@@ -135,7 +135,7 @@ class CoupledOscillator(Problem):
                     ) from None
                 if freqs.ndim != 1 or not np.all((freqs > 0) & (freqs <= MAX_FREQUENCY)):
                     raise ValueError(
-                        f"frequencies must be a list of numbers in (0, {MAX_FREQUENCY:g}], got {frequencies!r}"
+                        f"frequencies must be numbers in (0, {MAX_FREQUENCY:g}], got {frequencies!r}"
                     )
                 if not 1 <= len(freqs) <= MAX_SAMPLED_DIM:
                     raise ValueError(

@@ -189,6 +189,8 @@ class Solver(ABC):
     #: The space dimensions this solver takes; a problem of another dimension is refused
     #: (``check_dimension``) before anything runs.
     dimensions: ClassVar[tuple[int, ...]] = (1,)
+    #: The most states the method finds (``None``: any number); more is refused before anything runs.
+    max_states: ClassVar[int | None] = None
     #: False for a solver whose 1D ``evaluate`` takes flat positions (the pre-d contract).
     takes_points: ClassVar[bool] = True
 
@@ -257,6 +259,11 @@ class Solver(ABC):
             raise ValueError(f"problem must be a qbench Problem, got {type(problem).__name__}")
         n_states = check_int("n_states", n_states, minimum=1)
         self.check_dimension(problem)
+        if self.max_states is not None and n_states > self.max_states:
+            raise ValueError(
+                f"solver {self.name!r} finds at most {self.max_states} state(s), "
+                f"asked for n_states={n_states}"
+            )
         self.check_problem(problem, n_states)
         solution = self._solve(problem, n_states)
         if not self.takes_points and problem.dim == 1:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..problems import HarmonicOscillator, InfiniteWell, Problem
-from ..problems.base import MAX_DIM
+from ..problems.base import MAX_DIM, MAX_SAMPLED_DIM
 from ..solvers import FAMILIES, Option, Solution, Solver, Status
 from .common import (
     BAD_VALUES,
@@ -40,8 +40,11 @@ def _default_problem(dim: int) -> Problem:
     return InfiniteWell() if dim == 1 else HarmonicOscillator(dim=dim)
 
 
-def _n_states(problem: Problem) -> int:
-    """2 if the problem's reference can give two states without splitting a level, else 1."""
+def _n_states(problem: Problem, cls: type[Solver]) -> int:
+    """2 if the problem's reference can give two states without splitting a level and the solver
+    finds more than one, else 1."""
+    if cls.max_states == 1:
+        return 1
     try:
         problem.check_states(2)
     except ValueError:
@@ -76,7 +79,7 @@ class _SolverRun:
         """Solve the ``dim``-dimensional problem with a new solver (the first solve is cached)."""
         if fresh or dim not in self._first:
             problem = self.problem(dim)
-            n_states = _n_states(problem)
+            n_states = _n_states(problem, self.cls)
             solution = self.solver().solve(problem, n_states)
             assert isinstance(solution, Solution), (
                 f"solve returned {type(solution).__name__}, not a qbench Solution"
@@ -96,8 +99,8 @@ def _check_solver_attributes(run: _SolverRun) -> None:
     dims = getattr(cls, "dimensions", None)
     assert isinstance(dims, tuple) and dims, f"dimensions must be a non-empty tuple, got {dims!r}"
     for d in dims:
-        assert isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= MAX_DIM, (
-            f"dimensions must hold ints in 1..{MAX_DIM}, got {d!r}"
+        assert isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= MAX_SAMPLED_DIM, (
+            f"dimensions must hold ints in 1..{MAX_SAMPLED_DIM}, got {d!r}"
         )
     assert len(set(dims)) == len(dims), f"dimensions has repeats: {dims!r}"
     options = getattr(cls, "options", None)

@@ -36,6 +36,8 @@ class VariationalMonteCarlo(NeuralSolver):
     family = "neural-variational"
     runtime = "vmc_training"
     dimensions = tuple(range(1, MAX_SAMPLED_DIM + 1))
+    #: psi is positive: it has no node, so it is the ground state or nothing.
+    max_states = 1
     options = {
         **network_options(32),
         "walkers": Option(1024, check_positive_int, "Metropolis chains (samples per update), >= 1"),
@@ -63,12 +65,6 @@ class VariationalMonteCarlo(NeuralSolver):
         "dtype": DTYPE,
         "threads": THREADS,
     }
-
-    def check_problem(self, problem: Problem, n_states: int) -> None:
-        if n_states != 1:
-            raise ValueError(
-                f"vmc finds the ground state only (its psi has no node); asked for n_states={n_states}"
-            )
 
     def _solve_with_threads(self, problem: Problem, n_states: int) -> Solution:
         from .vmc_training import train_solver
