@@ -104,8 +104,8 @@ def main() -> None:
             target = TARGETS.get(dim, float("nan")) * factor
             verdict = "met" if median <= target and slowest <= args.budget else "NOT met"
             print(
-                f"{kind} d={dim}: median rel error {median:.2e} over {len(mine)} seeds (target {target:.1e}), "
-                f"slowest {slowest:.1f} s: {verdict}"
+                f"{kind} d={dim}: median rel error {median:.2e} over {len(mine)} seeds "
+                f"(target {target:.1e}), slowest {slowest:.1f} s: {verdict}"
             )
     if args.json:
         with open(args.json, "w") as out:

@@ -45,6 +45,7 @@ FAMILY = {
     **{solver: family for family, solvers in FAMILIES.items() for solver in solvers},
     "pyslise": "reference",
     "deepxde": "pinn",
+    "vmc": "neural-variational",
 }
 
 #: Options of the accuracy tracks' solvers: the ``quick`` suite's (its sweeps' solvers at their

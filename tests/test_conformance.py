@@ -247,7 +247,7 @@ class TwoLineDoc(Toy):
 
 
 class BadDimensions(Toy):
-    dimensions = (1, 7)
+    dimensions = (1, 17)
 
 
 class UnvalidatedNotAnOption(Toy):

@@ -17,6 +17,7 @@ SMALL = {
     "pinn-residual-only": dict(n_points=64, adam_steps=5, lbfgs_iterations=0),
     "pinn-fixed": dict(adam_steps=5, n_points=64, width=8),
     "pinn-trainable": dict(adam_steps=5, n_points=64, width=8),
+    "vmc": dict(walkers=64, steps=5, eval_samples=256, width=8),
 }
 #: Solvers whose library is an optional extra (gold, peers): skipped where it is not installed.
 OPTIONAL = {"deepxde": "deepxde", "pyslise": "pyslise"}
@@ -59,23 +60,24 @@ def test_solution_contract(problem_name, name):
     if name in OPTIONAL:
         pytest.importorskip(OPTIONAL[name])
     canonical = qbench.problems.get(problem_name)
-    solution = qbench.solvers.get(name, **SMALL.get(name, {})).solve(canonical, 2)
+    n = min(2, qbench.solvers.METHODS[name].max_states or 2)  # vmc finds the ground state only
+    solution = qbench.solvers.get(name, **SMALL.get(name, {})).solve(canonical, n)
     assert isinstance(solution, Solution)
-    assert solution.energies.shape == (2,) and np.all(np.isfinite(solution.energies))
+    assert solution.energies.shape == (n,) and np.all(np.isfinite(solution.energies))
     x = np.linspace(*canonical.domain, 7)
-    assert solution.wavefunctions(x).shape == (2, 7)
-    assert solution.wavefunctions(0.5 * sum(canonical.domain)).shape == (2, 1)
+    assert solution.wavefunctions(x).shape == (n, 7)
+    assert solution.wavefunctions(0.5 * sum(canonical.domain)).shape == (n, 1)
     nodes, weights = domain_rule(canonical.domain, canonical.breakpoints)
     norms = (solution.wavefunctions(nodes) ** 2) @ weights
     statuses = solution.statuses()
-    assert len(statuses) == 2 and all(isinstance(status, Status) for status, _ in statuses)
+    assert len(statuses) == n and all(isinstance(status, Status) for status, _ in statuses)
     for norm, (status, _) in zip(norms, statuses):
         if status is Status.OK:
             assert abs(norm - 1.0) < 1e-6, norms  # float32 networks normalize to ~1e-7
     assert isinstance(solution.info, dict) and solution.info
     if qbench.solvers.METHODS[name].family in EXACT_FAMILIES:
         assert solution.status is Status.OK and solution.status == "ok"
-        exact = canonical.reference(2).energies
+        exact = canonical.reference(n).energies
         assert np.all(qbench.metrics.rel_energy_error(solution.energies, exact) < 1e-4), solution.energies
 
 
