@@ -252,3 +252,40 @@ def test_high_frequency_errors_are_bounded_by_the_states_together(name):
         if k < 2:
             assert c.verified_by.split(" + ")[0] in ("kato-temple", "lehmann-maehly")
             assert 0.5 * (c.bound_hi - c.bound_lo) <= 100 * error, (k, c, error)
+
+
+def _mixed(problem, delta, energy_shift=0.0, state=0):
+    """State ``state`` of the reference plus ``delta`` times the next: a smooth, localized error."""
+    reference = problem.reference(state + 2)
+
+    def evaluate(points):
+        values = reference.wavefunctions(points)
+        return values[state : state + 1] + delta * values[state + 1 : state + 2]
+
+    energy = float(reference.energies[0]) * (1.0 + energy_shift)
+    return Solution(np.array([energy]), evaluate)
+
+
+def test_above_four_dimensions_the_interval_is_statistical_and_holds_the_level():
+    problem = problems.get("coupled_oscillator", dim=6, seed=2)
+    exact = problem.level_energies(2)
+    solution = _mixed(problem, 0.05)
+    (certificate,) = certify(solution, problem, 1e-2, exact[:1])
+    assert certificate.verified_by.startswith("weinstein (statistical: 99% confidence")
+    assert certificate.bound_lo <= exact[0] <= certificate.bound_hi
+    # Weinstein's radius of psi_0 + delta psi_1 is delta (E1 - E0) / (1 + delta^2), and no less.
+    radius = 0.05 * (exact[1] - exact[0]) / (1 + 0.05**2)
+    half = 0.5 * (certificate.bound_hi - certificate.bound_lo)
+    assert radius <= half < 1.5 * radius
+    assert certificate.status is None and certificate.index_checked_by == "reference numbering"
+
+
+def test_above_four_dimensions_a_wrong_state_or_energy_is_not_ok():
+    problem = problems.get("coupled_oscillator", dim=6, seed=2)
+    exact = problem.level_energies(3)
+    # The first excited state, reported with the ground energy: its interval holds E1, not E0.
+    (wrong_state,) = certify(_mixed(problem, 0.0, state=1), problem, 1e-2, exact[:1])
+    assert wrong_state.status is Status.FAILED and "energy" in wrong_state.message
+    # The right state with an energy 5% off.
+    (wrong_energy,) = certify(_mixed(problem, 0.0, energy_shift=0.05), problem, 1e-2, exact[:1])
+    assert wrong_energy.status is Status.FAILED and "energy" in wrong_energy.message

@@ -86,6 +86,10 @@ ROUNDING_FLOOR = 1e-12
 SHIFT_REACH = 32
 #: ...then halves the last step this many times towards the first level above them.
 SHIFT_HALVINGS = 6
+#: Above ``MAX_DIM``: independent randomized rules, their points in all, and the confidence stated.
+SAMPLED_REPLICATES = 16
+SAMPLED_POINTS = 2**14
+SAMPLED_CONFIDENCE = 0.99
 #: Seed of the fresh points (fixed: certificates are reproducible).
 CHECK_SEED = 20261206
 
@@ -181,10 +185,8 @@ def certify(
         One per state.
     """
     if problem.dim > MAX_DIM:
-        # The residual integrals above rest on tensor rules and on uniform fresh points, which see
-        # nothing of a state in d > 4; a sampled (statistical) certificate is not built yet.
-        message = f"no certificate in d = {problem.dim}: qbench certifies states up to d = {MAX_DIM}"
-        return [StateCertificate(status=Status.UNVERIFIED, message=message) for _ in solution.energies]
+        # Tensor rules and uniform fresh points see nothing of a state in d > 4: a sampled rule.
+        return _SampledCertifier(solution, problem, tolerance, reference_energies).run()
     return _Certifier(solution, problem, tolerance, reference_energies).run()
 
 
@@ -836,3 +838,131 @@ def certified_rows(
             status, message = certificate.status, certificate.message
         out_states.append((Status(status), message))
     return out_rows, out_states, elapsed
+
+
+class _SampledCertifier(_Certifier):
+    """Above ``MAX_DIM``: Weinstein's interval from randomized quasi-Monte Carlo, at a stated confidence.
+
+    The problem's :meth:`~qbench.problems.Problem.sampled_rule` gives :data:`SAMPLED_REPLICATES`
+    independent rules (seeds no solver sees). On each, rho_r and eps_r of every state; the pooled
+    rho and eps come from all of them, and their standard errors from the replicates' spread.
+    With t the Student quantile at 1 - alpha / 4 (two quantities, two sides; alpha = 1 -
+    :data:`SAMPLED_CONFIDENCE`), the eigenvalue lies in rho +- (eps + t se(eps) + t se(rho) + the
+    Laplacian's slack) with probability at least the stated confidence: a statistical interval,
+    which ``verified_by`` says.
+    """
+
+    def fresh_points(self, count: int) -> np.ndarray:
+        """Points drawn from the sampled rule's distribution (uniform ones miss the state in high d)."""
+        nodes, _ = self.problem.sampled_rule(count, CHECK_SEED + SAMPLED_REPLICATES)
+        return nodes[:count]
+
+    def run(self) -> list[StateCertificate]:
+        from scipy.stats import t as student
+
+        if self.problem.sampled_rule(2, CHECK_SEED) is None:
+            message = f"no certificate in d = {self.problem.dim}: {self.problem.name} has no sampled rule"
+            return [StateCertificate(status=Status.UNVERIFIED, message=message) for _ in range(self.n)]
+        slack, unverified = self.checked_laplacian()
+        walls = self.wall_values()
+        replicates = []
+        for r in range(SAMPLED_REPLICATES):
+            nodes, weights = self.problem.sampled_rule(SAMPLED_POINTS // SAMPLED_REPLICATES, CHECK_SEED + r)
+            replicates.append(self.replicate(nodes, weights))
+        sums = np.sum([rep[0] for rep in replicates], axis=0)  # (3, states): psi^2, psi H psi, (H psi)^2
+        rho_r = np.array([rep[1] for rep in replicates])
+        eps_r = np.array([rep[2] for rep in replicates])
+        eta_sums = np.sum([rep[3] for rep in replicates], axis=0)
+        with np.errstate(all="ignore"):
+            rho = sums[1] / sums[0]
+            eps = np.sqrt(np.maximum(sums[2] / sums[0] - rho**2, 0.0))
+            eps = np.maximum(eps, np.sqrt(np.mean(eps_r**2, axis=0)))
+            eta = np.sqrt(eta_sums / sums[0]) / np.abs(self.energies)
+        quantile = float(student.ppf(1.0 - (1.0 - SAMPLED_CONFIDENCE) / 4.0, SAMPLED_REPLICATES - 1))
+        spread = (
+            quantile * (rho_r.std(axis=0, ddof=1) + eps_r.std(axis=0, ddof=1)) / math.sqrt(SAMPLED_REPLICATES)
+        )
+        label = (
+            f"weinstein (statistical: {SAMPLED_CONFIDENCE:.0%} confidence, randomized QMC, "
+            f"{SAMPLED_REPLICATES} x {SAMPLED_POINTS // SAMPLED_REPLICATES} points)"
+        )
+        certificates = []
+        for k in range(self.n):
+            inside = float(np.max(np.abs(self.solution.wavefunctions(self.fresh_points(64))[k])))
+            if not walls[k] <= WALL_TOL * inside:
+                unverified[k] = (
+                    unverified[k] or f"psi does not vanish on the walls (|psi| up to {walls[k]:.1e})"
+                )
+            if not np.isfinite(rho[k] + eps[k] + spread[k] + slack[k]) or unverified[k]:
+                certificates.append(
+                    StateCertificate(
+                        float(eta[k]),
+                        float(rho[k]),
+                        status=Status.UNVERIFIED,
+                        message=unverified[k] or "psi or its residual is not finite",
+                    )
+                )
+                continue
+            radius = float(eps[k] + spread[k] + slack[k])
+            interval = (float(rho[k]) - radius, float(rho[k]) + radius)
+            interval = self.floored(interval, float(rho[k]))
+            checked_by, index_error = self.index(k, interval, None)
+            certificates.append(
+                self.verdict(
+                    k, float(eta[k]), float(rho[k]), interval, interval, label, checked_by, index_error
+                )
+            )
+        return certificates
+
+    def replicate(
+        self, nodes: np.ndarray, weights: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """On one rule: the sums of w psi^2, w psi H psi and w (H psi)^2, rho, eps, and the sums of
+        w (H psi - E psi)^2 at the returned E."""
+        psi = np.asarray(self.solution.wavefunctions(nodes), dtype=float)
+        if self.solution.laplacian is not None:
+            lap = np.asarray(self.solution.laplacians(nodes), dtype=float)
+        else:
+            lap = self.differences(nodes, 1.0)[0]
+        potential = np.asarray(self.problem.potential(nodes), dtype=float)
+        h_psi = -lap + potential[None, :] * psi
+        sums = np.stack([(psi * psi) @ weights, (psi * h_psi) @ weights, (h_psi * h_psi) @ weights])
+        with np.errstate(all="ignore"):
+            rho = sums[1] / sums[0]
+            eps = np.sqrt(((h_psi - rho[:, None] * psi) ** 2) @ weights / sums[0])
+        residual = ((h_psi - self.energies[:, None] * psi) ** 2) @ weights
+        return sums, rho, eps, residual
+
+    def checked_laplacian(self) -> tuple[np.ndarray, list[str]]:
+        """The Laplacian's slack (relative to ||psi||, an absolute energy) and unverified reasons.
+
+        At fresh points from the rule's distribution: finite differences at steps h and 2h (their
+        disagreement is their error), and a supplied Laplacian's disagreement with them, both as
+        importance-weighted norms over ||psi||.
+        """
+        unverified = ["" for _ in range(self.n)]
+        nodes, weights = self.problem.sampled_rule(CHECK_POINTS, CHECK_SEED + SAMPLED_REPLICATES)
+        psi = np.asarray(self.solution.wavefunctions(nodes), dtype=float)
+        with np.errstate(all="ignore"):
+            norm = np.sqrt((psi * psi) @ weights)
+
+            def relative(values: np.ndarray) -> np.ndarray:
+                return np.sqrt((values * values) @ weights) / norm
+
+            fd, doubled = self.differences(nodes, 1.0, 2.0)
+            fd_error = relative(fd - doubled)
+            rms = relative(fd)
+            if self.solution.laplacian is None:
+                for k in np.flatnonzero(~(fd_error <= SMOOTHNESS_RTOL * rms)):
+                    unverified[k] = (
+                        "no Laplacian supplied and psi is not smooth enough to difference "
+                        f"(steps h and 2h disagree by {fd_error[k] / rms[k]:.1e})"
+                    )
+                return fd_error, unverified
+            mismatch = relative(np.asarray(self.solution.laplacians(nodes), dtype=float) - fd)
+        for k in np.flatnonzero(~(mismatch <= DERIVATIVE_RTOL * rms + fd_error)):
+            unverified[k] = (
+                f"the supplied Laplacian ({self.solution.derivatives_by or 'unnamed'}) disagrees with "
+                f"finite differences of psi by {mismatch[k] / rms[k]:.1e} (relative)"
+            )
+        return mismatch + fd_error, unverified

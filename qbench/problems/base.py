@@ -186,6 +186,13 @@ class Problem(ABC):
             return None
         return [(1.0, {0: lambda x: self.potential(np.asarray(x, dtype=float)[:, None])})]
 
+    def sampled_rule(self, n_points: int, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """A randomized rule of about ``n_points`` nodes for integrals of this problem's low states,
+        independent for each ``seed``: what grades and certifies above ``MAX_DIM``, where no tensor
+        rule fits. ``None`` (the default) when the problem has none.
+        """
+        return None
+
     def level_energies(self, n: int) -> np.ndarray:
         """The ``n`` lowest exact energies, ascending.
 

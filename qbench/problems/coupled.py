@@ -323,8 +323,13 @@ class CoupledOscillator(Problem):
         if self._dim <= MAX_DIM:
             return super().quadrature_rule(n_points)
         count = SAMPLED_RULE_POINTS if n_points is None else min(int(n_points), SAMPLED_RULE_POINTS)
+        return self.sampled_rule(count, SAMPLED_RULE_SEED)
+
+    def sampled_rule(self, n_points: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scrambled-Sobol' nodes from the ground state's Gaussian along the normal modes, widened by
+        ``SAMPLED_RULE_WIDENING`` (:func:`qbench.numerics.quadrature.gaussian_rule`)."""
         scales = SAMPLED_RULE_WIDENING / np.sqrt(2.0 * self.frequencies)
-        return gaussian_rule(scales, self.rotation, self.box, count, SAMPLED_RULE_SEED)
+        return gaussian_rule(scales, self.rotation, self.box, n_points, seed)
 
 
 def haar_rotation(dim: int, seed: int) -> np.ndarray:
