@@ -10,6 +10,7 @@ import functools
 import importlib
 import importlib.util
 import math
+import numbers
 import sys
 import time
 from collections.abc import Sequence
@@ -53,6 +54,11 @@ BATCH_POINTS = 4096
 #: An excited state whose overlap with a lower one exceeds this is ``failed``.
 MAX_OVERLAP = 1e-6
 ORDERINGS = ("fiedler", "natural")
+POTENTIALS = ("galerkin", "dvr")
+MIN_POINTS, MAX_POINTS = 4, 512
+#: ``n_points="auto"``: points per axis in d >= 2 (chosen by the 1D oscillator's DVR convergence,
+#: ``benchmarks/bench_tt.py``), and in 1D, where the one-site train is a dense N x N eigenproblem.
+AUTO_POINTS, AUTO_POINTS_1D = 32, 256
 
 
 def load_quimb() -> ModuleType:
@@ -70,6 +76,23 @@ def _quimb_installed() -> bool:
         return importlib.util.find_spec("quimb") is not None
     except (ImportError, ValueError):
         return False
+
+
+def _check_points(name: str, value: Any) -> int | str:
+    """``auto``, or a whole number in [MIN_POINTS, MAX_POINTS] (4.0 is taken as 4)."""
+    if isinstance(value, str) and value == "auto":
+        return value
+    whole = (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and float(value).is_integer()
+    )
+    if not whole or not MIN_POINTS <= value <= MAX_POINTS:
+        raise ValueError(
+            f"{name} must be 'auto' or an integer in [{MIN_POINTS}, {MAX_POINTS}], got {value!r}"
+        )
+    return int(value)
 
 
 def _check_cutoff(name: str, value: Any) -> float:
@@ -178,7 +201,15 @@ class TensorTrain(Solver):
     install_hint = INSTALL_HINT
     options = {
         "n_points": Option(
-            32, lambda k, v: check_int(k, v, minimum=4, maximum=512), "sine-DVR points per axis, in [4, 512]"
+            "auto",
+            _check_points,
+            f"sine-basis points per axis: auto ({AUTO_POINTS_1D} in 1D, {AUTO_POINTS} above), "
+            f"in [{MIN_POINTS}, {MAX_POINTS}]",
+        ),
+        "potential": Option(
+            "galerkin",
+            lambda k, v: check_choice(k, v, POTENTIALS),
+            "V's matrix: galerkin (integrated, variational) or dvr (diagonal on the points)",
         ),
         "bond_dim": Option(
             64, lambda k, v: check_int(k, v, minimum=1, maximum=512), "largest MPS rank at a cut, in [1, 512]"
@@ -229,12 +260,20 @@ class TensorTrain(Solver):
                 f"solver 'tt' needs V as a sum of products of one-axis functions; problem "
                 f"{problem.name!r} states none (Problem.product_terms() is None)"
             )
-        if problem.dim == 1 and n_states > self.n_points:
-            raise ValueError(f"n_states={n_states} exceeds n_points={self.n_points}")
+        points = self.points(problem.dim)
+        if n_states > points**problem.dim:
+            raise ValueError(f"n_states={n_states} exceeds the {points}^{problem.dim} basis functions")
+
+    def points(self, dim: int) -> int:
+        """The points per axis in ``dim`` dimensions (``n_points``, or its ``auto`` value)."""
+        if self.n_points == "auto":
+            return AUTO_POINTS_1D if dim == 1 else AUTO_POINTS
+        return int(self.n_points)
 
     def _solve(self, problem: Problem, n_states: int) -> Solution:
-        dvrs = [SineDVR(float(lo), float(hi), self.n_points) for lo, hi in problem.box]
-        terms = _potential_terms(problem, dvrs)
+        points = self.points(problem.dim)
+        dvrs = [SineDVR(float(lo), float(hi), points) for lo, hi in problem.box]
+        terms = _potential_terms(problem, dvrs, self.potential == "galerkin")
         if problem.dim == 1:
             return self._solve_dense(problem, n_states, dvrs, terms)
         return self._solve_dmrg(problem, n_states, dvrs, terms)
@@ -249,7 +288,8 @@ class TensorTrain(Solver):
         cores = [[vectors[:, k].reshape(1, -1, 1)] for k in range(n_states)]
         info = {
             "method": "dense eigendecomposition (one site)",
-            "n_points": [self.n_points],
+            "n_points": [dvr.n_points],
+            "potential": self.potential,
             "max_rank": [1] * n_states,
         }
         return Solution(
@@ -272,7 +312,7 @@ class TensorTrain(Solver):
         site_of = {axis: site for site, axis in enumerate(order)}
         site_terms = [ProductTerm(1.0, {site_of[a]: dvrs[a].kinetic()}) for a in range(d)]
         site_terms += [ProductTerm(t.coefficient, {site_of[a]: op for a, op in t.ops.items()}) for t in terms]
-        sizes = [self.n_points] * d
+        sizes = [dvr.n_points for dvr in dvrs]
         started = time.perf_counter()
         mpo = sum_of_products_mpo(sizes, site_terms)
         arrays = list(mpo.cores)
@@ -307,7 +347,8 @@ class TensorTrain(Solver):
             messages.append("; ".join(problems))
         info: dict[str, Any] = {
             "method": "DMRG1 (quimb) with rank growth",
-            "n_points": [self.n_points] * d,
+            "n_points": sizes,
+            "potential": self.potential,
             "axis_order": order,
             "mpo_bond_dim": max(mpo.bond_dims),
             "mpo_bond_dims": mpo.bond_dims,
@@ -420,19 +461,27 @@ class _Run:
         return [c.shape[2] for c in self.cores[:-1]]
 
 
-def _potential_terms(problem: Problem, dvrs: list[SineDVR]) -> list[ProductTerm]:
-    """V's product terms as diagonal matrices on the DVR points of each axis (axes of the problem)."""
+def _potential_terms(problem: Problem, dvrs: list[SineDVR], galerkin: bool) -> list[ProductTerm]:
+    """V's product terms as matrices in each axis's basis (axes of the problem): integrated over
+    panels that end at the axis's breakpoints (``galerkin``), or diagonal on the points."""
     terms = []
+    breakpoints = problem.axis_breakpoints
     for coefficient, factors in problem.product_terms() or []:
         ops = {}
         for axis, f in factors.items():
-            values = np.asarray(f(dvrs[axis].points), dtype=float).reshape(-1)
-            if values.shape != (dvrs[axis].n_points,) or not np.all(np.isfinite(values)):
+            dvr = dvrs[axis]
+            try:
+                if galerkin:
+                    ops[axis] = dvr.galerkin(f, breakpoints[axis])
+                else:
+                    values = np.asarray(f(dvr.points), dtype=float).reshape(-1)
+                    if values.shape != (dvr.n_points,) or not np.all(np.isfinite(values)):
+                        raise ValueError("not one finite value per point")
+                    ops[axis] = np.diag(values)
+            except ValueError as exc:
                 raise ValueError(
-                    f"problem {problem.name!r}: a product term's factor on axis {axis} is not finite "
-                    "on the DVR points"
-                )
-            ops[axis] = np.diag(values)
+                    f"problem {problem.name!r}: a product term's factor on axis {axis} is not usable: {exc}"
+                ) from None
         if not ops:  # a constant term
             ops = {0: np.eye(dvrs[0].n_points)}
         terms.append(ProductTerm(float(coefficient), ops))
@@ -442,7 +491,8 @@ def _potential_terms(problem: Problem, dvrs: list[SineDVR]) -> list[ProductTerm]
 def _fiedler_order(d: int, terms: Sequence[ProductTerm]) -> list[int]:
     """Axes ordered by the Fiedler vector of the coupling graph of the multi-axis terms.
 
-    Weight between axes a and b: sum over the terms on both of |c_t| prod_axis rms(f_t,axis).
+    Weight between axes a and b: sum over the terms on both of |c_t| prod_axis ||F_t,axis||_F / sqrt(N),
+    F the factor's matrix (for a diagonal one, the RMS of f on the points).
     Ties and a disconnected graph fall back to the natural order (a stable sort).
     """
     weights = np.zeros((d, d))
@@ -451,7 +501,7 @@ def _fiedler_order(d: int, terms: Sequence[ProductTerm]) -> list[int]:
         if len(axes) < 2:
             continue
         size = abs(term.coefficient) * math.prod(
-            float(np.sqrt(np.mean(np.diag(term.ops[a]) ** 2))) for a in axes
+            float(np.linalg.norm(term.ops[a]) / math.sqrt(len(term.ops[a]))) for a in axes
         )
         for i, a in enumerate(axes):
             for b in axes[i + 1 :]:
