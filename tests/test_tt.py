@@ -66,10 +66,13 @@ def test_the_laplacian_is_the_states_own(coupled_2d):
     points = np.random.default_rng(1).uniform(-2.0, 2.0, (50, 2))
     psi, lap = solution.wavefunctions(points)[0], solution.laplacians(points)[0]
     h = 1e-3
-    differences = sum(
-        solution.wavefunctions(points + h * e)[0] - 2 * psi + solution.wavefunctions(points - h * e)[0]
-        for e in np.eye(2)
-    ) / h**2
+    differences = (
+        sum(
+            solution.wavefunctions(points + h * e)[0] - 2 * psi + solution.wavefunctions(points - h * e)[0]
+            for e in np.eye(2)
+        )
+        / h**2
+    )
     assert np.max(np.abs(lap - differences)) < 1e-6 * np.max(np.abs(lap))
     residual = -lap + (problem.potential(points) - solution.energies[0]) * psi
     assert np.max(np.abs(residual)) < 1e-4 * np.max(np.abs(psi))
@@ -144,7 +147,7 @@ def test_bad_options_are_refused_naming_the_option(option, value, words):
 
 
 def test_a_problem_without_product_terms_is_refused():
-    with pytest.raises(ValueError, match="circular_well.*product_terms"):
+    with pytest.raises(ValueError, match=r"circular_well.*product_terms"):
         qbench.solvers.get("tt").solve(qbench.problems.get("circular_well"), 1)
 
 
