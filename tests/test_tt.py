@@ -161,3 +161,21 @@ def test_a_missing_quimb_is_refused_with_the_install_hint(monkeypatch):
     with pytest.raises(ValueError, match=r"pip install 'qbench\[tt\]'"):
         qbench.solvers.get("tt").solve(coupled(2), 1)
     assert qbench.solvers.install_hint("tt") == "pip install 'qbench[tt]'"
+
+
+def test_a_state_above_a_later_one_is_failed(monkeypatch):
+    """A skipped level shows when a later state comes out below an earlier one."""
+    original = tt_module.TensorTrain._dmrg
+    calls = []
+
+    def dmrg(self, *args):
+        run = original(self, *args)
+        calls.append(run)
+        if len(calls) == 2:  # pretend state 1 landed on a higher level
+            run.energy += 10.0
+        return run
+
+    monkeypatch.setattr(tt_module.TensorTrain, "_dmrg", dmrg)
+    solution = qbench.solvers.get("tt").solve(coupled(2), 3)
+    assert [s.value for s, _ in solution.statuses()] == ["ok", "failed", "ok"]
+    assert "state 2 came out below it" in solution.statuses()[1][1]

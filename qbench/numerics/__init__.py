@@ -17,6 +17,8 @@ Each module holds one job; none imports anything from qbench but :mod:`qbench._v
 * :mod:`~qbench.numerics.chebyshev`: Chebyshev-Lobatto collocation of one axis cut into pieces.
 * :mod:`~qbench.numerics.cell_polynomials`: tensor Chebyshev polynomials on cells, their integrals.
 * :mod:`~qbench.numerics.collocation`: the tensor Chebyshev collocation eigenproblem, solved.
+* :mod:`~qbench.numerics.dvr`: the sine DVR of one axis: points, exact kinetic matrix, basis functions.
+* :mod:`~qbench.numerics.tensor_train`: sum-of-products MPOs, MPS truncation and evaluation, in numpy.
 """
 
 #: Bumped, deliberately, whenever a change to the numerics or the grading may move a stored number

@@ -286,24 +286,3 @@ def truncate_mps(
         cores[k] = vt[:keep].reshape(keep, n, r)
         cores[k - 1] = np.einsum("anb,bc->anc", cores[k - 1], u[:, :keep] * s[:keep])
     return normalize_mps(cores), dropped[::-1]
-
-
-def add_mps(terms: Sequence[Sequence[np.ndarray]]) -> list[np.ndarray]:
-    """The sum of MPS with the same site sizes: cores stacked block-diagonally (ranks add)."""
-    d = len(terms[0])
-    cores = []
-    for k in range(d):
-        blocks = [t[k] for t in terms]
-        n = blocks[0].shape[1]
-        lefts = [1] if k == 0 else [b.shape[0] for b in blocks]
-        rights = [1] if k == d - 1 else [b.shape[2] for b in blocks]
-        core = np.zeros((sum(lefts), n, sum(rights)))
-        lo = ro = 0
-        for b in blocks:
-            bl = 1 if k == 0 else b.shape[0]
-            br = 1 if k == d - 1 else b.shape[2]
-            core[lo : lo + bl, :, ro : ro + br] += b
-            lo += 0 if k == 0 else bl
-            ro += 0 if k == d - 1 else br
-        cores.append(core)
-    return cores

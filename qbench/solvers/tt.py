@@ -42,6 +42,13 @@ START_RANK = 8
 RANK_GROWTH = 2
 #: Sweeps of one growth stage (one to the right, one to the left) before the Schmidt values are read.
 STAGE_SWEEPS = 2
+#: Sweeps with subspace expansion before plain one-site sweeps may start, even when no rank grows
+#: (an excited state in a degenerate level needed more than 2 on the isotropic oscillators).
+MIN_EXPANSION_SWEEPS = 6
+#: A state whose energy lies this far (relative) above a later state's skipped a level: ``failed``.
+ORDER_RTOL = 1e-6
+#: Relative size of the seeded noise added to each local eigensolve's start (see ``_eigs``).
+START_NOISE = 1e-3
 #: Norm of the subspace expansion term relative to the site tensor's, while the ranks grow.
 EXPANSION = 1e-3
 #: Lanczos vectors of the local eigensolver (scipy's eigsh; quimb's default is 4).
@@ -110,88 +117,112 @@ def _check_penalty(name: str, value: Any) -> float:
 
 
 class TensorTrain(Solver):
-    """The lowest states as matrix product states (tensor trains), by single-site DMRG in quimb.
+    """The lowest states as matrix product states (tensor trains), by one-site DMRG in quimb.
 
-    **Discretization.** Each axis of the box carries a sine DVR of ``n_points`` interior points
-    (:mod:`qbench.numerics.dvr`): the kinetic energy -d2/dx_a^2 is exact in the basis of the
-    box's lowest sines, V is diagonal on the grid. A state is the coefficient tensor
+    **Basis.** Each axis of the box carries N = ``n_points`` sine-DVR functions
+    (:mod:`qbench.numerics.dvr`): the box's N lowest sines rotated into functions localized at
+    N interior points. -d2/dx_a^2 is exact in this basis. A state is the coefficient tensor
     c[j_1, ..., j_d] of psi = sum c prod_a theta_{j_a}(x_a), stored as an MPS, one site per
-    axis; ||psi||_2 = ||c||, so a normalized MPS is a normalized psi.
+    axis; the basis is orthonormal, so ||psi||_2 = ||c|| and a normalized MPS is a normalized psi.
 
-    **Hamiltonian.** H = sum_a T_a + sum_t c_t prod_a diag f_ta(x_a), from the problem's
-    :meth:`~qbench.problems.Problem.product_terms` (a problem that states none is refused).
-    The MPO is assembled directly as the sum of the terms' bond-1 MPOs with the identity
-    channels shared (a finite-state machine, bond 2 + the terms crossing a cut), then
-    compressed by SVD at a relative cutoff of 1e-13 (``sum_of_products_mpo`` in
-    :mod:`qbench.numerics.tensor_train`; for V = x^T A x in d dimensions the bond dimension drops
-    from 2 + (terms across the cut) to about min(k, d - k) + 2). quimb's MPO addition and
-    ``compress`` would give the same operator; assembling it in numpy is faster and needs no
-    quimb.
+    **Hamiltonian.** H = sum_a T_a + sum_t c_t prod_a F_ta, from the problem's
+    :meth:`~qbench.problems.Problem.product_terms` V = sum_t c_t prod_a f_ta(x_a) (a problem
+    that states none is refused). ``potential="galerkin"`` (default): F_ta is the matrix
+    <theta_i|f_ta|theta_j>, integrated by Gauss-Legendre panels that end at the axis's jumps, so
+    H is the Ritz-Galerkin matrix of the exact operator in the tensor basis and its energies
+    are upper bounds of the exact levels (and so is the energy of any MPS in the basis), up to
+    the rounding of the quadrature and of the MPO's compression.
+    ``potential="dvr"``: F_ta is diagonal, f_ta at the points (the DVR): cheaper to set up,
+    equally fast to converge for a smooth V, but not variational (the points' quadrature stands
+    in for the integral) and slow and erratic across a jump of V. The MPO is assembled
+    directly as the sum of the terms' bond-1 MPOs with the identity channels shared (a
+    finite-state machine: bond 2 + the terms crossing a cut), then SVD-compressed at a relative
+    cutoff of 1e-13 (:func:`qbench.numerics.tensor_train.sum_of_products_mpo`; for V = x^T A x
+    in d dimensions the bond falls from 2 + (terms across the cut) to at most
+    min(k, d - k) + 2). quimb's MPO addition and ``compress`` would give the same operator;
+    assembling it in numpy is faster and needs no quimb.
 
     **Site order.** ``ordering="fiedler"`` (default) places the axes along the Fiedler vector of
-    the coupling graph (weight between axes a and b: the sum over terms acting on both of
-    |c_t| times the RMS of each factor on the grid), the ordering heuristic of quantum-chemistry
-    DMRG (Barcza, Legeza, Marti & Reiher, Phys. Rev. A 83, 012508 (2011)): strongly coupled
-    axes become neighbours, which lowers the ranks needed. ``natural`` keeps the axes' order.
+    the coupling graph (weight between axes a and b: the sum over the terms on both of
+    abs(c_t) times each factor's RMS size), the ordering heuristic of quantum-chemistry DMRG
+    (Barcza, Legeza, Marti & Reiher, Phys. Rev. A 83, 012508 (2011)): strongly coupled axes
+    become neighbours, which lowers the ranks needed. ``natural`` keeps the axes' order.
 
-    **DMRG.** quimb's ``DMRG`` with one-site updates (``bsz=1``; two-site updates cost
-    O(N^3) per site in the local matrix-vector product, too slow at N = 32) from a random MPS
-    drawn from ``seed`` at bond dimension 8. The ranks grow in stages: after two sweeps (right,
-    left) the Schmidt values at each cut are read; a cut whose smallest Schmidt weight
-    (squared value) exceeds ``cutoff``, below its cap (``bond_dim`` and the cut's full size),
-    is doubled, padded with seeded noise (quimb's own one-site expansion draws from its global
-    generator). When no cut needs more, sweeps continue until the relative change of the energy
-    from one sweep to the next is at most ``tol``; then each cut drops the longest tail of
-    Schmidt values whose squares sum to at most ``cutoff``. The local eigenproblems are solved
-    by scipy's eigsh (16 Lanczos vectors, relative tolerance min(1e-6, sqrt(tol))).
+    **DMRG.** quimb's ``DMRG`` with one-site updates (``bsz=1``: a two-site update's local
+    product costs O(N^3 r^2 D^2), too slow at N = 32), from a random MPS of rank 8 drawn from
+    ``seed``. After each update quimb's QR step is replaced by subspace expansion (Hubig,
+    McCulloch, Schollwoeck & Wolf, Phys. Rev. B 91, 155115 (2015)): the site tensor is enlarged
+    by the directions H reaches from it, scaled to 1e-3 of its norm, and an SVD keeps the cut's
+    target rank. Every two sweeps the Schmidt values are read: a cut whose smallest Schmidt
+    weight (squared value) exceeds ``cutoff`` has its target doubled, up to ``bond_dim`` (and
+    the cut's full size), and the expansion fills the new directions. When no cut grows (and
+    at least 6 sweeps have run), the expansion stops and plain one-site sweeps continue until
+    the relative change of the energy from one sweep to the next is at most ``tol``; then each
+    cut drops the longest tail of Schmidt values whose squares sum to at most ``cutoff``. The
+    local eigenproblems are solved by scipy's eigsh through quimb (16 Lanczos vectors, relative
+    tolerance min(1e-6, sqrt(tol))), from the current tensor plus seeded noise of 1e-3 of its
+    norm: a start that is itself a local eigenvector (a product eigenstate is one) would keep
+    Lanczos on it however high it lies.
 
-    **Excited states** (n_states > 1): state k minimizes <psi|H + w sum_{j<k} |psi_j><psi_j| |psi>
-    (the projector penalty of e.g. Stoudenmire & White, Annu. Rev. Condens. Matter Phys. 3, 111
-    (2012), ITensor's ``dmrg(H, [psi_0, ...], psi)``): each local eigenproblem gets w p p^T,
-    with p the lower state projected onto the local basis. w = ``penalty`` * (|E_0| + sum_a
-    (pi / L_a)^2). The state is ``failed`` if its energy reaches E_0 + w (the penalty may not
-    have lifted the lower states above it) or it overlaps a lower state by more than 1e-6.
+    **Excited states** (n_states > 1): state k is the lowest state of H + w sum_{j<k} P_j, P_j
+    the projector on the lower state psi_j (the projector penalty, as ITensor's
+    ``dmrg(H, [psi_0, ...], psi)``; Stoudenmire & White, Annu. Rev. Condens. Matter Phys. 3,
+    111 (2012)): each local eigenproblem gets w p_j p_j^T, p_j being psi_j projected onto the
+    local basis. w = ``penalty`` * (abs(E_0) + sum_a (pi / L_a)^2). The state is ``failed`` if
+    its energy reaches E_0 + w (the penalty may not have lifted the lower states above it), if
+    it overlaps a lower state by more than 1e-6, or if a later state came out more than 1e-6
+    (relative) below it (it skipped a level). One-site DMRG can still miss a state of a
+    degenerate level that no sweep reaches from where it started (the expansion and the 6
+    sweeps are there for that; the isotropic oscillators up to 10 states in 3D and the
+    separable wells found every state); the last state has no later one to show it.
 
-    **Energies.** The reported energy of a state is <psi|H|psi> of the returned (truncated,
-    normalized) MPS with the DVR Hamiltonian. A DVR energy is not a variational upper bound of
-    the exact level: the diagonal V is a quadrature of <theta_i|V|theta_j>, not the integral.
+    **Energies.** The energy of a state is the expectation value of the discrete H in the
+    returned (truncated, normalized) MPS: with ``galerkin`` an upper bound of the exact level,
+    with ``dvr`` not.
 
     **States.** psi(x) = sum c prod theta_{j_a}(x_a) anywhere in the box (0 outside), contracted
     site by site, O(n d N r^2) for n points; the Laplacian comes with it, exact for that psi.
 
     **1D.** One site: the MPS is the whole vector, so a 1D problem is solved by a dense
-    eigendecomposition of the N x N DVR Hamiltonian (no DMRG, ``info["method"]``).
+    eigendecomposition of the N x N matrix (no DMRG; ``info["method"]`` says so).
 
     **Status.** ``failed`` (per state) when the energy did not settle to ``tol`` within
     ``max_sweeps`` sweeps, or by the excited-state checks above.
 
-    ``info`` holds, per state: the final bond dimensions and max rank, the sweeps done, the
-    energy after each sweep, the weight dropped at the final truncation (the sum over cuts),
-    the largest smallest-Schmidt-weight over the cuts before it (the truncation error of a cut
-    held at ``bond_dim``), whether a cut was held at ``bond_dim``, convergence; and the DVR
-    points per axis, the site order, the MPO's bond dimensions (raw and compressed) and its
-    compression error, the cutoff, the penalty weight and quimb's version.
+    ``info`` holds, per state: the final bond dimensions (``bond_dims``) and ``max_rank``, the
+    ``sweeps`` done, the energy after each sweep (``energy_history``), ``converged``, the weight
+    the final truncation dropped, summed over the cuts (``discarded_weight``), the largest over
+    the cuts of the smallest Schmidt weight before it (``smallest_schmidt_weight``: what a cut
+    held at ``bond_dim`` leaves out), whether a cut was held there (``rank_capped``) and the
+    largest overlap with a lower state; and the points per axis, ``potential``, the site order
+    (``axis_order``), the MPO's bond dimensions (``mpo_bond_dim``, ``mpo_bond_dims``,
+    ``mpo_raw_bond_dims``) and its compression error, the ``cutoff``, the penalty weight, the
+    solve's seconds and quimb's version.
 
     Needs the optional extra: ``pip install 'qbench[tt]'``.
 
     Options
     -------
-    n_points : int, default 32
-        Sine-DVR points per axis, in [4, 512].
+    n_points : int or "auto", default "auto"
+        Basis functions per axis, in [4, 512]; ``auto`` is 256 in 1D and 32 above (the 1D
+        oscillator's convergence, ``benchmarks/bench_tt.py``).
+    potential : {"galerkin", "dvr"}, default "galerkin"
+        V's factors integrated (variational) or diagonal on the points.
     bond_dim : int, default 64
         The largest MPS rank at any cut, in [1, 512].
     cutoff : float, default 1e-12
-        Schmidt weight that decides rank growth and the final truncation, in (0, 0.01].
+        Schmidt weight that grows a rank and that the final truncation may drop per cut,
+        in (0, 0.01].
     tol : float, default 1e-12
-        Relative change of the energy between sweeps that counts as converged, in (0, 0.01].
+        Relative change of the energy between sweeps that ends DMRG, in (0, 0.01].
     max_sweeps : int, default 40
-        Sweeps per state (growth stages included), in [2, 10000].
+        Sweeps per state, rank growth included, in [2, 10000].
     seed : int, default 0
-        Seeds the random initial MPS and the noise of rank growth, >= 0.
+        Seeds the random initial MPS and the local solves' start noise, >= 0.
     ordering : {"fiedler", "natural"}, default "fiedler"
         Order of the axes along the train.
     penalty : float, default 4.0
-        Excited states: the penalty weight in units of |E_0| + sum_a (pi / L_a)^2, in [0.5, 1000].
+        Excited states: the penalty weight in units of abs(E_0) + sum_a (pi / L_a)^2, in [0.5, 1000].
     """
 
     name = "tt"
@@ -232,7 +263,7 @@ class TensorTrain(Solver):
         "seed": Option(
             0,
             lambda k, v: check_int(k, v, minimum=0),
-            "seeds the initial MPS and the rank-growth noise, >= 0",
+            "seeds the initial MPS and the local solves' start noise, >= 0",
         ),
         "ordering": Option(
             "fiedler",
@@ -343,6 +374,16 @@ class TensorTrain(Solver):
                 )
             if k > 0 and run.max_overlap > MAX_OVERLAP:
                 problems.append(f"overlaps a lower state by {run.max_overlap:.1e}")
+            below = [
+                j
+                for j in range(k + 1, n_states)
+                if runs[j].energy < run.energy - ORDER_RTOL * abs(run.energy)
+            ]
+            if below:
+                problems.append(
+                    f"state {below[0]} came out below it (E={runs[below[0]].energy:.10g}): "
+                    "a level was skipped"
+                )
             statuses.append(Status.FAILED if problems else Status.OK)
             messages.append("; ".join(problems))
         info: dict[str, Any] = {
@@ -396,7 +437,7 @@ class TensorTrain(Solver):
         caps = [min(self.bond_dim, m) for m in max_ranks(sizes)]
         targets = [min(START_RANK, c) for c in caps]
         cores = random_mps(sizes, targets, rng)
-        solver = _penalized_dmrg(qtn)(ham, _to_quimb(qtn, cores), lower, weight, targets, EXPANSION)
+        solver = _penalized_dmrg(qtn)(ham, _to_quimb(qtn, cores), lower, weight, targets, EXPANSION, rng)
         solver.opts["local_eig_tol"] = min(LOCAL_TOL, math.sqrt(self.tol))
         solver.opts["local_eig_ncv"] = LOCAL_NCV
         history: list[float] = []
@@ -414,7 +455,7 @@ class TensorTrain(Solver):
                 ]
                 if grow != solver.targets:
                     solver.targets = grow
-                else:
+                elif sweeps >= MIN_EXPANSION_SWEEPS:
                     growing = False
                     solver.expansion = 0.0  # plain one-site sweeps from here on
                 stage = 0
@@ -576,6 +617,7 @@ def _penalized_dmrg(qtn: ModuleType) -> type:
             weight: float,
             targets: list[int],
             expansion: float,
+            rng: np.random.Generator,
         ):
             super().__init__(ham, bond_dims=[1], cutoffs=1e-300, bsz=1, p0=p0)
             self.opts["bond_expand_rand_strength"] = 0.0  # the ranks are ours, not quimb's
@@ -583,6 +625,17 @@ def _penalized_dmrg(qtn: ModuleType) -> type:
             self._weight = weight
             self.targets = list(targets)
             self.expansion = expansion
+            self.rng = rng
+
+        def _eigs(self, A: Any, B: Any = None, v0: Any = None) -> Any:
+            # A start that is an eigenvector of the local problem (a product eigenstate is one)
+            # spans an invariant Krylov space: Lanczos would return it however high it lies. A
+            # seeded nudge lets the local solve find the lowest state.
+            if v0 is not None:
+                v0 = np.asarray(v0, dtype=float).reshape(-1)
+                noise = self.rng.standard_normal(v0.shape)
+                v0 = v0 + START_NOISE * np.linalg.norm(v0) / np.linalg.norm(noise) * noise
+            return super()._eigs(A, B=B, v0=v0)
 
         def _lower_network(self, j: int, cores: list[np.ndarray]) -> list[Any]:
             return [
