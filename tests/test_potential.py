@@ -158,6 +158,7 @@ SOLVERS = {
     "shooting": ({}, 1e-9),
     "spectral": ({}, 1e-9),
     "pyslise": ({}, 1e-9),
+    "tt": ({}, 1e-9),
     "nn-galerkin": (TINY, None),
     "pinn": ({**TINY, "warm_steps": 5, "warm_lbfgs_iterations": 5, "lbfgs_iterations": 5}, None),
     "pinn-residual-only": ({**TINY, "lbfgs_iterations": 5}, None),
