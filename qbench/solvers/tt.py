@@ -277,7 +277,7 @@ class TensorTrain(Solver):
         "penalty": Option(
             4.0,
             _check_penalty,
-            "excited states' penalty weight in units of |E_0| + sum (pi/L)^2, in [0.5, 1000]",
+            "excited states' penalty weight in units of abs(E_0) + sum (pi/L)^2, in [0.5, 1000]",
         ),
     }
 
@@ -389,7 +389,7 @@ class TensorTrain(Solver):
         runs = [runs[k] for k in kept]
         energies = np.array([r.energy for r in runs])
         info: dict[str, Any] = {
-            "method": "DMRG1 (quimb) with rank growth",
+            "method": "one-site DMRG (quimb) with subspace expansion and rank growth",
             "n_points": sizes,
             "potential": self.potential,
             "axis_order": order,
