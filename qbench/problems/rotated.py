@@ -70,9 +70,12 @@ SAMPLED_RULE_SEED = 20261207
 #: The sampled rule's proposal along each rotated axis: the weight of its heavy tail (the rest is
 #: the part's ground-state density), the widening of an oscillator's Gaussian tail over the ground
 #: state's, and the cells of its tabulated distribution function.
-SAMPLED_RULE_TAIL = 0.2
-SAMPLED_RULE_WIDENING = 2.0
+SAMPLED_RULE_TAIL = 0.1
+SAMPLED_RULE_WIDENING = 1.5
 SAMPLED_TABLE = 4096
+#: The rules' widths come from the decay of a well's lowest this many bound states (all of them
+#: when it has fewer).
+RULE_LEVELS = 16
 
 
 # -- the parts: 1D potentials on the whole line ------------------------------------------------------
@@ -164,10 +167,10 @@ class _WellPart:
             self._cube = (c, boxed.energies * (1.0 + slack))
         return self._cube[1][:n]
 
-    def decay(self, n: int) -> tuple[float, float]:
-        """(fastest, slowest) decay rate kappa outside the well among the ``n`` lowest states."""
-        kappas = self.kappas(n)
-        return float(kappas[0]), float(kappas[-1])
+    def slowest_decay(self) -> float:
+        """kappa of the highest of the ``RULE_LEVELS`` lowest bound states (kappa falls with n):
+        the slowest decay outside the well that the rules are built for."""
+        return float(self.kappas(min(self.count, RULE_LEVELS))[-1])
 
 
 class _OscillatorPart:
@@ -223,11 +226,20 @@ class _OscillatorPart:
             return self._cube[1][:n]
         omega = self.omega
         energies = self.energies(n)
-        wave = max(math.sqrt((2 * n + 1) * omega), omega * c, 1.0 / c)
-        y, w = gauss_legendre_rule(np.linspace(-c, c, math.ceil(2.0 * c * wave) + 3), 1, 24)
+        kappa = np.sqrt(np.maximum(omega**2 * c * c - energies, omega))[:, None]
+        # Panels: even ones where the states live (abs(y) < w), then halving towards each wall down
+        # to a tenth of the corrections' decay length 1 / kappa.
+        root = math.sqrt(omega)
+        support = min(c, (math.sqrt(2 * n + 1) + 8.0) / root)
+        middle = np.linspace(-support, support, math.ceil(2.0 * support * math.sqrt(2 * n + 1) * root) + 3)
+        gaps = [c - support]
+        while gaps[-1] > 0.1 / float(kappa.max()):
+            gaps.append(0.5 * gaps[-1])
+        layer = c - np.array([*gaps[1:], 0.0]) if c > support else np.zeros(0)
+        edges = np.concatenate([-layer[::-1], middle, layer])
+        y, w = gauss_legendre_rule(edges, 1, 24)
         phi, dphi = self._hermite(n, y)
         ends, _ = self._hermite(n, np.array([-c, c]))
-        kappa = np.sqrt(np.maximum(omega**2 * c * c - energies, omega))[:, None]
         scale = 1.0 - np.exp(-4.0 * kappa * c)
         rise, fall = np.exp(kappa * (y - c)), np.exp(-kappa * (y + c))  # overflow-free sinh ratios
         g_plus = rise * (1.0 - np.exp(-2.0 * kappa * (y + c))) / scale
@@ -242,10 +254,6 @@ class _OscillatorPart:
         upper = ritz * (1.0 + CUBE_LEVEL_SLACK)
         self._cube = (c, upper)
         return upper
-
-    def decay(self, n: int) -> tuple[float, float]:
-        """(fastest, slowest) decay rates, in the well's sense: 1 / the Gaussian's length."""
-        return math.sqrt(self.omega), math.sqrt(self.omega)
 
 
 _PART_CLASSES = {"finite_well": _WellPart, "harmonic_oscillator": _OscillatorPart}
@@ -557,14 +565,15 @@ class RotatedSeparable(Problem):
         [-2 / sqrt(omega), 2 / sqrt(omega)]) gets enough nodes for the states' oscillation there.
         From the core to c the states decay like exp(-kappa t) (t the distance from the core):
         the tail is mapped by t = -ell log(1 - s (1 - exp(-L / ell))), s in [0, 1], L = c - core,
-        ell = 1 / kappa_min (the slowest decay of the part's bound states; 1 / sqrt(omega) for an
-        oscillator), which turns those exponentials into low-degree polynomials in s. Beyond c, out
-        to the box's reach, a few nodes a side: the states' mass there is below the walls' bound.
+        ell = 1 / kappa_min (the slowest decay among the part's ``RULE_LEVELS`` lowest bound
+        states; 1 / sqrt(omega) for an oscillator), which turns those exponentials into
+        low-degree polynomials in s. Beyond c, out to the box's reach, a few nodes a side: the
+        states' mass there is below the walls' bound.
         """
         part, c, reach = self._parts[i], self.cube_half_width, float(self.reach[i])
         if isinstance(part, _WellPart):
             core, wave = part.half_width, 2.0 * math.sqrt(part.V0)
-            ell = 1.0 / part.decay(int(min(part.count, 16)))[1]
+            ell = 1.0 / part.slowest_decay()
         else:
             core, wave = min(c, 2.0 / math.sqrt(part.omega)), 2.0 * math.sqrt(17.0 * part.omega)
             ell = 1.0 / math.sqrt(part.omega)
@@ -625,16 +634,17 @@ class RotatedSeparable(Problem):
         density is constant on each cell and the weights use exactly the density sampled).
 
         A well: (1 - eps) phi_0^2 + eps (lambda / 2) exp(-lambda abs(y)), phi_0 the part's ground
-        state and lambda = kappa_min (half the slowest decay rate of psi^2 among its bound
-        states), eps = ``SAMPLED_RULE_TAIL``: close to the ground state's density (in d = 16 a
-        mismatch on every axis multiplies), with tails heavier than every state's. An oscillator:
+        state and lambda = kappa_min (half the slowest decay rate of psi^2 among its
+        ``RULE_LEVELS`` lowest bound states), eps = ``SAMPLED_RULE_TAIL``: close to the ground
+        state's density (in d = 16 a mismatch on every axis multiplies), with tails heavier than
+        every state's. An oscillator:
         (1 - eps) phi_0^2 plus eps times a Gaussian ``SAMPLED_RULE_WIDENING`` times wider. The
         widths come from the parts' decay alone.
         """
         part, reach = self._parts[i], float(self.reach[i])
         y = np.linspace(-reach, reach, SAMPLED_TABLE + 1)
         if isinstance(part, _WellPart):
-            rate = part.decay(part.count)[1]
+            rate = part.slowest_decay()
             ground = part.states(1, y)[0] ** 2
             density = (1.0 - SAMPLED_RULE_TAIL) * ground + SAMPLED_RULE_TAIL * 0.5 * rate * np.exp(
                 -rate * np.abs(y)
