@@ -139,7 +139,7 @@ class Problem(ABC):
 
     @property
     def curved_interfaces(self) -> bool:
-        """True when V jumps on a surface that no axis-aligned grid can follow (a circle)."""
+        """True when V jumps on a surface that no axis-aligned grid can follow (a circle, a tilted plane)."""
         return False
 
     @property
