@@ -46,6 +46,7 @@ FAMILY = {
     "pyslise": "reference",
     "deepxde": "pinn",
     "vmc": "neural-variational",
+    "tt": "classical",
 }
 
 #: Options of the accuracy tracks' solvers: the ``quick`` suite's (its sweeps' solvers at their

@@ -61,10 +61,11 @@ TINY: dict[str, dict[str, Any]] = {
     "pinn-trainable": dict(width=4, depth=1, n_points=8, adam_steps=1, lbfgs_iterations=1),
     "deepxde": dict(width=4, depth=1, n_collocation=16, adam_steps=1, lbfgs_steps=0),
     "vmc": dict(width=4, depth=1, walkers=16, steps=2, eval_samples=64, norm_samples=64),
+    "tt": dict(n_points=8, bond_dim=4, max_sweeps=4),
 }
 
 #: Optional extras: the solver's checks are skipped where its package is not installed.
-EXTRAS = {"deepxde": "deepxde", "pyslise": "pyslise"}
+EXTRAS = {"deepxde": "deepxde", "pyslise": "pyslise", "tt": "quimb"}
 
 #: Parameters of the problems that have required ones, and more settings of some others: (id, name, params).
 REQUIRED = {

@@ -22,6 +22,7 @@ HEAVY = (
     "pandas",
     "distributed",
     "tqdm",
+    "quimb",  # the tt solver's optional extra: imported when a solve starts
     "qbench.runner",
     "qbench.executors",
     "qbench.harness",

@@ -20,7 +20,7 @@ SMALL = {
     "vmc": dict(walkers=64, steps=5, eval_samples=256, width=8),
 }
 #: Solvers whose library is an optional extra (gold, peers): skipped where it is not installed.
-OPTIONAL = {"deepxde": "deepxde", "pyslise": "pyslise"}
+OPTIONAL = {"deepxde": "deepxde", "pyslise": "pyslise", "tt": "quimb"}
 #: Solvers that reach the exact energies at their defaults: on each canonical problem; the trained
 #: ones (at SMALL settings) on the finite well only.
 EXACT_FAMILIES = ("classical", "reference")

@@ -18,6 +18,7 @@ from .fd import FiniteDifference
 from .pyslise import Pyslise
 from .shooting import Shooting
 from .spectral import Spectral
+from .tt import TensorTrain
 
 
 def _check_class(cls: Any) -> None:
@@ -50,7 +51,7 @@ def register(cls: type[Solver]) -> type[Solver]:
     return cls
 
 
-for _cls in (FiniteDifference, Shooting, Spectral, Pyslise):
+for _cls in (FiniteDifference, Shooting, Spectral, Pyslise, TensorTrain):
     register(_cls)
 for _name, _target in LAZY_SOLVERS.items():
     METHODS.add_lazy(_name, _target)
@@ -122,6 +123,7 @@ __all__ = [
     "Solver",
     "Spectral",
     "Status",
+    "TensorTrain",
     "available",
     "family",
     "get",
