@@ -38,7 +38,7 @@ from scipy.optimize import brentq
 from .._validation import check_int, check_positive
 from ..numerics.hermite import hermite_functions
 from ..numerics.quadrature import GRADING_POINTS_PER_AXIS, gauss_legendre_rule
-from .base import MAX_DIM, MAX_SAMPLED_DIM, Problem, degenerate_groups
+from .base import MAX_DIM, MAX_SAMPLED_DIM, Problem, check_unsplit
 from .coupled import ORTHOGONALITY_TOL, _identity, _square, haar_rotation
 from .piecewise import FiniteWell
 from .reference import Reference
@@ -508,16 +508,7 @@ class RotatedSeparable(Problem):
         energies, _ = self._levels(n_states + 1)
         if len(energies) < n_states:
             self._discrete_levels(n_states)  # raises: the continuum
-        for group in degenerate_groups(energies):  # complete: the next level is listed, or none is
-            if group[0] < n_states <= group[-1]:
-                raise ValueError(
-                    f"n_states={n_states} splits the degenerate level E={energies[group[0]]:.12g} "
-                    f"(states {group[0]}-{group[-1]}) of {self.name}; use n_states={group[0]} "
-                    f"or {group[-1] + 1}"
-                    if group[0] > 0
-                    else f"n_states={n_states} splits the degenerate ground level of {self.name}; "
-                    f"use n_states={group[-1] + 1}"
-                )
+        check_unsplit(energies, n_states, self.name)  # complete: the next level is listed, or none is
         bounds = self.box_bounds(n_states)
         worst = int(np.argmax(bounds))
         if not bounds[worst] <= MAX_BOX_ERROR:
