@@ -174,18 +174,69 @@ def amg(n: int) -> None:
         print(f"| {label} | " + " | ".join(cells) + " |")
 
 
+#: Points per axis of the time-to-tolerance ladder (order 4 solves the grid and its bisection).
+LADDER = (12, 16, 24, 32, 48, 64)
+
+
+def time_to_tolerance(order: int) -> None:
+    """Time for ``fd`` at ``order`` to reach 1e-3 and 1e-6 (ground state, relative) in 3D, per problem.
+
+    The separable finite well (jumps on grid planes) and the coupled oscillator (a smooth V, not
+    separable along the axes: ``coupled_oscillator:dim=3``), each on the ladder of points per
+    axis; the time to a tolerance is the least wall time of a rung that reaches it (median of 3
+    solves), graded against the exact level.
+    """
+    import statistics
+
+    import qbench
+    from qbench.metrics import rel_energy_error
+
+    problems = {
+        "separable finite well": qbench.problems.get("separable", parts=PARTS_3D),
+        "coupled_oscillator dim=3": qbench.problems.get("coupled_oscillator", dim=3),
+    }
+    for label, problem in problems.items():
+        exact = problem.reference(1).energies
+        print(f"\nfd order={order}, {label}: points per axis, median wall s of 3, rel error")
+        reached: dict[float, tuple[float, int] | None] = {1e-3: None, 1e-6: None}
+        for n in LADDER:
+            solver = qbench.solvers.get("fd", n_points=n, order=order)
+            times, error = [], float("nan")
+            for _ in range(3):
+                start = time.perf_counter()
+                solution = solver.solve(problem, 1)
+                times.append(time.perf_counter() - start)
+                error = float(rel_energy_error(solution.energies, exact)[0])
+            wall = statistics.median(times)
+            print(f"  {n:>4} {wall:>9.3f} {error:>10.2e}")
+            for tolerance in reached:
+                if error <= tolerance and (reached[tolerance] is None or wall < reached[tolerance][0]):
+                    reached[tolerance] = (wall, n)
+        for tolerance, best in reached.items():
+            where = (
+                f"{best[0]:.3f} s at {best[1]} per axis" if best else f"not reached by {LADDER[-1]} per axis"
+            )
+            print(f"  time to {tolerance:.0e}: {where}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-points", type=int, default=128, help="points per axis of the 3D target")
     parser.add_argument("--crossover", action="store_true", help="time eigsh against lobpcg by size")
     parser.add_argument("--amg", type=int, default=0, metavar="N", help="time AMG setups at N^3")
     parser.add_argument("--skip-target", action="store_true", help="skip the 128^3 run and the order tables")
+    parser.add_argument(
+        "--tolerances", action="store_true", help="time to 1e-3 and 1e-6 at orders 2 and 4 in 3D (issue 23)"
+    )
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()}, cores: {os.cpu_count()}")
     if args.crossover:
         crossover()
     if args.amg:
         amg(args.amg)
+    if args.tolerances:
+        for order in (4, 2):
+            time_to_tolerance(order)
     if not args.skip_target:
         target_128(args.n_points)  # first: its peak RSS is measured from a process that solved nothing yet
         orders()

@@ -8,7 +8,7 @@ The points are tensor Gauss-Legendre rules on the problem's panels (6144 in 1D, 
 in 3D), then uniform random points (scattered: no shared coordinates), as many but at most
 12544: a 3D Chebyshev series costs about 0.2 ms a scattered point, where the tensor path shares
 each coordinate's basis values. The
-solvers run at the finest resolution the dimensions suite ships (``qbench/suites/dimensions.toml``).
+solvers run at the finest resolution the dimensions suite ships (``qbench/suites/dimensions-long.toml``).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ import qbench
 TARGETS = {3: 3e-5, 6: 1.5e-4, 10: 6e-4}
 COUPLED_FACTOR = 3.0
 #: Seconds kept for the final estimate (2^19 local energies) out of the budget, per d.
-ESTIMATE_ALLOWANCE_S = {3: 8.0, 6: 10.0, 10: 14.0}
+ESTIMATE_ALLOWANCE_S = {3: 8.0, 6: 12.0, 10: 20.0}
 
 
 def problem_for(kind: str, dim: int) -> qbench.problems.Problem:

@@ -10,7 +10,8 @@ finite well and the barrier; Weinstein's alone is of order sqrt(error x gap))::
 
     python benchmarks/certificate_cost.py                         # quick suite, 3 repeats
     python benchmarks/certificate_cost.py --problem finite_well --solver pinn --repeats 5
-    python benchmarks/certificate_cost.py --suite dimensions --dim 3 --solver spectral --option n_points=60
+    python benchmarks/certificate_cost.py --suite dimensions-long --dim 3 --solver spectral \\
+        --option n_points=60
 
 Exits 1 when a target is missed, 0 otherwise.
 """

@@ -3,7 +3,7 @@
 The problem is the separable finite well, ``separable:parts=["finite_well"] * d``, whose ground
 state is single and whose first excited level is d-fold degenerate; n_states = 1 + d takes both.
 Grids are sized so that one solve takes about a second on a laptop core; the full ladder of
-resolutions is the ``dimensions`` suite (``qbench run --suite dimensions``).
+resolutions is the ``dimensions`` suite (``qbench run --suite dimensions-long``).
 """
 
 from __future__ import annotations

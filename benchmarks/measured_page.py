@@ -6,7 +6,7 @@
 docs/measured.md is the one page of measured figures, each next to the command that prints it.
 Its sources are all committed:
 
-* stored runs (``results/baseline``, ``results/dimensions``), read with ``qbench.store.load``
+* stored runs (``results/baseline``, ``results/dimensions-long``), read with ``qbench.store.load``
   and their ``provenance.json``; the figures are computed from their tables here;
 * the asv history of one machine, ``results/asv/<machine>/*.json``;
 * ``results/recorded/*.toml``: the output of commands that print to the terminal only (the
@@ -151,14 +151,23 @@ def run_line(run: str, prov: dict, cases: int) -> str:
 # --------------------------------------------------------------------------- generated entries
 
 
+#: The stored runs and the suite each is a run of (results/dimensions-long was run when that suite
+#: was named dimensions; its provenance keeps the name it had).
+STORED_SUITES = {
+    "results/baseline": "quick",
+    "results/dimensions": "dimensions",
+    "results/dimensions-long": "dimensions-long",
+}
+
+
 def suite_times() -> str:
     """Wall time of each built-in suite: from a stored run's provenance where there is one, else
     as recorded in results/recorded/suite_times.toml."""
 
     stored = {}
-    for run in ("results/baseline", "results/dimensions"):
-        prov = provenance(run)
-        stored[prov["suite"]["name"]] = (run, prov)
+    for run, suite in STORED_SUITES.items():
+        if (ROOT / run / "provenance.json").exists():
+            stored[suite] = (run, provenance(run))
     noted = recorded("suite_times")["suites"]
     rows = []
     for name in suite_names():
@@ -222,15 +231,13 @@ def dimensions() -> str:
     import qbench.scaling
     import qbench.store
 
-    run = "results/dimensions"
+    run = "results/dimensions-long"
     prov = provenance(run)
     results = qbench.store.load(ROOT / run).results
     cases = qbench.scaling.case_costs(results, by="solver")
     costs = qbench.scaling.cost_to_reach(results, by="solver")
     fits = qbench.scaling.fit_growth(costs)
-    versus_fd = qbench.scaling.crossovers(fits, against="fd")
-    family_fits = qbench.scaling.fit_growth(qbench.scaling.cost_to_reach(results))
-    versus_classical = qbench.scaling.crossovers(family_fits)
+    measured = qbench.scaling.measured_crossings(qbench.scaling.cost_to_reach(results))
 
     def best_of(series: str, dim: int, solver: str) -> str:
         group = cases[(cases["series"] == series) & (cases["dim"] == dim) & (cases["family"] == solver)]
@@ -263,14 +270,8 @@ def dimensions() -> str:
                 ]
                 slope = fit["slope"].iloc[0] if not fit.empty else math.nan
                 cells.append(f"{slope:.2f} (d = {fit['dims'].iloc[0]})" if math.isfinite(slope) else "—")
-                cross = versus_fd[
-                    (versus_fd["series"] == series)
-                    & (versus_fd["family"] == solver)
-                    & (versus_fd["tolerance"] == tol)
-                ]
-                cells.append(f"{cross['crossing_d'].iloc[0]:.1f}" if not cross.empty else "—")
                 rows.append(cells)
-        header = ["series", "solver", "d = 1", "d = 2", "d = 3", "decades per d (fitted on)", "meets fd at d"]
+        header = ["series", "solver", "d = 1", "d = 2", "d = 3", "decades per d (fitted on)"]
         return table(header, rows)
 
     circle = []
@@ -294,12 +295,11 @@ def dimensions() -> str:
         )
 
     crossings = []
-    for _, row in versus_classical.iterrows():
+    for _, row in measured[measured["tolerance"] == 1e-3].iterrows():
+        cheaper = row["neural_cheaper_at"] or "no measured d"
         crossings.append(
-            f"{SERIES.get(row['series'], row['series'])}: the {row['family']} line grows by "
-            f"{row['slope']:.2f} decades per d against the classical family's "
-            f"{row['classical_slope']:.2f}, so the lines met at d = {row['crossing_d']:.1f} and "
-            f"diverge beyond"
+            f"{SERIES.get(row['series'], row['series'])}: best neural over best classical "
+            f"{row['ratios']} at d = {row['dims']}; the neural side is cheaper at {cheaper}"
         )
 
     first = results.drop_duplicates("case_id")
@@ -316,8 +316,8 @@ def dimensions() -> str:
     parts = [
         commands_block(
             [
-                "qbench run --suite dimensions --jobs 2   # made the run",
-                "qbench report results/dimensions         # report.md: 'Cost to reach a tolerance "
+                "qbench run --suite dimensions-long --jobs 2   # made the run",
+                "qbench report results/dimensions-long         # report.md: 'Cost to reach a tolerance "
                 "against dimension', 'Growth with dimension'",
             ]
         ),
@@ -326,16 +326,16 @@ def dimensions() -> str:
         "cheapest ok case of each solver's ladder (classical: points per axis; neural: iterations). "
         "— = not reached by any rung, with the best ok error and its time in brackets. The growth is "
         "the least-squares slope of log10(time) against d over the dimensions where the solver "
-        'reached the tolerance; "meets fd at d" is where its fitted line crosses `fd`\'s '
-        "(the grid of N^d points). `pinn-fixed` is handed the exact energy and left out.",
+        "reached the tolerance, a description of the measured points only: no fitted line is "
+        "extended beyond them. `pinn-fixed` is handed the exact energy and left out.",
         cost_table(1e-3),
         "The same at **1e-6**, for the solvers that reach it somewhere (no other solver reaches it "
         "at any d):",
         cost_table(1e-6, reached_only=True),
         "The circular well (d = 2; the jump of V lies on a circle no grid follows), 1e-3:",
         table(["solver", "time to 1e-3", "best ok error (by, time)"], circle),
-        "Per family (`qbench.scaling`'s family lines, as in the report): "
-        + ("; ".join(crossings) + "." if crossings else "no two families have fitted lines."),
+        "Measured at 1e-3, per series (`qbench.scaling.measured_crossings`): "
+        + ("; ".join(crossings) + "." if crossings else "no dimension has both sides measured."),
         f"Per-case memory increase: median {memory.median():.1f} MB, three quarters at or under "
         f"{memory.quantile(0.75):.0f} MB, the largest {memory.max():.0f} MB "
         f"(`{largest['solver']}` {json.loads(largest['solver_options']).get('n_points', '')} points per "
@@ -446,7 +446,7 @@ ENTRIES = [
     Entry(3, "", record="bench_pinn"),
     Entry(3, "", record="bench_potential"),
     section("Beyond one dimension"),
-    Entry(3, "The dimensions suite: results/dimensions", dimensions),
+    Entry(3, "The dimensions-long suite: results/dimensions-long", dimensions),
     Entry(3, "", record="dimensions_fd_128"),
     Entry(3, "", record="bench_fd_3d"),
     Entry(3, "", record="bench_spectral_nd"),

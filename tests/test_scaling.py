@@ -12,8 +12,11 @@ from qbench import scaling
 from qbench.report import dimensions
 
 
-def _rows(series_of_cases, options_of=lambda solver: {}):
-    """A results table from ``(case_id, problem, params, solver, family, dim, errors, time, memory, ok)``."""
+def _rows(series_of_cases, options_of=lambda solver: {}, setting_of=lambda case_id: case_id):
+    """A results table from ``(case_id, problem, params, solver, family, dim, errors, time, memory, ok)``.
+
+    Each case is its own setting (a rung of a ladder), unless ``setting_of`` maps several case ids
+    to one (seeds of one setting)."""
     rows = []
     for case_id, problem, params, solver, family, dim, errors, time_s, memory, ok in series_of_cases:
         for state, error in enumerate(errors):
@@ -24,7 +27,7 @@ def _rows(series_of_cases, options_of=lambda solver: {}):
                     "problem_params": json.dumps(params, sort_keys=True),
                     "solver": solver,
                     "family": family,
-                    "solver_options": json.dumps(options_of(solver)),
+                    "solver_options": json.dumps({**options_of(solver), "rung": setting_of(case_id)}),
                     "seed": None,
                     "dim": dim,
                     "state": state,
@@ -85,21 +88,84 @@ def test_a_configuration_handed_the_exact_energy_reaches_nothing():
     assert pinn1.at[1e-3, "cases"] == 1
 
 
-def test_growth_slopes_and_crossing_dimension():
+def test_growth_slopes_and_a_measured_crossing_only():
     costs = scaling.cost_to_reach(_rows(CASES), tolerances=(1e-3,))
     fits = scaling.fit_growth(costs).set_index("family")
     assert fits.at["classical", "slope"] == pytest.approx(1.0)
     assert fits.at["pinn", "slope"] == pytest.approx(math.log10(2.0))
-    cross = scaling.crossovers(scaling.fit_growth(costs)).iloc[0]
-    # log10 t = -3 + d (classical) and log10 t = -log10 2 + d log10 2 (pinn) meet here:
-    expected = (-3 + math.log10(2)) / (math.log10(2) - 1)
-    assert cross["crossing_d"] == pytest.approx(expected)
-    assert cross["cheaper_beyond"] == "pinn"
+    # d = 1..3: pinn is 100x, 20x, 4x dearer. The fitted lines would meet near d = 3.9, which is
+    # an extrapolation: no crossing is stated.
+    crossing = scaling.measured_crossings(costs).iloc[0]
+    assert crossing["dims"] == "1,2,3" and crossing["neural_cheaper_at"] == ""
+    assert math.isnan(crossing["crossing_d"])
+    # Measured at d = 4, pinn is cheaper (8 s against 10 s): the crossing is interpolated in
+    # log(ratio) between d = 3 (ratio 4) and d = 4 (ratio 0.8).
+    measured = [
+        *CASES,
+        ("c4", "separable", _separable(4), "fd", "classical", 4, [1e-4], 10.0, 1.0, True),
+        ("p4", "separable", _separable(4), "pinn", "pinn", 4, [5e-4], 8.0, 1.0, True),
+    ]
+    crossing = scaling.measured_crossings(scaling.cost_to_reach(_rows(measured), tolerances=(1e-3,))).iloc[0]
+    assert crossing["neural_cheaper_at"] == "4"
+    expected = 3 + math.log10(4) / (math.log10(4) - math.log10(0.8))
+    assert crossing["crossing_d"] == pytest.approx(expected)
+
+
+def test_expected_cost_per_success_counts_failed_seeds():
+    seeded = [
+        (f"v{seed}", "finite_well", {}, "vmc", "neural-variational", 1, [err], wall, 1.0, True)
+        for seed, (err, wall) in enumerate([(1e-4, 1.0), (1e-4, 2.0), (1e-2, 4.0)])
+    ]
+    results = _rows(seeded, setting_of=lambda case_id: case_id[0])
+    results["seed"] = results["case_id"].str[1].astype(int)
+    cost = scaling.cost_to_reach(results, tolerances=(1e-3,)).iloc[0]
+    # Two successes (1 s and 2 s) and a seed that missed after 4 s: 7 s spent per 2 successes.
+    assert cost["wall_time_s"] == pytest.approx(3.5)
+    assert (cost["successes"], cost["attempts"]) == (2, 3)
+    assert (cost["spread_lo"], cost["spread_hi"]) == (1.0, 2.0)
+
+
+def test_time_to_tolerance_is_read_from_the_history():
+    results = _rows([("h", "finite_well", {}, "vmc", "neural-variational", 1, [1e-5], 10.0, 1.0, True)])
+    results["energy_ref"] = 1.0
+    energies = [1.1, 1.0001, 1.01, 1.0001, 1.00001]
+    histories = pd.DataFrame(
+        {
+            "case_id": "h",
+            "state": "0",
+            "step": range(5),
+            "time_s": [1.0, 2.0, 3.0, 4.0, 5.0],
+            "energy": energies,
+        }
+    )
+    times = scaling.history_times(results, histories, (1e-3, 1e-6))
+    # Within 1e-3 from t = 4 on (t = 2 was, but t = 3 left it again); never within 1e-6.
+    assert times.at["h", 1e-3] == 4.0 and math.isnan(times.at["h", 1e-6])
+    cost = scaling.cost_to_reach(results, tolerances=(1e-3,), histories=histories).iloc[0]
+    assert cost["wall_time_s"] == 4.0
+
+
+def test_bootstrap_interval_over_seeds():
+    cases = []
+    for d, base in ((1, 1.0), (2, 2.0), (3, 4.0)):
+        for seed, factor in enumerate((0.8, 1.0, 1.3)):
+            params = {} if d == 1 else _separable(d)
+            problem = "finite_well" if d == 1 else "separable"
+            cases.append(
+                (f"p{d}{seed}", problem, params, "pinn", "pinn", d, [5e-4], base * factor, 1.0, True)
+            )
+    results = _rows(CASES[:4] + cases, setting_of=lambda c: c[:2] if c.startswith("p") else c)
+    results["seed"] = [int(c[2]) if c.startswith("p") else None for c in results["case_id"]]
+    fits = scaling.bootstrap_growth(results, tolerances=(1e-3,), resamples=200).set_index("family")
+    assert fits.at["pinn", "slope"] == pytest.approx(math.log10(2.0))
+    assert fits.at["pinn", "slope_lo"] < fits.at["pinn", "slope"] < fits.at["pinn", "slope_hi"]
+    # One attempt per setting: the classical cost was measured once, and the interval says so.
+    assert fits.at["classical", "slope_lo"] == fits.at["classical", "slope_hi"] == pytest.approx(1.0)
 
 
 def test_per_solver_lines_follow_fd_apart_from_the_family():
     # A cheap spectral case at d = 3 makes the classical family's cost there 0.01 s; fd's own
-    # line keeps its 10x per dimension, and the pinn line crosses fd's where it crossed classical's.
+    # line keeps its 10x per dimension.
     spectral = [("s3", "separable", _separable(3), "spectral", "classical", 3, [1e-5, 1e-5], 0.01, 1.0, True)]
     results = _rows(CASES + spectral)
     by_family = scaling.fit_growth(scaling.cost_to_reach(results, (1e-3,))).set_index("family")
@@ -107,11 +173,8 @@ def test_per_solver_lines_follow_fd_apart_from_the_family():
     by_solver = scaling.fit_growth(scaling.cost_to_reach(results, (1e-3,), by="solver")).set_index("family")
     assert by_solver.at["fd", "slope"] == pytest.approx(1.0)
     assert math.isnan(by_solver.at["spectral", "slope"])  # one dimension only
-    cross = scaling.crossovers(scaling.fit_growth(scaling.cost_to_reach(results, (1e-3,), by="solver")), "fd")
-    pinn = cross[cross["family"] == "pinn"].iloc[0]
-    assert pinn["crossing_d"] == pytest.approx((-3 + math.log10(2)) / (math.log10(2) - 1))
-    table = dimensions.growth_table(results, by="solver", against="fd")
-    assert "crossing d (vs fd)" in table and set(table["solver"]) == {"fd", "pinn", "spectral"}
+    table = dimensions.growth_table(results, by="solver")
+    assert set(table["solver"]) == {"fd", "pinn", "spectral"}
     with pytest.raises(ValueError, match="by must be one of family, solver"):
         scaling.cost_to_reach(results, by="seed")
 

@@ -138,7 +138,7 @@ def test_bad_suites_name_file_and_entry(tmp_path, text, message):
 
 
 def test_unknown_suite_name_lists_the_shipped_ones():
-    shipped = "dimensions, full, paper, peers, quick"
+    shipped = "dimensions, dimensions-long, full, paper, peers, quick"
     with pytest.raises(SuiteError, match=f"unknown suite 'nope'; available: {shipped}"):
         suite.load("nope")
 

@@ -20,6 +20,7 @@ from .layered import KronigPenney, StepWell
 from .piecewise import FiniteBarrier, FiniteWell, InfiniteWell, PiecewiseConstant
 from .potential import Potential
 from .reference import Reference
+from .rotated import RotatedSeparable
 from .separable import Separable
 from .transfer import TransferMatrixSpectrum
 
@@ -62,6 +63,7 @@ for _cls in (
     Separable,
     CircularWell,
     CoupledOscillator,
+    RotatedSeparable,
 ):
     register(_cls)
 
@@ -123,6 +125,7 @@ __all__ = [
     "Potential",
     "Problem",
     "Reference",
+    "RotatedSeparable",
     "Separable",
     "StepWell",
     "TransferMatrixSpectrum",

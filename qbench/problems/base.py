@@ -37,6 +37,21 @@ def degenerate_groups(energies: np.ndarray, rtol: float = DEGENERACY_RTOL) -> li
     return [tuple(g) for g in groups]
 
 
+def check_unsplit(energies: np.ndarray, n_states: int, name: str) -> None:
+    """Raise ``ValueError`` if ``n_states`` cuts a degenerate group of ``energies`` (which list the
+    levels up to and past state ``n_states - 1``, or all there are) in two."""
+    for group in degenerate_groups(energies):
+        if group[0] < n_states <= group[-1]:
+            raise ValueError(
+                f"n_states={n_states} splits the degenerate level E={energies[group[0]]:.12g} "
+                f"(states {group[0]}-{group[-1]}) of {name}; use n_states={group[0]} "
+                f"or {group[-1] + 1}"
+                if group[0] > 0
+                else f"n_states={n_states} splits the degenerate ground level of {name}; "
+                f"use n_states={group[-1] + 1}"
+            )
+
+
 class Problem(ABC):
     """A Schrödinger eigenproblem ``-Laplacian psi + V psi = E psi`` with psi = 0 on the walls.
 
@@ -139,7 +154,7 @@ class Problem(ABC):
 
     @property
     def curved_interfaces(self) -> bool:
-        """True when V jumps on a surface that no axis-aligned grid can follow (a circle)."""
+        """True when V jumps on a surface that no axis-aligned grid can follow (a circle, a tilted plane)."""
         return False
 
     @property
@@ -219,16 +234,7 @@ class Problem(ABC):
         if self.dim == 1:
             return  # no degenerate levels in 1D (see degenerate_groups)
         energies = self.level_energies(n_states + 1)
-        for group in degenerate_groups(energies):
-            if group[0] < n_states <= group[-1]:
-                raise ValueError(
-                    f"n_states={n_states} splits the degenerate level E={energies[group[0]]:.12g} "
-                    f"(states {group[0]}-{group[-1]}) of {self.name}; use n_states={group[0]} "
-                    f"or {group[-1] + 1}"
-                    if group[0] > 0
-                    else f"n_states={n_states} splits the degenerate ground level of {self.name}; "
-                    f"use n_states={group[-1] + 1}"
-                )
+        check_unsplit(energies, n_states, self.name)
 
     def reference(self, n_states: int) -> Reference:
         """Exact eigenpairs of states ``0 .. n_states - 1``.

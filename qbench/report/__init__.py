@@ -115,7 +115,7 @@ def build(run: RunData, out: Path, formats: tuple[str, ...] = FORMATS) -> Report
         "pinn_energy": figures.pinn_histories(results, run.histories) if not results.empty else {},
         "convergence": figures.convergence(results) if not results.empty else {},
         "pinn_outcomes": figures.pinn_outcomes(results) if not results.empty else {},
-        "dimensions": dimensions.cost_vs_dimension(results),
+        "dimensions": dimensions.cost_vs_dimension(results, run.histories),
     }
     for kind, named in drawn.items():
         report.figures[kind] = []
@@ -173,11 +173,21 @@ def _sections(run: RunData) -> list[tuple[str, object]]:
         ("convergence", None),
         ("pinn_outcomes", None),
         ("dimensions", None),
-        ("Cost to reach a tolerance against dimension", dimensions.cost_table(results)),
-        ("Growth with dimension (fitted)", dimensions.growth_table(results)),
         (
-            "Growth with dimension per solver (fitted; fd is the grid of N^d points)",
-            dimensions.growth_table(results, by="solver", against="fd"),
+            "Cost to reach a tolerance against dimension (expected time per success)",
+            dimensions.cost_table(results, run.histories),
+        ),
+        (
+            "Growth with dimension per family (bootstrap over seeds)",
+            dimensions.growth_table(results, histories=run.histories),
+        ),
+        (
+            "Growth with dimension per solver (bootstrap over seeds)",
+            dimensions.growth_table(results, by="solver", histories=run.histories),
+        ),
+        (
+            "Neural against classical, measured (no extrapolation)",
+            dimensions.crossing_table(results, run.histories),
         ),
         ("Provenance", tables.provenance_table(run.provenance)),
     ]

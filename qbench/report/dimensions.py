@@ -4,30 +4,32 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..scaling import METRICS, TOLERANCES, cost_to_reach, crossovers, fit_growth
+from ..scaling import METRICS, TOLERANCES, bootstrap_growth, cost_to_reach, measured_crossings
 from .style import FAMILY_MARKERS, new_figure
 
 LINESTYLES = ("-", "--", ":", "-.")
 
 
-def _with_dims(results: pd.DataFrame, by: str = "family") -> pd.DataFrame | None:
+def _with_dims(
+    results: pd.DataFrame, by: str = "family", histories: pd.DataFrame | None = None
+) -> pd.DataFrame | None:
     """The cost table when some series spans two dimensions or more, else None (nothing to draw)."""
     if results.empty or "dim" not in results or results["dim"].nunique() < 2:
         return None
-    costs = cost_to_reach(results, by=by)
+    costs = cost_to_reach(results, by=by, histories=histories)
     spans = costs.groupby("series")["dim"].nunique()
     costs = costs[costs["series"].isin(spans[spans >= 2].index)]
     return costs if not costs.empty else None
 
 
-def cost_vs_dimension(results: pd.DataFrame) -> dict[str, Figure]:
-    """Per series: wall time and memory increase to reach each tolerance against d, one line per
-    family (solid 1e-3, dashed 1e-6; a family missing at some d did not reach the tolerance there)."""
-    costs = _with_dims(results)
+def cost_vs_dimension(results: pd.DataFrame, histories: pd.DataFrame | None = None) -> dict[str, Figure]:
+    """Per series: expected time per success and memory increase to reach each tolerance against d,
+    one line per solver (solid 1e-3, dashed 1e-6; bars: the least and largest time over the
+    successful seeds; a solver missing at some d did not reach the tolerance there)."""
+    costs = _with_dims(results, "solver", histories)
     if costs is None:
         return {}
     figures = {}
@@ -41,11 +43,19 @@ def cost_vs_dimension(results: pd.DataFrame) -> dict[str, Figure]:
                     line = line[line[metric].notna() & (line[metric] > 0)]
                     if line.empty:
                         continue
-                    ax.plot(
+                    spread = None
+                    if metric == "wall_time_s":
+                        spread = [
+                            (line[metric] - line["spread_lo"]).clip(lower=0).fillna(0),
+                            (line["spread_hi"] - line[metric]).clip(lower=0).fillna(0),
+                        ]
+                    ax.errorbar(
                         line["dim"],
                         line[metric],
+                        yerr=spread,
                         linestyle=style,
                         marker=FAMILY_MARKERS.get(family, "o"),
+                        capsize=2,
                         label=f"{family}, {tol:.0e}",
                     )
             ax.set_yscale("log")
@@ -65,9 +75,10 @@ def _cell(value: float) -> str:
     return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3g}"
 
 
-def cost_table(results: pd.DataFrame) -> pd.DataFrame | None:
-    """Series x dim x family x tolerance: time and memory to reach it and by which configuration."""
-    costs = _with_dims(results)
+def cost_table(results: pd.DataFrame, histories: pd.DataFrame | None = None) -> pd.DataFrame | None:
+    """Series x dim x solver x tolerance: expected time per success, its setting, successes over
+    attempts, the seeds' spread, memory and the best error."""
+    costs = _with_dims(results, "solver", histories)
     if costs is None:
         return None
     table = costs.sort_values(["series", "tolerance", "family", "dim"], ascending=[True, False, True, True])
@@ -75,10 +86,15 @@ def cost_table(results: pd.DataFrame) -> pd.DataFrame | None:
         {
             "series": table["series"],
             "tolerance": table["tolerance"].map(lambda t: f"{t:.0e}"),
-            "family": table["family"],
+            "solver": table["family"],
             "d": table["dim"],
-            "time (s)": table["wall_time_s"].map(_cell),
+            "time per success (s)": table["wall_time_s"].map(_cell),
             "by": table["wall_time_s_by"],
+            "successes": [f"{s}/{a}" if a else "" for s, a in zip(table["successes"], table["attempts"])],
+            "seed spread (s)": [
+                "" if math.isnan(lo) else f"{lo:.3g}-{hi:.3g}"
+                for lo, hi in zip(table["spread_lo"], table["spread_hi"])
+            ],
             "memory (MB)": table["memory_mb"].map(_cell),
             "best error": table["best_error"].map(_cell),
         }
@@ -86,26 +102,41 @@ def cost_table(results: pd.DataFrame) -> pd.DataFrame | None:
 
 
 def growth_table(
-    results: pd.DataFrame, by: str = "family", against: str = "classical"
+    results: pd.DataFrame, by: str = "family", histories: pd.DataFrame | None = None
 ) -> pd.DataFrame | None:
-    """Fitted growth of the time to reach each tolerance (decades per dimension) and the d at which
-    each family's fitted line crosses the ``against`` one (``by="solver"``: each solver's line,
-    e.g. against ``fd``). None when no series spans two dimensions, or ``against`` is absent."""
-    costs = _with_dims(results, by)
-    if costs is None or against not in set(costs["family"]):
+    """Growth of the expected time per success (decades per dimension) with its 95% bootstrap
+    interval over seeds, per series, tolerance and family (``by="solver"``: per solver). None when
+    no series spans two dimensions."""
+    if _with_dims(results, by, histories) is None:
         return None
-    fits = fit_growth(costs, "wall_time_s")
-    cross = crossovers(fits, against)
-    column = f"crossing d (vs {against})"
-    table = fits[["series", "tolerance", "family", "dims", "slope"]].copy()
-    table[column] = np.nan
-    if not cross.empty:
-        key = cross.set_index(["series", "tolerance", "family"])["crossing_d"]
-        table[column] = [
-            key.get((s, t, f), np.nan)
-            for s, t, f in zip(table["series"], table["tolerance"], table["family"])
-        ]
+    fits = bootstrap_growth(results, histories, by=by)
+    table = fits[["series", "tolerance", "family"]].copy()
     table["tolerance"] = table["tolerance"].map(lambda t: f"{t:.0e}")
-    table["slope"] = table["slope"].map(_cell)
-    table[column] = table[column].map(_cell)
-    return table.rename(columns={"slope": "decades per dimension", "dims": "d fitted", "family": by})
+    table["decades per dimension"] = fits["slope"].map(_cell)
+    table["95% interval (bootstrap over seeds)"] = [
+        "—" if math.isnan(lo) else f"[{lo:.3g}, {hi:.3g}]"
+        for lo, hi in zip(fits["slope_lo"], fits["slope_hi"])
+    ]
+    return table.rename(columns={"family": by})
+
+
+def crossing_table(results: pd.DataFrame, histories: pd.DataFrame | None = None) -> pd.DataFrame | None:
+    """Per series and tolerance: the best neural over the best classical expected time per success
+    at each measured d, where the neural side was cheaper, and the crossing interpolated between
+    measured dimensions (— where the order never changes). Never extrapolated."""
+    costs = _with_dims(results, "family", histories)
+    if costs is None:
+        return None
+    crossings = measured_crossings(costs)
+    if crossings.empty:
+        return None
+    return pd.DataFrame(
+        {
+            "series": crossings["series"],
+            "tolerance": crossings["tolerance"].map(lambda t: f"{t:.0e}"),
+            "d measured": crossings["dims"],
+            "neural / classical": crossings["ratios"],
+            "neural cheaper at d": crossings["neural_cheaper_at"].replace("", "none"),
+            "crossing d (interpolated)": crossings["crossing_d"].map(_cell),
+        }
+    )

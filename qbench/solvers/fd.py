@@ -35,9 +35,9 @@ class FiniteDifference(Solver):
     sums of 1D ones. Order 4 is its Richardson extrapolation: the same scheme on the grid and
     on its bisection (h and h/2), energies combined as ``(4 E_h/2 - E_h) / 3``. It is fourth
     order because the second-order error expands in h^2, which placing the jumps on nodes
-    guarantees. A jump of V on a curve (``curved_interfaces``) cannot lie on grid nodes; the
-    cell average then cuts across it and the energies lose their clean h^2 expansion
-    (``benchmarks/bench_fd_3d.py`` measures the order), so order 4 is refused there.
+    guarantees. A jump of V on a curve or a tilted plane (``curved_interfaces``) cannot lie on
+    grid nodes; the cell average then cuts across it and the energies lose their clean h^2
+    expansion (``benchmarks/bench_fd_3d.py`` measures the order), so order 4 is refused there.
 
     The states are tensor-product cubic splines through the nodal values, C^1 across the
     breakpoints (:mod:`qbench.solvers.nodal`), in every d; they supply their exact Laplacian
