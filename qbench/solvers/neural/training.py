@@ -91,7 +91,8 @@ def train(
     ``before_chunk``, if given, is called before each chunk of :data:`LBFGS_CHUNK` L-BFGS
     iterations (it draws new training points, above d = 4); L-BFGS then starts afresh (its
     curvature pairs and step belong to the previous points' objective), and the chunk's energy
-    is compared with ``energy_floor`` on the points it was fitted to.
+    is compared with ``energy_floor`` on the points it was fitted to. Converging on one draw
+    does not end L-BFGS then (the next draw goes on); a chunk that takes no step does.
     """
     record = TrainingRecord()
     start = time.perf_counter()
@@ -188,8 +189,10 @@ def train(
             if reason:
                 record.status, record.message = reason
                 break
-            if taken < chunk and evals < chunk * LBFGS_EVALS_PER_ITERATION:
-                break  # converged: gradient or change below tolerance
+            if before_chunk and taken == 0:
+                break  # no step at all on fresh points: nothing left to gain
+            if not before_chunk and taken < chunk and evals < chunk * LBFGS_EVALS_PER_ITERATION:
+                break  # converged: gradient or change below tolerance (on fresh points, only on those)
 
     loss, energy = objective()
     if not record.history or record.history[-1]["step"] != record.steps:
