@@ -59,8 +59,9 @@ def test_the_option_tables_name_the_activations_the_networks_have():
 
 
 @pytest.mark.parametrize("name", NEURAL)
-def test_every_neural_family_takes_one_to_four_dimensions(name):
-    assert qbench.solvers.get(name).dimensions == (1, 2, 3, 4)
+def test_every_neural_family_takes_one_to_four_dimensions_and_pinn_and_galerkin_ten(name):
+    expected = tuple(range(1, 11)) if name in ("pinn", "nn-galerkin") else (1, 2, 3, 4)
+    assert qbench.solvers.get(name).dimensions == expected
     assert qbench.solvers.METHODS["deepxde"].dimensions == (1,)
 
 
@@ -204,7 +205,7 @@ def test_cuda_without_a_gpu_is_a_clear_error():
             qbench.solvers.get(name, device="cuda")
 
 
-def test_a_five_dimensional_box_is_refused():
+def test_a_five_dimensional_box_without_a_sampled_rule_is_refused():
     class Box5(qbench.problems.Problem):
         name = "box5"
         box = ((0.0, 1.0),) * 5
@@ -220,5 +221,9 @@ def test_a_five_dimensional_box_is_refused():
             raise NotImplementedError
 
     for name in NEURAL:
-        with pytest.raises(ValueError, match="supports dimension 1, 2, 3, 4"):
+        # pinn and nn-galerkin take d = 5 on Monte Carlo points from the problem's sampled rule.
+        message = (
+            "has no sampled_rule" if name in ("pinn", "nn-galerkin") else "supports dimension 1, 2, 3, 4"
+        )
+        with pytest.raises(ValueError, match=message):
             qbench.solvers.get(name).solve(Box5(), 1)

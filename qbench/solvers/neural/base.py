@@ -21,6 +21,7 @@ import numpy as np
 
 from ..._validation import check_choice, check_positive, check_positive_int
 from ...problems import Problem
+from ...problems.base import MAX_DIM
 from ..base import Option, Solution, Solver
 
 if TYPE_CHECKING:
@@ -32,6 +33,23 @@ ACTIVATION_NAMES = ("tanh", "sin", "silu")
 PEERS_INSTALL_HINT = "pip install 'qbench[peers]'"
 #: An integral of psi^2 below this (trained toward 1) means psi collapsed to zero.
 COLLAPSE_NORM = 1e-2
+#: The largest d of ``pinn`` and ``nn-galerkin``. Above ``MAX_DIM`` (4) they train on fresh draws of
+#: the problem's ``sampled_rule`` and measure on its grading rule, a sampled one there.
+MAX_SAMPLED_NEURAL_DIM = 10
+
+
+def no_sampled_rule_message(problem: Problem) -> str:
+    """Why a problem above ``MAX_DIM`` without ``sampled_rule`` cannot be trained or measured."""
+    return (
+        f"{problem.name} in d = {problem.dim} has no sampled_rule: above d = {MAX_DIM} the neural "
+        "solvers train and measure on Monte Carlo points drawn from it (no tensor rule fits)"
+    )
+
+
+def check_sampled_rule(problem: Problem) -> None:
+    """Above ``MAX_DIM``, refuse (``ValueError``, one line) a problem that has no ``sampled_rule``."""
+    if problem.dim > MAX_DIM and problem.sampled_rule(2, 0) is None:
+        raise ValueError(no_sampled_rule_message(problem))
 
 
 def check_device(name: str, value: Any) -> str:

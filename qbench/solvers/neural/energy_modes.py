@@ -19,7 +19,7 @@ from ..._validation import (
 )
 from ...problems import Problem
 from ..base import Option, Solution
-from .base import DEVICE, DTYPE, TIME_LIMIT, NeuralSolver, network_options
+from .base import DEVICE, DTYPE, TIME_LIMIT, NeuralSolver, check_sampled_rule, network_options
 
 ENERGY_MODES = ("galerkin", "ritz", "trainable", "fixed")
 VARIATIONAL_MODES = ("galerkin", "ritz")  # nn-galerkin: energy functionals, no residual
@@ -67,7 +67,7 @@ def exact_offset(value: Any) -> float | None:
 
 
 class PINN(NeuralSolver):
-    """A physics-informed neural network for the lowest states, in d = 1, 2, 3 or 4 dimensions.
+    """A physics-informed neural network for the lowest states, in d = 1 .. 4 (``nn-galerkin``: 1 .. 10).
 
     The trial function is psi(x) = prod_i (x_i - lo_i)(hi_i - x_i) / L_i^2 * N(x)
     (:class:`~.trial.TrialFunction`), so the walls hold exactly; N has the d coordinates
@@ -98,7 +98,10 @@ class PINN(NeuralSolver):
     ``"gauss"`` is Gauss-Legendre panels ending at the breakpoints in 1D, a tensor Gauss
     rule in 2D (the problem's own rule for a curved interface) and scrambled Sobol points
     for d >= 3; ``"uniform"`` an interior grid for d <= 2 and Sobol points for d >= 3;
-    ``"random"`` uniform random points.
+    ``"random"`` uniform random points. Above d = 4 (``nn-galerkin`` only) every ``sampling``
+    gives draws of the problem's ``sampled_rule`` (kind ``sampled``), ``n_points`` per draw, a
+    fresh draw every ``resample_every`` Adam steps (0: every step) and before every L-BFGS chunk;
+    a problem without a sampled rule is refused there.
 
     Start of E (``initial_energy``, trainable mode): ``"box"`` is min V plus the k-th
     level of the empty box (1D: ((k+1) pi / L)^2; in d dimensions the k-th smallest sum
@@ -180,7 +183,9 @@ class PINN(NeuralSolver):
             True, lambda k, v: check_choice(k, v, (True, False)), "gauss panels end at the breakpoints"
         ),
         "resample_every": Option(
-            0, check_nonnegative_int, "new random points every N Adam steps (0 = never)"
+            0,
+            check_nonnegative_int,
+            "new random points every N Adam steps (0 = never; above d = 4 0 means every step)",
         ),
         "optimizer": Option("adam", lambda k, v: check_choice(k, v, OPTIMIZERS), "adam, lbfgs, adam+lbfgs"),
         "adam_steps": Option(2000, check_positive_int, "Adam steps, >= 1"),
@@ -201,6 +206,7 @@ class PINN(NeuralSolver):
     }
 
     def check_problem(self, problem: Problem, n_states: int) -> None:
+        check_sampled_rule(problem)
         # Holding E at the answer, or starting it near the answer, needs an answer to trust: an exact
         # reference, or a certified one (a residual enclosure of 1e-10 or better).
         trusted = getattr(problem, "reference_kind", "approximate") in ("exact", "certified")

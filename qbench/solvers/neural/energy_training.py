@@ -25,13 +25,8 @@ from . import functionals, trial
 from .base import COLLAPSE_NORM, NeuralSolver, torch_setup
 from .rules import TrainingSet, box_level, ground_state_floor
 from .states import FineRule, StateSet, finish, ritz_galerkin
-from .training import TrainingRecord, train
+from .training import FLOOR_WINDOW, TrainingRecord, train
 from .trial import TrialFunction, uses_manual_gradient
-
-#: Adam steps whose energies (one draw of points each) are averaged before comparing them with the
-#: lower bound on E0: one draw of 512 Sobol points in 3D gives energies from 0.7 to 8 at one stage
-#: of training (3D separable finite well, E0 = 4.918), which says nothing alone.
-FLOOR_WINDOW = 50
 
 
 def reports_as_trained(problem: Problem) -> bool:
@@ -91,6 +86,19 @@ def solve(solver: NeuralSolver, problem: Problem, n_states: int) -> Solution:
     )  # fmt: skip
 
 
+def _rule_info(training_set: TrainingSet) -> dict[str, Any]:
+    """What ``info`` says of the training points: the rule, points per set, sets drawn (the last
+    network's); above d = 4 also ``points_per_draw``."""
+    rule = {
+        "collocation": training_set.describe(),
+        "n_training_points": len(training_set.w),
+        "training_point_sets": training_set.draw + 1,
+    }
+    if training_set.kind == "sampled":
+        rule["points_per_draw"] = len(training_set.w)
+    return rule
+
+
 def _train(
     solver: NeuralSolver,
     parameters: list,
@@ -115,6 +123,7 @@ def _train(
         log_every=solver.log_every,
         time_limit_s=solver.time_limit_s,
         before_step=training_set.maybe_resample if training_set.resamples else None,
+        before_chunk=training_set.resample if training_set.resamples_lbfgs else None,
         on_step=lambda steps: progress.report(min(index * per_training + steps, total), total),
         adam_objective=adam_objective,
         energy_floor=energy_floor,
@@ -137,11 +146,7 @@ def _train_galerkin(solver: NeuralSolver, setting: dict, fine: FineRule, info: d
     )
     for row in record.history:
         row["state"] = "all"
-    info.update(
-        collocation=training_set.kind,
-        n_training_points=len(training_set.w),
-        training_point_sets=training_set.draw + 1,
-    )
+    info.update(_rule_info(training_set))
     size = network.output.in_features + 1
     if setting["as_trained"]:
         # The output layer as trained: the Ritz vectors of the basis on the training rule.
@@ -207,7 +212,7 @@ def _train_deflated(solver: NeuralSolver, setting: dict, info: dict):
             start_energy = _start_energy(solver, k, setting["v_min"], level, exact)
             starts.append(start_energy)
             energy_param = torch.nn.Parameter(torch.tensor(start_energy, dtype=dtype, device=device))
-        training_set = TrainingSet(problem, solver, setting["rng"], device, dtype, networks)
+        training_set = TrainingSet(problem, solver, setting["rng"], device, dtype, networks, stream=k)
         if solver.trains_residual() and solver.normalize_init:
             functionals.normalize_output(network, training_set.x, training_set.w)
         fixed_energy = None if fixed is None else float(fixed[k])
@@ -244,11 +249,7 @@ def _train_deflated(solver: NeuralSolver, setting: dict, info: dict):
             energies.append(float(objective()[1]))
         networks.append(network)
         records.append(record)
-    info.update(
-        collocation=training_set.kind,
-        n_training_points=len(training_set.w),
-        training_point_sets=training_set.draw + 1,
-    )
+    info.update(_rule_info(training_set))
     if starts:
         info.update(initial_energy=starts, energy_learning_rate=solver.energy_learning_rate)
     if held:

@@ -11,11 +11,21 @@ from __future__ import annotations
 from ..._validation import check_int, check_nonnegative_int, check_positive, check_positive_int
 from ...problems import Problem
 from ..base import Option, Solution
-from .base import DEVICE, DTYPE, THREADS, TIME_LIMIT, NeuralSolver, check_flag, network_options
+from .base import (
+    DEVICE,
+    DTYPE,
+    MAX_SAMPLED_NEURAL_DIM,
+    THREADS,
+    TIME_LIMIT,
+    NeuralSolver,
+    check_flag,
+    check_sampled_rule,
+    network_options,
+)
 
 
 class ResidualPinn(NeuralSolver):
-    """Residual-loss PINN: one network per state, trained on r = -Laplacian psi + (V - E) psi, d = 1-4.
+    """Residual-loss PINN: one network per state, trained on r = -Laplacian psi + (V - E) psi, d = 1-10.
 
     Formulation (every choice below was kept because it helps the residual loss
     reach the right state accurately; see the benchmark ``bench_pinn_residual.py``):
@@ -38,6 +48,17 @@ class ResidualPinn(NeuralSolver):
       smooth on each panel, so the quadrature is spectral. ``n_points`` is the total;
       for d >= 3 they are scrambled Sobol points (seeded), as a tensor Gauss rule fine
       enough costs too many (:func:`~.rules.training_rule`).
+    * **Above d = 4: Monte Carlo points.** No tensor rule fits and uniform points in the box
+      almost all miss the state, so the points are draws of the problem's ``sampled_rule``
+      (importance-weighted quasi-Monte Carlo points where its low states live; a problem
+      without one is refused), ``n_points`` per draw, a fresh draw before every Adam step and
+      every chunk of L-BFGS iterations (L-BFGS restarts on each), so no fixed set can be
+      fitted; the lower states are re-orthonormalized on each draw, and the energies are
+      measured on the problem's grading rule, a sampled one there (:func:`~.rules.fine_rule`).
+      As in every d, a training whose Rayleigh quotient on its points falls below min V plus
+      the empty box's ground level (a lower bound on E0) stops as ``failed`` ("quadrature
+      exploited"); with draws, the mean of the last 50 Adam steps' energies and each L-BFGS
+      chunk's energy are compared with it.
     * **Landing on state k.** The network output has the trained lower states
       projected out exactly (in the training rule's inner product), with the
       same coefficients for psi, its gradient and its Laplacian. A warm start minimizes the
@@ -77,11 +98,13 @@ class ResidualPinn(NeuralSolver):
 
     name = "pinn"
     family = "pinn"
-    dimensions = (1, 2, 3, 4)
+    dimensions = tuple(range(1, MAX_SAMPLED_NEURAL_DIM + 1))
     options = {
         **network_options(32),
         "kink_features": Option(True, check_flag, "breakpoint inputs (t - t_j)|t - t_j|"),
-        "n_points": Option(512, lambda k, v: check_int(k, v, minimum=16), "Gauss training points, >= 16"),
+        "n_points": Option(
+            512, lambda k, v: check_int(k, v, minimum=16), "training points (per draw above d = 4), >= 16"
+        ),
         "warm_steps": Option(
             500, check_nonnegative_int, "Adam steps on the Rayleigh quotient before the residual, >= 0"
         ),
@@ -109,6 +132,7 @@ class ResidualPinn(NeuralSolver):
     }
 
     def check_problem(self, problem: Problem, n_states: int) -> None:
+        check_sampled_rule(problem)
         if self.adam_steps + self.lbfgs_iterations == 0:
             raise ValueError("adam_steps and lbfgs_iterations are both 0: the residual is never trained")
 

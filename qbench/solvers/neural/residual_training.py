@@ -15,12 +15,13 @@ import torch
 
 from ... import progress
 from ...problems import Problem
+from ...problems.base import MAX_DIM
 from ..base import Solution, Status
 from . import functionals, trial
 from .base import NeuralSolver, torch_setup
-from .rules import ground_state_floor, potential, training_rule
+from .rules import ground_state_floor, potential, sampled_training_rule, training_rule
 from .states import FineRule, StateSet, finish
-from .training import TrainingRecord, train
+from .training import FLOOR_WINDOW, TrainingRecord, train
 from .trial import TrialFunction, Values
 
 
@@ -47,41 +48,126 @@ class LowerStates:
         return [f - (c @ p.reshape(len(p), -1)).reshape(f.shape) for f, p in zip(phi, self.values)], c
 
 
+class TrainingPoints:
+    """The training rule ``x``, ``w``, ``v`` and the lower states on it (``lower``).
+
+    Up to ``MAX_DIM`` one fixed rule (:func:`~.rules.training_rule`, Gauss panels or Sobol
+    points). Above it, draws of the problem's sampled rule (:func:`~.rules.sampled_training_rule`,
+    ``n_points`` per draw): a fresh draw before every Adam step but the first and before every
+    L-BFGS chunk (``resamples``), so that no fixed set of points can be fitted; on each draw the
+    lower states are evaluated afresh from their networks and made orthonormal in its weights.
+    """
+
+    def __init__(self, solver: NeuralSolver, problem: Problem, device: torch.device, dtype: torch.dtype):
+        self.solver, self.problem, self.device, self.dtype = solver, problem, device, dtype
+        self.resamples = problem.dim > MAX_DIM
+        self.draw = 0
+        #: The trained networks and psi_k = sum_i mix[k][i] * network_i (set by :func:`solve`).
+        self.networks: list[TrialFunction] = []
+        self.mix: list[list[float]] = []
+        if self.resamples:
+            self._build()
+        else:
+            points, weights, self.kind = training_rule(
+                problem, "gauss", solver.n_points, True, solver.seed, np.random.default_rng(solver.seed)
+            )
+            self._set(points, weights)
+        self.lower = self._no_lower_states()
+
+    def _no_lower_states(self) -> LowerStates:
+        x = self.x
+        return LowerStates(
+            [x.new_zeros((0, len(x))), x.new_zeros((0, len(x), self.problem.dim)), x.new_zeros((0, len(x)))]
+        )
+
+    def _set(self, points: np.ndarray, weights: np.ndarray) -> None:
+        as_tensor = lambda a: torch.as_tensor(a, dtype=self.dtype, device=self.device)  # noqa: E731
+        self.x, self.w = as_tensor(points), as_tensor(weights)
+        self.v = as_tensor(potential(self.problem, points))
+
+    def _build(self) -> None:
+        points, weights, self.kind = sampled_training_rule(
+            self.problem, self.solver.n_points, self.solver.seed, 0, self.draw
+        )
+        self._set(points, weights)
+
+    def describe(self) -> str:
+        """``info["collocation"]``: the rule's kind, and above ``MAX_DIM`` how it is drawn."""
+        if not self.resamples:
+            return self.kind
+        return (
+            f"sampled: {self.problem.name}.sampled_rule, importance weights, a fresh draw every "
+            "Adam step and every L-BFGS chunk"
+        )
+
+    def maybe_resample(self, step: int) -> None:
+        """A new draw before Adam step ``step`` (not step 0, which keeps the current one)."""
+        if step:
+            self.resample()
+
+    @torch.no_grad()
+    def resample(self) -> None:
+        """The next draw of points, and the lower states on it, orthonormal in its weights."""
+        self.draw += 1
+        self._build()
+        if not self.mix:
+            self.lower = self._no_lower_states()
+            return
+        parts = [network.derivatives(self.x, 2) for network in self.networks]
+        mix = torch.zeros((len(self.mix), len(parts)), dtype=self.dtype, device=self.device)
+        for k, row in enumerate(self.mix):
+            mix[k, : len(row)] = torch.as_tensor(row, dtype=self.dtype, device=self.device)
+        values = []
+        for order in range(3):
+            stacked = torch.stack([part[order] for part in parts])  # (networks, n[, d])
+            combined = mix @ stacked.reshape(len(parts), -1)
+            values.append(combined.reshape((len(self.mix), *stacked.shape[1:])))
+        # Orthonormal in this draw's weights: psi <- L^-1 psi with L L^T the Gram matrix.
+        gram = (values[0] * self.w) @ values[0].T
+        factor = torch.linalg.cholesky(0.5 * (gram + gram.T))
+        self.lower = LowerStates(
+            [
+                torch.linalg.solve_triangular(factor, f.reshape(len(f), -1), upper=False).reshape(f.shape)
+                for f in values
+            ]
+        )
+
+    def add_state(self, network: TrialFunction) -> None:
+        """Append the state just trained: its network minus its projections on the lower states,
+        normalized, on the current points."""
+        x, w, lower = self.x, self.w, self.lower
+        k = len(self.networks)
+        with torch.no_grad():
+            projected, c = lower.project(network.derivatives(x, 2), w)
+            norm = torch.sqrt((w * projected[0] ** 2).sum())
+        # psi_k = (phi_k - sum_j c_j psi_j) / norm, each psi_j itself a mix of networks.
+        row = [0.0] * (k + 1)
+        row[k] = 1.0
+        for j, cj in enumerate(c.tolist()):
+            for i, coefficient in enumerate(self.mix[j]):
+                row[i] -= cj * coefficient
+        self.mix.append([r / float(norm) for r in row])
+        self.networks.append(network)
+        self.lower = LowerStates(
+            [torch.cat([previous, (f / norm)[None]]) for previous, f in zip(lower.values, projected)]
+        )
+
+
 def solve(solver: NeuralSolver, problem: Problem, n_states: int) -> Solution:
     """Train one network per state of ``problem`` and return the lowest ``n_states`` states."""
     device, dtype = torch_setup(solver.device, solver.seed, solver.dtype)
     start = time.perf_counter()
-    as_tensor = lambda a: torch.as_tensor(a, dtype=dtype, device=device)  # noqa: E731
-    points, weights, kind = training_rule(
-        problem, "gauss", solver.n_points, True, solver.seed, np.random.default_rng(solver.seed)
-    )
-    x, w, v = as_tensor(points), as_tensor(weights), as_tensor(potential(problem, points))
-    networks: list[TrialFunction] = []
-    # psi_k = sum_i mix[k][i] * network_i: state k is its network minus its projections.
-    mix: list[list[float]] = []
-    lower = [x.new_zeros((0, len(x))), x.new_zeros((0, len(x), problem.dim)), x.new_zeros((0, len(x)))]
+    points = TrainingPoints(solver, problem, device, dtype)
     records: list[TrainingRecord] = []
     per_state = solver.warm_steps + solver.warm_lbfgs_iterations + solver.adam_steps + solver.lbfgs_iterations
     # Both phases' energy is psi's Rayleigh quotient on the training rule, which no true one goes below.
     floor, floor_from = ground_state_floor(problem)
     for k in range(n_states):
         network = trial.network_for(solver, problem, device, dtype)
-        record = _train_state(
-            solver, network, LowerStates(lower), x, w, v, k, n_states, per_state, start, floor
-        )
+        record = _train_state(solver, network, points, k, n_states, per_state, start, floor)
         records.append(record)
-        networks.append(network)
-        with torch.no_grad():
-            projected, c = LowerStates(lower).project(network.derivatives(x, 2), w)
-            norm = torch.sqrt((w * projected[0] ** 2).sum())
-        # psi_k = (phi_k - sum_j c_j psi_j) / norm, each psi_j itself a mix of networks.
-        row = [0.0] * (k + 1)
-        row[k] = 1.0
-        for j, cj in enumerate(c.tolist()):
-            for i, coefficient in enumerate(mix[j]):
-                row[i] -= cj * coefficient
-        mix.append([r / float(norm) for r in row])
-        lower = [torch.cat([previous, (f / norm)[None]]) for previous, f in zip(lower, projected)]
+        points.add_state(network)
+    networks, mix = points.networks, points.mix
     coefficients = torch.zeros((n_states, n_states), dtype=torch.float64)
     for k, row in enumerate(mix):
         coefficients[: len(row), k] = torch.tensor(row, dtype=torch.float64)
@@ -92,8 +178,10 @@ def solve(solver: NeuralSolver, problem: Problem, n_states: int) -> Solution:
     return finish(
         solver, problem, states, records, networks, fine, start,
         {
-            "collocation": kind,
-            "n_training_points": len(points),
+            "collocation": points.describe(),
+            "n_training_points": len(points.w),
+            **({"points_per_draw": len(points.w), "training_point_sets": points.draw + 1}
+               if points.resamples else {}),
             "energy_lower_bound": floor,
             "energy_lower_bound_from": f"min V ({floor_from}) + the empty box's ground level",
             "warm_start": bool(solver.warm_steps + solver.warm_lbfgs_iterations),
@@ -105,10 +193,7 @@ def solve(solver: NeuralSolver, problem: Problem, n_states: int) -> Solution:
 def _train_state(
     solver: NeuralSolver,
     network: TrialFunction,
-    lower: LowerStates,
-    x: torch.Tensor,
-    w: torch.Tensor,
-    v: torch.Tensor,
+    points: TrainingPoints,
     k: int,
     n_states: int,
     per_state: int,
@@ -131,12 +216,15 @@ def _train_state(
         return max(solver.time_limit_s - (time.perf_counter() - start), 1e-9)
 
     def rayleigh_objective():
-        psi, grad = lower.project(network.derivatives(x, 1), w)[0]
+        x, w, v = points.x, points.w, points.v
+        psi, grad = points.lower.project(network.derivatives(x, 1), w)[0]
         energy = functionals.rayleigh_quotient(psi, grad, v, w)
         return energy, energy.detach()
 
     def residual_objective():
-        loss, energy = functionals.relative_residual(*lower.project(network.derivatives(x, 2), w)[0], v, w)
+        x, w, v = points.x, points.w, points.v
+        projected = points.lower.project(network.derivatives(x, 2), w)[0]
+        loss, energy = functionals.relative_residual(*projected, v, w)
         return loss, energy.detach()
 
     parameters = list(network.parameters())
@@ -172,6 +260,9 @@ def _train_state(
             time_limit_s=remaining(),
             on_step=on_step(steps),
             energy_floor=energy_floor,
+            before_step=points.maybe_resample if points.resamples else None,
+            before_chunk=points.resample if points.resamples else None,
+            floor_window=FLOOR_WINDOW if points.resamples else 1,
         )
         offset_time = history[-1]["time_s"] if history else 0.0
         for row in record.history:

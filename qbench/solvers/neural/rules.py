@@ -1,12 +1,15 @@
 """Where the networks are trained and checked: training rules, the fine rule, the empty box's levels.
 
 A rule is points ``(n, d)`` and weights ``(n,)`` with ``sum(w * f(x))`` approximating the
-integral of f over the box.
+integral of f over the box. Up to ``MAX_DIM`` (4) the rules are tensor Gauss rules, grids or
+Sobol points in the box; above it every rule is a draw of the problem's own randomized rule
+``problem.sampled_rule`` (importance-sampled where the low states live), since no tensor rule
+fits there and uniform points in the box almost all miss the state.
 """
 
 from __future__ import annotations
 
-import itertools
+import heapq
 import math
 import warnings
 from collections.abc import Sequence
@@ -18,6 +21,8 @@ from scipy.stats import qmc
 
 from ...numerics.quadrature import domain_rule, tensor_rule
 from ...problems import Problem
+from ...problems.base import MAX_DIM
+from .base import check_sampled_rule, no_sampled_rule_message
 from .trial import TrialFunction
 
 #: Gauss-Legendre points per panel of a training rule.
@@ -25,6 +30,37 @@ GAUSS_ORDER = 8
 #: The most nodes of the fine rule (see :func:`fine_rule`).
 FINE_POINTS_MAX = 2**20
 SAMPLINGS = ("gauss", "uniform", "random")
+#: Mixed into the seeds of the sampled training draws (:func:`sampled_seed`), so that no draw
+#: repeats a rule that grades or certifies (those use small fixed seeds).
+SAMPLED_SEED_TAG = 0x5EED_D4A3
+
+
+def sampled_seed(seed: int, stream: int, draw: int) -> int:
+    """The seed of training draw ``draw`` of stream ``stream`` (one per trained network) of a
+    solve seeded ``seed``: a 63-bit integer from ``numpy.random.SeedSequence``, so that draws
+    differ from each other and from the grading rule's fixed seed."""
+    state = np.random.SeedSequence([SAMPLED_SEED_TAG, seed, stream, draw]).generate_state(1, np.uint64)
+    return int(state[0] >> np.uint64(1))
+
+
+def sampled_training_rule(
+    problem: Problem, n_points: int, seed: int, stream: int = 0, draw: int = 0
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Above ``MAX_DIM``: one draw of ``problem.sampled_rule`` (about ``n_points`` nodes, the
+    problem may round up), nodes of weight 0 (outside the box) dropped; kind ``"sampled"``.
+
+    Its weights are importance weights 1 / (n p(x)), so sums over it estimate the integrals
+    without bias, and its nodes lie where the problem's low states live. ``ValueError`` (one line)
+    for a problem without a sampled rule.
+    """
+    rule = problem.sampled_rule(n_points, sampled_seed(seed, stream, draw))
+    if rule is None:
+        raise ValueError(no_sampled_rule_message(problem))
+    points, weights = rule
+    weights = np.asarray(weights, dtype=float)
+    points = np.asarray(points, dtype=float).reshape(len(weights), problem.dim)
+    keep = weights > 0
+    return points[keep], weights[keep], "sampled"
 
 
 def potential(problem: Problem, points: np.ndarray) -> np.ndarray:
@@ -63,7 +99,12 @@ def training_rule(
       psi = 0 on the walls) for d <= 2, as in most PINN papers; the Sobol points for d >= 3;
     * ``"random"``: independent uniform points (from ``rng``), weights volume / n, sorted
       along the first axis.
+
+    Above ``MAX_DIM`` every ``sampling`` gives draw ``draw`` of the problem's sampled rule
+    (:func:`sampled_training_rule`, kind ``"sampled"``), which the trainings redraw as they go.
     """
+    if problem.dim > MAX_DIM:
+        return sampled_training_rule(problem, n_points, seed, 0, draw)
     box = np.array(problem.box, dtype=float)
     d = len(box)
     volume = float(np.prod(box[:, 1] - box[:, 0]))
@@ -102,7 +143,20 @@ def fine_rule(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     """The rule of the energies, norms and rotations after training: the grading rule
     ``problem.quadrature_rule()`` where it has at most :data:`FINE_POINTS_MAX` nodes, else the
     problem's own rule of about that many (4D: 32^4 instead of 40^4 nodes, which would cost more
-    than training). Points ``(n, d)``."""
+    than training). Points ``(n, d)``.
+
+    Above ``MAX_DIM`` the grading rule is the problem's sampled rule at a fixed seed (a tensor
+    rule would have k^d nodes); nodes of weight 0 (outside the box, where V is infinite) are
+    dropped. A problem there without ``sampled_rule`` is refused (``ValueError``) before its
+    ``quadrature_rule`` could build a tensor rule.
+    """
+    if problem.dim > MAX_DIM:
+        check_sampled_rule(problem)
+        points, weights = problem.quadrature_rule()
+        weights = np.asarray(weights, dtype=float)
+        points = np.asarray(points, dtype=float).reshape(len(weights), problem.dim)
+        keep = weights > 0
+        return points[keep], weights[keep]
     points, weights = problem.quadrature_rule()
     if len(weights) > FINE_POINTS_MAX:
         points, weights = problem.quadrature_rule(FINE_POINTS_MAX)
@@ -155,9 +209,29 @@ def ground_state_floor(problem: Problem, sampled: np.ndarray | None = None) -> t
 
 def box_level(box: Sequence[tuple[float, float]], k: int) -> float:
     """The k-th (from 0) eigenvalue of -Laplacian in ``box`` with hard walls: the k-th smallest
-    sum over axes of (pi n_i / L_i)^2, n_i >= 1 (in 1D ((k + 1) pi / L)^2)."""
+    sum over axes of (pi n_i / L_i)^2, n_i >= 1 (in 1D ((k + 1) pi / L)^2).
+
+    The sums are visited in ascending order from (1, ..., 1), raising one n_i at a time (a
+    heap), so the cost is about k d log(k d) rather than the (k + 1)^d sums of the full table;
+    each sum is added up axis by axis in order, as ``sum`` over the table did, so the value is
+    the same float (the k-th smallest of a multiset does not depend on how ties are ordered).
+    """
     per_axis = [[(n * math.pi / (hi - lo)) ** 2 for n in range(1, k + 2)] for lo, hi in box]
-    return float(sorted(sum(levels) for levels in itertools.product(*per_axis))[k])
+
+    def total(index: tuple[int, ...]) -> float:
+        return sum(per_axis[axis][n] for axis, n in enumerate(index))
+
+    start = (0,) * len(per_axis)
+    heap, seen = [(total(start), start)], {start}
+    for _ in range(k):
+        _, index = heapq.heappop(heap)
+        for axis in range(len(index)):
+            if index[axis] + 1 < len(per_axis[axis]):
+                raised = (*index[:axis], index[axis] + 1, *index[axis + 1 :])
+                if raised not in seen:
+                    seen.add(raised)
+                    heapq.heappush(heap, (total(raised), raised))
+    return float(heap[0][0])
 
 
 class TrainingSet:
@@ -172,8 +246,11 @@ class TrainingSet:
         device: torch.device,
         dtype: torch.dtype,
         previous_networks: Sequence[TrialFunction] = (),
+        stream: int = 0,
     ):
         self.problem, self.solver, self.rng = problem, solver, rng
+        #: Which network this set trains (the sampled draws' seeds differ per network).
+        self.stream = stream
         self.device, self.dtype = device, dtype
         self.previous_networks = list(previous_networks)
         #: The box's length (1D) or volume: the residual loss's sum(w r^2) / measure is a mean.
@@ -184,15 +261,20 @@ class TrainingSet:
 
     def _build(self) -> None:
         solver = self.solver
-        points, weights, self.kind = training_rule(
-            self.problem,
-            solver.sampling,
-            solver.n_points,
-            solver.breakpoint_panels,
-            solver.seed,
-            self.rng,
-            self.draw,
-        )
+        if self.problem.dim > MAX_DIM:
+            points, weights, self.kind = sampled_training_rule(
+                self.problem, solver.n_points, solver.seed, self.stream, self.draw
+            )
+        else:
+            points, weights, self.kind = training_rule(
+                self.problem,
+                solver.sampling,
+                solver.n_points,
+                solver.breakpoint_panels,
+                solver.seed,
+                self.rng,
+                self.draw,
+            )
         as_tensor = lambda a: torch.as_tensor(a, dtype=self.dtype, device=self.device)  # noqa: E731
         self.x, self.w = as_tensor(points), as_tensor(weights)
         self.v = as_tensor(potential(self.problem, points))
@@ -201,19 +283,50 @@ class TrainingSet:
 
     @property
     def resamples(self) -> bool:
-        """Whether Adam steps draw new points: a Sobol rule always, random points if asked."""
-        return self.kind == "sobol" or (self.kind == "random" and bool(self.solver.resample_every))
+        """Whether Adam steps draw new points: a Sobol rule or a sampled rule always, random
+        points if asked."""
+        return self.kind in ("sobol", "sampled") or (
+            self.kind == "random" and bool(self.solver.resample_every)
+        )
+
+    @property
+    def resamples_lbfgs(self) -> bool:
+        """Whether every L-BFGS chunk draws new points: the sampled rule above ``MAX_DIM`` only
+        (up to d = 4 L-BFGS keeps the last set, as it always has)."""
+        return self.kind == "sampled"
+
+    @property
+    def period(self) -> int:
+        """Adam steps between draws: ``resample_every`` (for the sampled rule 0 means 1)."""
+        if self.kind == "sobol":
+            return 1
+        return self.solver.resample_every or 1
 
     def maybe_resample(self, step: int) -> None:
         """New points before Adam step ``step`` (never at step 0): a freshly scrambled Sobol set
         every step (seeded by the solver's seed and the draw, so runs repeat bit for bit), new
-        random points every ``solver.resample_every`` steps."""
+        random points every ``solver.resample_every`` steps, a new draw of the sampled rule every
+        ``resample_every`` steps (every step when it is 0)."""
         if not step or not self.resamples:
             return
-        if self.kind == "random" and step % self.solver.resample_every:
+        if self.kind in ("random", "sampled") and step % self.period:
             return
+        self.resample()
+
+    def resample(self) -> None:
+        """The next draw of points (and the earlier states' values on them)."""
         self.draw += 1
         self._build()
+
+    def describe(self) -> str:
+        """The rule's kind for ``info["collocation"]``: the kind itself up to ``MAX_DIM``; above,
+        ``"sampled: ..."`` with where the points come from and how often they are redrawn."""
+        if self.kind != "sampled":
+            return self.kind
+        return (
+            f"sampled: {self.problem.name}.sampled_rule, importance weights, a fresh draw every "
+            f"{self.period} Adam step(s) and every L-BFGS chunk"
+        )
 
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[torch.Tensor]]:
         """Points ``(n, d)``, weights, potential and the earlier states' values."""
