@@ -452,6 +452,8 @@ ENTRIES = [
     Entry(3, "", record="bench_spectral_nd"),
     Entry(3, "", record="bench_pinn_nd"),
     Entry(3, "", record="bench_tt"),
+    Entry(3, "", record="bench_vmc"),
+    Entry(3, "", record="fd_tolerances"),
     section("Harness, memory, executors and faults"),
     Entry(3, "", record="bench_harness"),
     Entry(3, "", record="bench_memory"),
