@@ -50,9 +50,9 @@ def run(kind: str, dim: int, seed: int, budget: float) -> dict:
     allowance = ESTIMATE_ALLOWANCE_S.get(dim, 14.0) * budget / 60.0
     solver = qbench.solvers.get("vmc", seed=seed, budget_s=budget - allowance, threads=1)
     solver.prepare()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     solution = solver.solve(problem)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     info = solution.info
     energy = float(solution.energies[0])
     return {
@@ -60,6 +60,7 @@ def run(kind: str, dim: int, seed: int, budget: float) -> dict:
         "dim": dim,
         "seed": seed,
         "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
         "steps": info["iterations"],
         "energy": energy,
         "exact": exact,
@@ -80,7 +81,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     print(
-        f"{'problem':>10} {'d':>3} {'seed':>4} {'wall s':>7} {'steps':>6} {'rel error':>10} "
+        f"{'problem':>10} {'d':>3} {'seed':>4} {'wall s':>7} {'cpu s':>6} {'steps':>6} {'rel error':>10} "
         f"{'std err':>8} {'variance':>9} status"
     )
     for kind in args.problems:
@@ -89,7 +90,7 @@ def main() -> None:
                 row = run(kind, dim, seed, args.budget)
                 rows.append(row)
                 print(
-                    f"{kind:>10} {dim:>3} {seed:>4} {row['wall_s']:>7.1f} {row['steps']:>6} "
+                    f"{kind:>10} {dim:>3} {seed:>4} {row['wall_s']:>7.1f} {row['cpu_s']:>6.1f} {row['steps']:>6} "
                     f"{row['rel_error']:>10.2e} {row['rel_standard_error']:>8.1e} {row['variance']:>9.2e} "
                     f"{row['status']}",
                     flush=True,

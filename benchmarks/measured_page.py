@@ -222,6 +222,81 @@ def baseline() -> str:
     )
 
 
+def dimensions_study() -> str:
+    """The study to d = 10 (``results/dimensions``): expected time per success to 1e-3 and 1e-6 per
+    solver and d, growth with bootstrap intervals, and the measured comparison."""
+    import qbench.scaling
+    import qbench.store
+
+    run = "results/dimensions"
+    prov = provenance(run)
+    data = qbench.store.load(ROOT / run)
+    results, histories = data.results, data.histories
+    costs = qbench.scaling.cost_to_reach(results, by="solver", histories=histories)
+    growth = qbench.scaling.bootstrap_growth(results, histories, by="solver")
+    crossings = qbench.scaling.measured_crossings(qbench.scaling.cost_to_reach(results, histories=histories))
+    parts = [
+        commands_block(
+            [
+                "qbench run --suite dimensions --jobs 2   # made the run",
+                "qbench report results/dimensions         # the same tables, and the figure per series",
+            ]
+        ),
+        run_line(run, prov, results["case_id"].nunique()),
+        "Expected wall time per success (seconds; the time of every attempt of the cheapest "
+        "setting over its successes), with successes/attempts; neural times to a tolerance are "
+        "read from the training histories. — = no setting reached the tolerance there. The "
+        "growth is the slope of log10(cost) against d with its 95% bootstrap interval over seeds "
+        "(zero width: one attempt per setting).",
+    ]
+    for series in sorted(costs["series"].unique()):
+        part = costs[costs["series"] == series]
+        dims = sorted(part["dim"].unique())
+        for tol in qbench.scaling.TOLERANCES:
+            rows = []
+            for solver in sorted(part["family"].unique()):
+                line = part[(part["family"] == solver) & (part["tolerance"] == tol)]
+                cells = [f"`{solver}`"]
+                for d in dims:
+                    at = line[line["dim"] == d]
+                    if at.empty:
+                        cells.append("")
+                    elif math.isfinite(at["wall_time_s"].iloc[0]):
+                        cell = at.iloc[0]
+                        cells.append(
+                            f"{seconds(cell['wall_time_s'])} ({cell['successes']}/{cell['attempts']})"
+                        )
+                    else:
+                        cells.append("—")
+                fit = growth[
+                    (growth["series"] == series) & (growth["family"] == solver) & (growth["tolerance"] == tol)
+                ]
+                slope = fit["slope"].iloc[0] if not fit.empty else math.nan
+                cells.append(
+                    f"{slope:.2f} [{fit['slope_lo'].iloc[0]:.2f}, {fit['slope_hi'].iloc[0]:.2f}]"
+                    if math.isfinite(slope)
+                    else "—"
+                )
+                rows.append(cells)
+            parts.append(f"`{series}`, relative error {tol:.0e}:")
+            parts.append(table(["solver", *(f"d = {d}" for d in dims), "decades per d [95%]"], rows))
+    lines = []
+    for _, row in crossings.iterrows():
+        cheaper = row["neural_cheaper_at"] or "no measured d"
+        crossing = (
+            "" if math.isnan(row["crossing_d"]) else f"; the order changes near d = {row['crossing_d']:.1f}"
+        )
+        lines.append(
+            f"- `{row['series']}`, {row['tolerance']:.0e}: best neural / best classical = {row['ratios']} "
+            f"at d = {row['dims']}; the neural side is cheaper at {cheaper}{crossing}."
+        )
+    parts.append(
+        "Measured comparison (`qbench.scaling.measured_crossings`; best of each side at each measured d, "
+        "never extrapolated):\n\n" + ("\n".join(lines) if lines else "no dimension has both sides measured.")
+    )
+    return "\n\n".join(parts)
+
+
 #: The solvers of the dimensions tables, in order (pinn-fixed is handed E and left out).
 DIM_SOLVERS = ("spectral", "fd", "nn-galerkin", "pinn", "pinn-trainable")
 SERIES = {"harmonic_oscillator": "oscillator", "finite_well": "finite well"}
@@ -446,6 +521,7 @@ ENTRIES = [
     Entry(3, "", record="bench_pinn"),
     Entry(3, "", record="bench_potential"),
     section("Beyond one dimension"),
+    Entry(3, "The dimensions suite (to d = 10): results/dimensions", dimensions_study),
     Entry(3, "The dimensions-long suite: results/dimensions-long", dimensions),
     Entry(3, "", record="dimensions_fd_128"),
     Entry(3, "", record="bench_fd_3d"),
