@@ -90,7 +90,8 @@ def main() -> None:
                 row = run(kind, dim, seed, args.budget)
                 rows.append(row)
                 print(
-                    f"{kind:>10} {dim:>3} {seed:>4} {row['wall_s']:>7.1f} {row['cpu_s']:>6.1f} {row['steps']:>6} "
+                    f"{kind:>10} {dim:>3} {seed:>4} {row['wall_s']:>7.1f} {row['cpu_s']:>6.1f} "
+                    f"{row['steps']:>6} "
                     f"{row['rel_error']:>10.2e} {row['rel_standard_error']:>8.1e} {row['variance']:>9.2e} "
                     f"{row['status']}",
                     flush=True,
