@@ -33,6 +33,7 @@ def _grid_levels(problem: CoupledOscillator, n_states: int, points: int) -> np.n
     return (4 * fine - coarse) / 3
 
 
+@pytest.mark.slow
 def test_levels_match_an_independent_fine_grid_in_2d():
     problem = qbench.problems.get(
         "coupled_oscillator", dim=2, frequencies=[0.8, 1.5], seed=3, box_half_width=6.5
@@ -107,6 +108,7 @@ def test_hermite_moment_generating_function():
             assert abs(np.log(numeric) - hermite_log_mgf(n, s)) < 1e-10
 
 
+@pytest.mark.slow
 def test_box_bound_holds_against_the_true_shift_of_a_narrow_box():
     # In a box this narrow the walls move the levels visibly: the grid's levels must lie between
     # the free-space value and the stated bound above it.

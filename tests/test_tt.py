@@ -91,6 +91,7 @@ def test_the_info_reports_ranks_bonds_and_sweeps(coupled_2d):
     assert set(info) >= {"axis_order", "smallest_schmidt_weight", "rank_capped", "quimb_version"}
 
 
+@pytest.mark.slow
 def test_the_3d_coupled_ground_and_excited_states():
     problem = coupled(3)
     solution = qbench.solvers.get("tt").solve(problem, 4)
@@ -107,6 +108,7 @@ def test_a_degenerate_level_is_found_whole():
     np.testing.assert_allclose(solution.energies, problem.level_energies(3), rtol=1e-10)
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_bits():
     problem = coupled(3)
     first = qbench.solvers.get("tt", seed=3).solve(problem, 2)

@@ -53,11 +53,15 @@ def _short() -> dict:
     return {"walkers": 256, "steps": 60, "eval_samples": 2**14, "norm_samples": 2**13, "log_every": 10}
 
 
+def _tiny() -> dict:
+    return {"walkers": 64, "steps": 10, "eval_samples": 2**10, "norm_samples": 2**10, "width": 8}
+
+
 def test_training_is_seeded_and_bit_identical():
     problem = qbench.problems.get("harmonic_oscillator", dim=2)
-    first = qbench.solvers.get("vmc", seed=3, **_short()).solve(problem)
-    second = qbench.solvers.get("vmc", seed=3, **_short()).solve(problem)
-    other = qbench.solvers.get("vmc", seed=4, **_short()).solve(problem)
+    first = qbench.solvers.get("vmc", seed=3, **_tiny()).solve(problem)
+    second = qbench.solvers.get("vmc", seed=3, **_tiny()).solve(problem)
+    other = qbench.solvers.get("vmc", seed=4, **_tiny()).solve(problem)
     assert first.energies[0] == second.energies[0]
     assert first.energies[0] != other.energies[0]
 
