@@ -229,6 +229,8 @@ def dimensions_study() -> str:
     import qbench.store
 
     run = "results/dimensions"
+    if not (ROOT / run / "provenance.json").exists():
+        return "No run of the suite is stored yet (`qbench run --suite dimensions --jobs 2`)."
     prov = provenance(run)
     data = qbench.store.load(ROOT / run)
     results, histories = data.results, data.histories
