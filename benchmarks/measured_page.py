@@ -451,6 +451,7 @@ ENTRIES = [
     Entry(3, "", record="bench_fd_3d"),
     Entry(3, "", record="bench_spectral_nd"),
     Entry(3, "", record="bench_pinn_nd"),
+    Entry(3, "", record="bench_pinn_nd_sampled"),
     section("Harness, memory, executors and faults"),
     Entry(3, "", record="bench_harness"),
     Entry(3, "", record="bench_memory"),
