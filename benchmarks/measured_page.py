@@ -532,6 +532,7 @@ ENTRIES = [
     Entry(3, "", record="bench_tt"),
     Entry(3, "", record="bench_vmc"),
     Entry(3, "", record="fd_tolerances"),
+    Entry(3, "", record="bench_pinn_nd_sampled"),
     section("Harness, memory, executors and faults"),
     Entry(3, "", record="bench_harness"),
     Entry(3, "", record="bench_memory"),
