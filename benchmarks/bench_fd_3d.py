@@ -178,7 +178,7 @@ def amg(n: int) -> None:
 LADDER = (12, 16, 24, 32, 48, 64)
 
 
-def time_to_tolerance(order: int) -> None:
+def tolerance_ladder(order: int) -> None:
     """Time for ``fd`` at ``order`` to reach 1e-3 and 1e-6 (ground state, relative) in 3D, per problem.
 
     The separable finite well (jumps on grid planes) and the coupled oscillator (a smooth V, not
@@ -236,7 +236,7 @@ def main() -> None:
         amg(args.amg)
     if args.tolerances:
         for order in (4, 2):
-            time_to_tolerance(order)
+            tolerance_ladder(order)
     if not args.skip_target:
         target_128(args.n_points)  # first: its peak RSS is measured from a process that solved nothing yet
         orders()
