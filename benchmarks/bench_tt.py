@@ -159,7 +159,7 @@ def graded(dims: list[int], spectra: list[tuple[float, float]], repeats: int) ->
 def validation_problem() -> Any:
     """The anharmonic validation problem of the protocol (see the module docstring)."""
     from qbench.problems import Problem, Reference
-    from qbench.problems.coupled import haar_rotation
+    from qbench.problems.rotations import haar_rotation
 
     class AnharmonicCoupled(Problem):
         name = "bench_tt_validation"

@@ -10,7 +10,8 @@ import scipy.sparse.linalg
 
 import qbench
 from qbench.numerics.hermite import hermite_functions, hermite_log_mgf
-from qbench.problems.coupled import CoupledOscillator, haar_rotation
+from qbench.problems.coupled import CoupledOscillator
+from qbench.problems.rotations import haar_rotation
 
 
 def _grid_levels(problem: CoupledOscillator, n_states: int, points: int) -> np.ndarray:

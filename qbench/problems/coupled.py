@@ -33,14 +33,13 @@ from ..numerics.hermite import hermite_functions, hermite_log_mgf
 from ..numerics.quadrature import gaussian_rule
 from .base import MAX_DIM, MAX_SAMPLED_DIM, Problem
 from .reference import Reference
+from .rotations import check_orthogonal, haar_rotation, identity, square_matrix
 
 #: Largest bound on the walls' relative shift of a level for which the free-space value is the reference.
 MAX_BOX_ERROR = 1e-12
 #: The largest frequency and half-width accepted (beyond them omega^2 L^2 nears overflow).
 MAX_FREQUENCY = 1e6
 MAX_BOX_HALF_WIDTH = 1e4
-#: A rotation is orthogonal when ``|Q^T Q - I|`` is at most this everywhere.
-ORTHOGONALITY_TOL = 1e-10
 #: A matrix is symmetric when ``|A - A^T|`` is at most this times ``max |A|``.
 SYMMETRY_RTOL = 1e-12
 #: Nodes of the grading rule above ``MAX_DIM``, where no tensor rule fits (a power of two).
@@ -108,7 +107,7 @@ class CoupledOscillator(Problem):
         if matrix is not None:
             if frequencies is not None or rotation is not None:
                 raise ValueError("give either matrix, or frequencies and rotation, not both")
-            a = _square("matrix", matrix, dim)
+            a = square_matrix("matrix", matrix, dim)
             scale = float(np.max(np.abs(a)))
             if not np.all(np.isfinite(a)) or np.max(np.abs(a - a.T)) > SYMMETRY_RTOL * scale:
                 raise ValueError("matrix must be symmetric (|A - A^T| <= 1e-12 max|A|)")
@@ -120,7 +119,7 @@ class CoupledOscillator(Problem):
                 )
             self.frequencies, self.rotation = np.sqrt(eigenvalues), q
         else:
-            q_given = None if rotation is None else _square("rotation", rotation, dim)
+            q_given = None if rotation is None else square_matrix("rotation", rotation, dim)
             if frequencies is None:
                 count = dim if dim is not None else 2 if q_given is None else len(q_given)
                 freqs = np.linspace(0.7, 1.9, count)
@@ -145,13 +144,7 @@ class CoupledOscillator(Problem):
             if q_given is None:
                 q = haar_rotation(n, self.seed)
             else:
-                q = _square("rotation", q_given, n)
-                deviation = float(np.max(np.abs(q.T @ q - np.eye(n))))
-                if not deviation <= ORTHOGONALITY_TOL:
-                    raise ValueError(
-                        f"rotation must be orthogonal (|Q^T Q - I| <= {ORTHOGONALITY_TOL:.0e}); "
-                        f"it is off by {deviation:.2g}"
-                    )
+                q = check_orthogonal(square_matrix("rotation", q_given, n))
             self.frequencies, self.rotation = freqs, q
         self._dim = len(self.frequencies)
         if dim is not None and dim != self._dim:
@@ -202,7 +195,7 @@ class CoupledOscillator(Problem):
             terms.append((float(self.matrix[i, i]), {i: np.square}))
             for j in range(i + 1, self._dim):
                 if self.matrix[i, j] != 0.0:
-                    terms.append((2.0 * float(self.matrix[i, j]), {i: _identity, j: _identity}))
+                    terms.append((2.0 * float(self.matrix[i, j]), {i: identity, j: identity}))
         return terms
 
     # -- spectrum --------------------------------------------------------------
@@ -337,29 +330,3 @@ class CoupledOscillator(Problem):
         ``SAMPLED_RULE_WIDENING`` (:func:`qbench.numerics.quadrature.gaussian_rule`)."""
         scales = SAMPLED_RULE_WIDENING / np.sqrt(2.0 * self.frequencies)
         return gaussian_rule(scales, self.rotation, self.box, n_points, seed)
-
-
-def haar_rotation(dim: int, seed: int) -> np.ndarray:
-    """A Haar-random orthogonal ``dim x dim`` matrix: the QR factor of a Gaussian matrix, signs fixed."""
-    gaussian = np.random.default_rng(seed).standard_normal((dim, dim))
-    q, r = np.linalg.qr(gaussian)
-    return q * np.sign(np.diag(r))[None, :]
-
-
-def _identity(x: np.ndarray) -> np.ndarray:
-    return x
-
-
-def _square(name: str, value: Any, dim: int | None) -> np.ndarray:
-    """``value`` as a finite square float matrix (of side ``dim`` when given), or ``ValueError``."""
-    try:
-        a = np.array(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a square matrix of numbers, got {value!r}") from None
-    if a.ndim != 2 or a.shape[0] != a.shape[1] or not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be a square matrix of finite numbers, got shape {a.shape}")
-    if not 1 <= a.shape[0] <= MAX_SAMPLED_DIM:
-        raise ValueError(f"{name} must be 1x1 to {MAX_SAMPLED_DIM}x{MAX_SAMPLED_DIM}, got {a.shape}")
-    if dim is not None and a.shape[0] != dim:
-        raise ValueError(f"{name} must be {dim}x{dim}, got {a.shape[0]}x{a.shape[0]}")
-    return a

@@ -39,9 +39,9 @@ from .._validation import check_int, check_positive
 from ..numerics.hermite import hermite_functions
 from ..numerics.quadrature import GRADING_POINTS_PER_AXIS, gauss_legendre_rule
 from .base import MAX_DIM, MAX_SAMPLED_DIM, Problem, check_unsplit
-from .coupled import ORTHOGONALITY_TOL, _identity, _square, haar_rotation
 from .piecewise import FiniteWell
 from .reference import Reference
+from .rotations import check_orthogonal, haar_rotation, identity, square_matrix
 from .separable import _index_tuples
 
 #: Largest bound on a level's relative shift by the walls for which the free-space sum is the
@@ -306,7 +306,7 @@ class RotatedSeparable(Problem):
         self.box_half_width = check_positive("box_half_width", box_half_width)
         if not self.box_half_width <= MAX_BOX_HALF_WIDTH:
             raise ValueError(f"box_half_width must be in (0, {MAX_BOX_HALF_WIDTH:g}], got {box_half_width!r}")
-        self._given_rotation = None if rotation is None else _square("rotation", rotation, self._dim)
+        self._given_rotation = None if rotation is None else square_matrix("rotation", rotation, self._dim)
         if self._given_rotation is None:
             self.rotation = haar_rotation(self._dim, self.seed)
         else:
@@ -423,7 +423,7 @@ class RotatedSeparable(Problem):
             terms.append((float(matrix[i, i]), {i: np.square}))
             for j in range(i + 1, self._dim):
                 if matrix[i, j] != 0.0:
-                    terms.append((2.0 * float(matrix[i, j]), {i: _identity, j: _identity}))
+                    terms.append((2.0 * float(matrix[i, j]), {i: identity, j: identity}))
         return terms
 
     # -- spectrum --------------------------------------------------------------
@@ -677,15 +677,9 @@ class RotatedSeparable(Problem):
 
 
 def _orthogonal(q: np.ndarray) -> np.ndarray:
-    """``q`` checked orthogonal to ``ORTHOGONALITY_TOL``, then replaced by its polar factor (the
+    """``q`` checked orthogonal (:func:`.rotations.check_orthogonal`), then replaced by its polar factor (the
     nearest orthogonal matrix); a signed permutation is kept exactly."""
-    n = len(q)
-    deviation = float(np.max(np.abs(q.T @ q - np.eye(n))))
-    if not deviation <= ORTHOGONALITY_TOL:
-        raise ValueError(
-            f"rotation must be orthogonal (|Q^T Q - I| <= {ORTHOGONALITY_TOL:.0e}); "
-            f"it is off by {deviation:.2g}"
-        )
+    check_orthogonal(q)
     if np.all(np.isin(q, (-1.0, 0.0, 1.0))) and np.all(np.count_nonzero(q, axis=0) == 1):
         return q.copy()
     u, _, vt = np.linalg.svd(q)
