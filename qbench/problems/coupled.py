@@ -97,6 +97,7 @@ class CoupledOscillator(Problem):
         box_half_width: float = 8.0,
     ):
         super().__init__()
+        self._box_bounds: dict[int, np.ndarray] = {}
         if dim is not None:
             dim = check_int("dim", dim, minimum=1, maximum=MAX_SAMPLED_DIM)
         self.seed = check_int("seed", seed, minimum=0)
@@ -272,6 +273,8 @@ class CoupledOscillator(Problem):
         sum_j sum_a P_j(|x_a| > R), so the k-th Ritz value is at most
         (E_k + E_max beta + kappa) / (1 - beta). The best of a few ramps is kept.
         """
+        if n_states in self._box_bounds:  # construction, check_states and the reference all ask
+            return self._box_bounds[n_states].copy()
         energies = self.level_energies(n_states)
         top = float(np.max(np.abs(energies)))
         best = np.full(n_states, np.inf)
@@ -284,7 +287,8 @@ class CoupledOscillator(Problem):
             kappa = (math.pi / (2.0 * delta)) ** 2 * beta
             upper = (energies + top * beta + kappa) / (1.0 - beta)
             best = np.minimum(best, (upper - energies) / np.abs(energies))
-        return best
+        self._box_bounds[n_states] = best
+        return best.copy()
 
     def _compute_reference(self, n_states: int) -> Reference:
         quanta = self.quanta(n_states)

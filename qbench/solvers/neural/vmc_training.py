@@ -371,9 +371,9 @@ class Wavefunction:
     def _derivative(self, points: np.ndarray, laplacian: bool) -> np.ndarray:
         points = np.asarray(points, dtype=float).reshape(-1, self.dim)
         rows = []
+        half, centre = self.model.half_width.to(self.dtype), self.model.centre.to(self.dtype)
         for begin in range(0, len(points), CHUNK):
             x = torch.as_tensor(points[begin : begin + CHUNK], dtype=self.dtype)
-            half, centre = self.model.half_width.to(self.dtype), self.model.centre.to(self.dtype)
             inside = torch.all((x - centre).abs() < half, dim=1)
             out = torch.zeros(len(x), dtype=torch.float64)
             if bool(inside.any()) and laplacian:
