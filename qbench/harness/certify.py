@@ -381,14 +381,7 @@ class _Certifier:
                 )
                 continue
             if unverified[k] or intervals[k] is None:
-                certificates.append(
-                    StateCertificate(
-                        float(eta[k]),
-                        float(rho[k]),
-                        status=Status.UNVERIFIED,
-                        message=unverified[k] or "no residual",
-                    )
-                )
+                certificates.append(_unverified(eta[k], rho[k], unverified[k] or "no residual"))
                 continue
             interval, verified_by = intervals[k], "weinstein"
             if counter is not None:
@@ -779,6 +772,11 @@ class _Certifier:
         )
 
 
+def _unverified(eta: float, rho: float, message: str) -> StateCertificate:
+    """The certificate of a state whose residual was computed but cannot be trusted, and why."""
+    return StateCertificate(float(eta), float(rho), status=Status.UNVERIFIED, message=message)
+
+
 def _sampled_norm(values: np.ndarray, psi_norm: np.ndarray, volume: float) -> np.ndarray:
     """Per state, the L2 norm of ``values`` over the box estimated from its random points, over ||psi||."""
     with np.errstate(all="ignore"):
@@ -895,12 +893,7 @@ class _SampledCertifier(_Certifier):
                 )
             if not np.isfinite(rho[k] + eps[k] + spread[k] + slack[k]) or unverified[k]:
                 certificates.append(
-                    StateCertificate(
-                        float(eta[k]),
-                        float(rho[k]),
-                        status=Status.UNVERIFIED,
-                        message=unverified[k] or "psi or its residual is not finite",
-                    )
+                    _unverified(eta[k], rho[k], unverified[k] or "psi or its residual is not finite")
                 )
                 continue
             radius = float(eps[k] + spread[k] + slack[k])
