@@ -178,14 +178,12 @@ def gaussian_rule(
     nodes, weights : numpy.ndarray
         ``(n, d)`` and ``(n,)``.
     """
-    from scipy.stats import norm, qmc
+    from .importance import gaussian_nodes
 
     scales = np.asarray(scales, dtype=float)
     dim = len(scales)
     m = max(int(np.ceil(np.log2(max(n_points, 2)))), 1)
-    uniform = qmc.Sobol(d=dim, scramble=True, seed=seed).random_base2(m)
-    z = norm.ppf(uniform)
-    nodes = (z * scales) @ np.asarray(rotation, dtype=float).T
+    nodes, z = gaussian_nodes(np.zeros(dim), scales, rotation, 2**m, seed)
     log_density = -0.5 * np.sum(z * z, axis=1) - np.sum(np.log(scales)) - 0.5 * dim * np.log(2 * np.pi)
     weights = np.exp(-log_density) / len(nodes)
     lo, hi = np.array(box, dtype=float).T

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ..._validation import check_choice, check_positive, check_positive_int
+from ..._validation import check_choice, check_nonnegative, check_positive, check_positive_int
 from ...problems import Problem
 from ...problems.base import MAX_DIM
 from ..base import Option, Solution, Solver
@@ -33,9 +33,22 @@ ACTIVATION_NAMES = ("tanh", "sin", "silu")
 PEERS_INSTALL_HINT = "pip install 'qbench[peers]'"
 #: An integral of psi^2 below this (trained toward 1) means psi collapsed to zero.
 COLLAPSE_NORM = 1e-2
-#: The largest d of ``pinn`` and ``nn-galerkin``. Above ``MAX_DIM`` (4) they train on fresh draws of
-#: the problem's ``sampled_rule`` and measure on its grading rule, a sampled one there.
+#: The largest d of ``pinn`` and ``nn-galerkin``. Above ``MAX_DIM`` (4) they measure on the problem's
+#: grading rule, a sampled one there (``sampled_rule``), and train on drawn points.
 MAX_SAMPLED_NEURAL_DIM = 10
+#: The training points of ``pinn`` and ``PINN``'s presets (:func:`~.rules.training_rule`,
+#: :class:`~.rules.AdaptiveRule`); ``auto`` is :func:`resolve_sampling`'s.
+SAMPLINGS = ("auto", "gauss", "uniform", "random", "adaptive")
+
+
+def resolve_sampling(sampling: str, dim: int) -> str:
+    """``sampling`` as the trainings read it: ``"auto"`` is ``"gauss"`` in 1D (a Gauss rule on
+    panels, spectrally accurate on one axis) and ``"adaptive"`` in d >= 2 (points that follow
+    the trained states, :class:`~.rules.AdaptiveRule`), where a fixed rule can be fitted; any
+    other value is itself."""
+    if sampling == "auto":
+        return "gauss" if dim == 1 else "adaptive"
+    return sampling
 
 
 def no_sampled_rule_message(problem: Problem) -> str:
@@ -96,6 +109,28 @@ def network_options(width: int) -> dict[str, Option]:
         "depth": Option(2, check_positive_int, "hidden layers, >= 1"),
         "activation": ACTIVATION,
     }
+
+
+def _check_decay(name: str, value: Any) -> float:
+    value = check_positive(name, value)
+    if value > 1.0:
+        raise ValueError(f"{name} must be in (0, 1], got {value!r}")
+    return value
+
+
+#: Adam's learning rate at its last step relative to its first (exponential decay; 1 = constant).
+LEARNING_RATE_DECAY = Option(
+    1.0, _check_decay, "Adam's learning rate at its last step over its first (exponential), in (0, 1]"
+)
+
+
+#: kappa of the trial function's Gaussian factor exp(-kappa |t|^2), t the coordinates scaled to
+#: [-1, 1] by the box: its width comes from the box alone (``vmc``'s envelope has kappa = 8).
+ENVELOPE_DECAY = Option(
+    0.0,
+    check_nonnegative,
+    "kappa of a Gaussian factor exp(-kappa |t|^2) of psi, t the box-scaled coordinates (0 = none), >= 0",
+)
 
 
 def torch_setup(device: str, seed: int, dtype: str) -> tuple[torch.device, torch.dtype]:

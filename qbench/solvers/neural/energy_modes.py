@@ -19,13 +19,22 @@ from ..._validation import (
 )
 from ...problems import Problem
 from ..base import Option, Solution
-from .base import DEVICE, DTYPE, TIME_LIMIT, NeuralSolver, check_sampled_rule, network_options
+from .base import (
+    DEVICE,
+    DTYPE,
+    ENVELOPE_DECAY,
+    LEARNING_RATE_DECAY,
+    SAMPLINGS,
+    TIME_LIMIT,
+    NeuralSolver,
+    check_sampled_rule,
+    network_options,
+)
 
 ENERGY_MODES = ("galerkin", "ritz", "trainable", "fixed")
 VARIATIONAL_MODES = ("galerkin", "ritz")  # nn-galerkin: energy functionals, no residual
 RESIDUAL_MODES = ("trainable", "fixed")  # the reference paper's residual PINNs
 OPTIMIZERS = ("adam", "lbfgs", "adam+lbfgs")
-SAMPLINGS = ("gauss", "uniform", "random")
 
 
 def _optional_positive(name: str, value: Any) -> float | None:
@@ -157,6 +166,7 @@ class PINN(NeuralSolver):
     dimensions = (1, 2, 3, 4)
     options = {
         **network_options(64),
+        "envelope_decay": ENVELOPE_DECAY,
         "energy": Option(
             "galerkin",
             lambda k, v: check_choice(k, v, ENERGY_MODES),
@@ -177,7 +187,11 @@ class PINN(NeuralSolver):
             "residual modes: scale the output layer at init so integral psi^2 = 1",
         ),
         "kink_features": Option(True, lambda k, v: check_choice(k, v, (True, False)), "breakpoint inputs"),
-        "sampling": Option("gauss", lambda k, v: check_choice(k, v, SAMPLINGS), "gauss, uniform or random"),
+        "sampling": Option(
+            "auto",
+            lambda k, v: check_choice(k, v, SAMPLINGS),
+            "auto (gauss in 1D, adaptive in d >= 2), gauss, uniform, random or adaptive",
+        ),
         "n_points": Option(512, lambda k, v: check_int(k, v, minimum=8), "training points, >= 8"),
         "breakpoint_panels": Option(
             True, lambda k, v: check_choice(k, v, (True, False)), "gauss panels end at the breakpoints"
@@ -190,6 +204,7 @@ class PINN(NeuralSolver):
         "optimizer": Option("adam", lambda k, v: check_choice(k, v, OPTIMIZERS), "adam, lbfgs, adam+lbfgs"),
         "adam_steps": Option(2000, check_positive_int, "Adam steps, >= 1"),
         "learning_rate": Option(3e-3, check_positive, "Adam learning rate, > 0"),
+        "learning_rate_decay": LEARNING_RATE_DECAY,
         "lbfgs_iterations": Option(1000, check_positive_int, "L-BFGS iterations, >= 1"),
         "norm_weight": Option(1.0, check_positive, "weight of (integral psi^2 - 1)^2 in residual losses"),
         "overlap_weight": Option(

@@ -94,7 +94,7 @@ def _rule_info(training_set: TrainingSet) -> dict[str, Any]:
         "n_training_points": len(training_set.w),
         "training_point_sets": training_set.draw + 1,
     }
-    if training_set.kind == "sampled":
+    if training_set.kind in ("sampled", "adaptive"):
         rule["points_per_draw"] = len(training_set.w)
     return rule
 
@@ -119,6 +119,7 @@ def _train(
         objective,
         adam_steps=adam_steps,
         learning_rate=solver.learning_rate,
+        learning_rate_decay=solver.learning_rate_decay,
         lbfgs_iterations=lbfgs_iterations,
         log_every=solver.log_every,
         time_limit_s=solver.time_limit_s,
@@ -136,6 +137,17 @@ def _train_galerkin(solver: NeuralSolver, setting: dict, fine: FineRule, info: d
     problem, device, dtype, n_states = (setting[key] for key in ("problem", "device", "dtype", "n_states"))
     network = trial.network_for(solver, problem, device, dtype)
     training_set = TrainingSet(problem, solver, setting["rng"], device, dtype)
+
+    def lowest_ritz_vectors() -> torch.Tensor:
+        # The states being trained: the lowest Ritz vectors of the basis on the current points.
+        x, w, v, _ = training_set.tensors()
+        with torch.no_grad():
+            stiffness, mass = functionals.galerkin_matrices(network, x, w, v)
+            coefficients = functionals.ritz_coefficients(stiffness, mass, n_states)
+            basis = network.galerkin_basis(x, 0)[0]
+            return (basis @ coefficients.to(device=device, dtype=dtype)).T
+
+    training_set.density = lowest_ritz_vectors
 
     def objective():
         x, w, v, _ = training_set.tensors()
@@ -213,6 +225,10 @@ def _train_deflated(solver: NeuralSolver, setting: dict, info: dict):
             starts.append(start_energy)
             energy_param = torch.nn.Parameter(torch.tensor(start_energy, dtype=dtype, device=device))
         training_set = TrainingSet(problem, solver, setting["rng"], device, dtype, networks, stream=k)
+        # The adaptive rule follows this state and the ones trained before it.
+        training_set.density = lambda ts=training_set, net=network: torch.stack(
+            [*ts.previous, net(ts.x).detach()]
+        )
         if solver.trains_residual() and solver.normalize_init:
             functionals.normalize_output(network, training_set.x, training_set.w)
         fixed_energy = None if fixed is None else float(fixed[k])

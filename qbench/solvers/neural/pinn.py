@@ -8,12 +8,14 @@ imports no torch; the training is :mod:`.residual_training`.
 
 from __future__ import annotations
 
-from ..._validation import check_int, check_nonnegative_int, check_positive, check_positive_int
+from ..._validation import check_choice, check_int, check_nonnegative_int, check_positive, check_positive_int
 from ...problems import Problem
 from ..base import Option, Solution
 from .base import (
     DEVICE,
     DTYPE,
+    ENVELOPE_DECAY,
+    LEARNING_RATE_DECAY,
     MAX_SAMPLED_NEURAL_DIM,
     THREADS,
     TIME_LIMIT,
@@ -22,6 +24,9 @@ from .base import (
     check_sampled_rule,
     network_options,
 )
+
+#: ``pinn``'s choices of training points (see :func:`~.base.resolve_sampling`).
+PINN_SAMPLINGS = ("auto", "gauss", "adaptive")
 
 
 class ResidualPinn(NeuralSolver):
@@ -101,9 +106,16 @@ class ResidualPinn(NeuralSolver):
     dimensions = tuple(range(1, MAX_SAMPLED_NEURAL_DIM + 1))
     options = {
         **network_options(32),
+        "envelope_decay": ENVELOPE_DECAY,
         "kink_features": Option(True, check_flag, "breakpoint inputs (t - t_j)|t - t_j|"),
         "n_points": Option(
             512, lambda k, v: check_int(k, v, minimum=16), "training points (per draw above d = 4), >= 16"
+        ),
+        "sampling": Option(
+            "auto",
+            lambda k, v: check_choice(k, v, PINN_SAMPLINGS),
+            "auto (gauss in 1D, adaptive in d >= 2), gauss (fixed Gauss/Sobol points up to d = 4) "
+            "or adaptive (drawn points that follow the trained states)",
         ),
         "warm_steps": Option(
             500, check_nonnegative_int, "Adam steps on the Rayleigh quotient before the residual, >= 0"
@@ -113,6 +125,7 @@ class ResidualPinn(NeuralSolver):
             check_nonnegative_int,
             "L-BFGS iterations on the Rayleigh quotient after its Adam steps, >= 0",
         ),
+        "learning_rate_decay": LEARNING_RATE_DECAY,
         "adam_steps": Option(0, check_nonnegative_int, "Adam steps on the residual loss, >= 0"),
         "learning_rate": Option(3e-3, check_positive, "Adam learning rate of the warm start, > 0"),
         "residual_learning_rate": Option(1e-4, check_positive, "Adam learning rate on the residual, > 0"),

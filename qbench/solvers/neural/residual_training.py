@@ -18,8 +18,15 @@ from ...problems import Problem
 from ...problems.base import MAX_DIM
 from ..base import Solution, Status
 from . import functionals, trial
-from .base import NeuralSolver, torch_setup
-from .rules import ground_state_floor, potential, sampled_training_rule, training_rule
+from .base import NeuralSolver, resolve_sampling, torch_setup
+from .rules import (
+    AdaptiveRule,
+    ground_state_floor,
+    potential,
+    sampled_seed,
+    sampled_training_rule,
+    training_rule,
+)
 from .states import FineRule, StateSet, finish
 from .training import FLOOR_WINDOW, TrainingRecord, train
 from .trial import TrialFunction, Values
@@ -51,20 +58,28 @@ class LowerStates:
 class TrainingPoints:
     """The training rule ``x``, ``w``, ``v`` and the lower states on it (``lower``).
 
-    Up to ``MAX_DIM`` one fixed rule (:func:`~.rules.training_rule`, Gauss panels or Sobol
-    points). Above it, draws of the problem's sampled rule (:func:`~.rules.sampled_training_rule`,
-    ``n_points`` per draw): a fresh draw before every Adam step but the first and before every
-    L-BFGS chunk (``resamples``), so that no fixed set of points can be fitted; on each draw the
-    lower states are evaluated afresh from their networks and made orthonormal in its weights.
+    With ``sampling="adaptive"`` (the default ``"auto"`` in d >= 2), draws of an
+    :class:`~.rules.AdaptiveRule` that follows the network in training and the lower states;
+    with ``"gauss"``, one fixed rule up to ``MAX_DIM`` (:func:`~.rules.training_rule`, Gauss
+    panels or Sobol points) and draws of the problem's sampled rule above it
+    (:func:`~.rules.sampled_training_rule`). Drawn rules (``resamples``) give ``n_points`` per
+    draw, a fresh draw before every Adam step but the first and before every L-BFGS chunk, so
+    that no fixed set of points can be fitted; on each draw the lower states are evaluated
+    afresh from their networks and made orthonormal in its weights.
     """
 
     def __init__(self, solver: NeuralSolver, problem: Problem, device: torch.device, dtype: torch.dtype):
         self.solver, self.problem, self.device, self.dtype = solver, problem, device, dtype
-        self.resamples = problem.dim > MAX_DIM
+        sampling = resolve_sampling(solver.sampling, problem.dim)
+        self.adaptive = AdaptiveRule(problem) if sampling == "adaptive" else None
+        self.resamples = self.adaptive is not None or problem.dim > MAX_DIM
         self.draw = 0
         #: The trained networks and psi_k = sum_i mix[k][i] * network_i (set by :func:`solve`).
         self.networks: list[TrialFunction] = []
         self.mix: list[list[float]] = []
+        #: The network being trained (set by :func:`solve`): the adaptive rule follows it and the
+        #: trained states.
+        self.current: TrialFunction | None = None
         if self.resamples:
             self._build()
         else:
@@ -86,15 +101,22 @@ class TrainingPoints:
         self.v = as_tensor(potential(self.problem, points))
 
     def _build(self) -> None:
-        points, weights, self.kind = sampled_training_rule(
-            self.problem, self.solver.n_points, self.solver.seed, 0, self.draw
-        )
+        if self.adaptive is not None:
+            points, weights, self.kind = self.adaptive.draw(
+                self.solver.n_points, sampled_seed(self.solver.seed, 0, self.draw)
+            )
+        else:
+            points, weights, self.kind = sampled_training_rule(
+                self.problem, self.solver.n_points, self.solver.seed, 0, self.draw
+            )
         self._set(points, weights)
 
     def describe(self) -> str:
-        """``info["collocation"]``: the rule's kind, and above ``MAX_DIM`` how it is drawn."""
+        """``info["collocation"]``: the rule's kind, and for drawn rules how they are drawn."""
         if not self.resamples:
             return self.kind
+        if self.adaptive is not None:
+            return self.adaptive.description()
         return (
             f"sampled: {self.problem.name}.sampled_rule, importance weights, a fresh draw every "
             "Adam step and every L-BFGS chunk"
@@ -107,7 +129,13 @@ class TrainingPoints:
 
     @torch.no_grad()
     def resample(self) -> None:
-        """The next draw of points, and the lower states on it, orthonormal in its weights."""
+        """The next draw of points, and the lower states on it, orthonormal in its weights; an
+        adaptive rule is first refitted to the network in training and the lower states."""
+        if self.adaptive is not None:
+            followed = [self.lower.values[0]]
+            if self.current is not None:
+                followed.append(self.current(self.x)[None])
+            self.adaptive.refit(self.x, self.w, torch.cat(followed))
         self.draw += 1
         self._build()
         if not self.mix:
@@ -164,6 +192,7 @@ def solve(solver: NeuralSolver, problem: Problem, n_states: int) -> Solution:
     floor, floor_from = ground_state_floor(problem)
     for k in range(n_states):
         network = trial.network_for(solver, problem, device, dtype)
+        points.current = network
         record = _train_state(solver, network, points, k, n_states, per_state, start, floor)
         records.append(record)
         points.add_state(network)
@@ -255,6 +284,7 @@ def _train_state(
             objective,
             adam_steps=adam_steps,
             learning_rate=learning_rate,
+            learning_rate_decay=solver.learning_rate_decay,
             lbfgs_iterations=lbfgs_iterations,
             log_every=solver.log_every,
             time_limit_s=remaining(),

@@ -12,24 +12,75 @@ from __future__ import annotations
 import heapq
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from scipy.stats import qmc
 
+from ...numerics.importance import box_proposal, fit_proposal, mixture_rule
 from ...numerics.quadrature import domain_rule, tensor_rule
 from ...problems import Problem
 from ...problems.base import MAX_DIM
-from .base import check_sampled_rule, no_sampled_rule_message
+from .base import check_sampled_rule, no_sampled_rule_message, resolve_sampling
 from .trial import TrialFunction
 
 #: Gauss-Legendre points per panel of a training rule.
 GAUSS_ORDER = 8
 #: The most nodes of the fine rule (see :func:`fine_rule`).
 FINE_POINTS_MAX = 2**20
-SAMPLINGS = ("gauss", "uniform", "random")
+
+
+class AdaptiveRule:
+    """Training points that follow the states being trained (adaptive importance sampling).
+
+    Each draw is a :func:`~qbench.numerics.importance.mixture_rule` of the box: a share of
+    uniform points and draws of a Gaussian proposal, with balance-heuristic importance weights
+    (unbiased for integrals over the box). The first proposal comes from the box alone
+    (:func:`~qbench.numerics.importance.box_proposal`); before each later draw it is refitted
+    (:meth:`refit`) to the mean and covariance of the trained functions' own |psi|^2 on the
+    current points, each normalized, summed. Nothing of the answer is read: the points go where
+    the networks are, as a variational Monte Carlo sampler's go where |psi|^2 is.
+    """
+
+    kind = "adaptive"
+
+    def __init__(self, problem: Problem):
+        self.box = problem.box
+        self.proposal = box_proposal(problem.box)
+
+    def draw(self, n_points: int, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
+        """One draw of about ``n_points`` nodes (Gaussian ones outside the box are dropped)."""
+        points, weights = mixture_rule(self.box, self.proposal, n_points, seed)
+        return points, weights, self.kind
+
+    def refit(self, x: torch.Tensor, w: torch.Tensor, psi: torch.Tensor) -> None:
+        """Refit the proposal to sum_k psi_k^2 / sum(w psi_k^2) on the points ``x``, weights ``w``,
+        of the functions' values ``psi`` ``(m, n)``; no functions (m = 0) keeps it."""
+        if psi.shape[0] == 0:
+            return
+        with torch.no_grad():
+            squares = psi.detach().double() ** 2
+            norms = squares @ w.detach().double()
+            density = (squares / norms.clamp_min(torch.finfo(torch.float64).tiny)[:, None]).sum(0)
+        self.proposal = fit_proposal(
+            self.box,
+            x.detach().double().cpu().numpy(),
+            w.detach().double().cpu().numpy(),
+            density.cpu().numpy(),
+        )
+
+    @staticmethod
+    def description(period: int = 1) -> str:
+        """``info["collocation"]`` for a training that draws every ``period`` Adam steps."""
+        return (
+            "adaptive: a uniform share of the box plus a Gaussian refitted to the trained |psi|^2, "
+            f"balance-heuristic importance weights, a fresh draw every {period} Adam step(s) and "
+            "every L-BFGS chunk"
+        )
+
+
 #: Mixed into the seeds of the sampled training draws (:func:`sampled_seed`), so that no draw
 #: repeats a rule that grades or certifies (those use small fixed seeds).
 SAMPLED_SEED_TAG = 0x5EED_D4A3
@@ -257,18 +308,27 @@ class TrainingSet:
         self.measure = float(np.prod([hi - lo for lo, hi in problem.box]))
         #: How many point sets were drawn before this one (a Sobol set's scrambling is seeded by it).
         self.draw = 0
+        self.sampling = resolve_sampling(solver.sampling, problem.dim)
+        self.adaptive = AdaptiveRule(problem) if self.sampling == "adaptive" else None
+        #: ``() -> (m, n)``: the values on ``x`` of the functions the adaptive rule follows (set by
+        #: the training; ``None`` keeps the box's proposal).
+        self.density: Callable[[], torch.Tensor] | None = None
         self._build()
 
     def _build(self) -> None:
         solver = self.solver
-        if self.problem.dim > MAX_DIM:
+        if self.adaptive is not None:
+            points, weights, self.kind = self.adaptive.draw(
+                solver.n_points, sampled_seed(solver.seed, self.stream, self.draw)
+            )
+        elif self.problem.dim > MAX_DIM:
             points, weights, self.kind = sampled_training_rule(
                 self.problem, solver.n_points, solver.seed, self.stream, self.draw
             )
         else:
             points, weights, self.kind = training_rule(
                 self.problem,
-                solver.sampling,
+                self.sampling,
                 solver.n_points,
                 solver.breakpoint_panels,
                 solver.seed,
@@ -285,15 +345,15 @@ class TrainingSet:
     def resamples(self) -> bool:
         """Whether Adam steps draw new points: a Sobol rule or a sampled rule always, random
         points if asked."""
-        return self.kind in ("sobol", "sampled") or (
+        return self.kind in ("sobol", "sampled", "adaptive") or (
             self.kind == "random" and bool(self.solver.resample_every)
         )
 
     @property
     def resamples_lbfgs(self) -> bool:
-        """Whether every L-BFGS chunk draws new points: the sampled rule above ``MAX_DIM`` only
-        (up to d = 4 L-BFGS keeps the last set, as it always has)."""
-        return self.kind == "sampled"
+        """Whether every L-BFGS chunk draws new points: the adaptive rule and the sampled rule
+        (the other rules keep their last set for L-BFGS, as they always have)."""
+        return self.kind in ("sampled", "adaptive")
 
     @property
     def period(self) -> int:
@@ -309,18 +369,23 @@ class TrainingSet:
         ``resample_every`` steps (every step when it is 0)."""
         if not step or not self.resamples:
             return
-        if self.kind in ("random", "sampled") and step % self.period:
+        if self.kind in ("random", "sampled", "adaptive") and step % self.period:
             return
         self.resample()
 
     def resample(self) -> None:
-        """The next draw of points (and the earlier states' values on them)."""
+        """The next draw of points (and the earlier states' values on them); an adaptive rule
+        is first refitted to the functions of :attr:`density` on the current points."""
+        if self.adaptive is not None and self.density is not None:
+            self.adaptive.refit(self.x, self.w, self.density())
         self.draw += 1
         self._build()
 
     def describe(self) -> str:
-        """The rule's kind for ``info["collocation"]``: the kind itself up to ``MAX_DIM``; above,
-        ``"sampled: ..."`` with where the points come from and how often they are redrawn."""
+        """The rule's kind for ``info["collocation"]``: the kind itself for a fixed rule; for
+        drawn rules, where the points come from and how often they are redrawn."""
+        if self.kind == "adaptive":
+            return AdaptiveRule.description(self.period)
         if self.kind != "sampled":
             return self.kind
         return (

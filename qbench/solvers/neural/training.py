@@ -64,6 +64,7 @@ def train(
     energy_floor: float | None = None,
     floor_window: int = 1,
     before_chunk: Callable[[], None] | None = None,
+    learning_rate_decay: float = 1.0,
 ) -> TrainingRecord:
     """Minimize ``objective() -> (loss, energy)`` over ``parameters``.
 
@@ -93,6 +94,10 @@ def train(
     curvature pairs and step belong to the previous points' objective), and the chunk's energy
     is compared with ``energy_floor`` on the points it was fitted to. Converging on one draw
     does not end L-BFGS then (the next draw goes on); a chunk that takes no step does.
+
+    ``learning_rate_decay`` < 1 lowers every Adam learning rate exponentially, to that fraction
+    of its start at the last of ``adam_steps``: on points drawn afresh each step the gradient
+    is noisy, and a constant rate leaves the parameters jittering at a noise floor.
     """
     record = TrainingRecord()
     start = time.perf_counter()
@@ -128,6 +133,7 @@ def train(
 
     if adam_steps:
         optimizer = _adam(groups, learning_rate)
+        starts = [group["lr"] for group in optimizer.param_groups]
         for step in range(adam_steps):
             if before_step:
                 before_step(step)
@@ -144,6 +150,10 @@ def train(
                 loss.backward()
             optimizer.step()
             record.steps += 1
+            if learning_rate_decay != 1.0:
+                factor = learning_rate_decay ** (record.steps / adam_steps)
+                for group, first in zip(optimizer.param_groups, starts):
+                    group["lr"] = first * factor
             if on_step:
                 on_step(record.steps)
 

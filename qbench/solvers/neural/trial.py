@@ -142,8 +142,11 @@ class TrialFunction(nn.Module):
         width: int,
         depth: int,
         activation: str,
+        envelope_decay: float = 0.0,
     ):
         super().__init__()
+        #: kappa of the Gaussian factor exp(-kappa |t|^2) (0: none), t the box-scaled coordinates.
+        self.envelope_decay = float(envelope_decay)
         self.box = tuple((float(lo), float(hi)) for lo, hi in box)
         self.dim = len(self.box)
         lo = [a for a, _ in self.box]
@@ -251,6 +254,28 @@ class TrialFunction(nn.Module):
         return [features, gradient, torch.cat(laps, dim=1) if len(laps) > 1 else laps[0]]
 
     def _envelope(self, x: torch.Tensor, order: int) -> Values:
+        """The envelope ``(n,)``, its gradient ``(n, d)`` and Laplacian ``(n,)``: the wall factor
+        (:meth:`_walls`), times exp(-kappa |t|^2) when ``envelope_decay`` kappa > 0."""
+        walls = self._walls(x, order)
+        if not self.envelope_decay:
+            return walls
+        kappa = self.envelope_decay
+        lo, length, scale = self.lo.to(x.dtype), self.length.to(x.dtype), self.scale.to(x.dtype)
+        t = 2.0 * (x - lo) / length - 1.0
+        gauss = torch.exp(-kappa * (t * t).sum(1))
+        value = walls[0] * gauss
+        if order == 0:
+            return [value]
+        slope = -2.0 * kappa * t * scale  # d log g / d x_i
+        gradient = (walls[1] + walls[0][:, None] * slope) * gauss[:, None]
+        if order == 1:
+            return [value, gradient]
+        # Laplacian of W g = g (Laplacian W + 2 grad W . grad log g + W (|grad log g|^2 + Laplacian log g)).
+        log_lap = (slope * slope).sum(1) - 2.0 * kappa * (scale * scale).sum()
+        lap = gauss * (walls[2] + 2.0 * (walls[1] * slope).sum(1) + walls[0] * log_lap)
+        return [value, gradient, lap]
+
+    def _walls(self, x: torch.Tensor, order: int) -> Values:
         """The wall factor E = prod_i e_i(x_i) ``(n,)``, its gradient ``(n, d)`` and Laplacian ``(n,)``."""
         lo, hi, length2 = self.lo.to(x.dtype), self.hi.to(x.dtype), self.length2.to(x.dtype)
         factors = (x - lo) * (hi - x) / length2  # (n, d)
@@ -325,26 +350,43 @@ class TrialFunction(nn.Module):
 
 
 def make_network(
-    problem: Problem, width: int, depth: int, activation: str, kink_features: bool
+    problem: Problem,
+    width: int,
+    depth: int,
+    activation: str,
+    kink_features: bool,
+    envelope_decay: float = 0.0,
 ) -> TrialFunction:
     """The trial function for ``problem``: kink inputs at the axis breakpoints and interface circles
-    when ``kink_features``, none otherwise."""
+    when ``kink_features``, none otherwise; a Gaussian factor exp(-envelope_decay |t|^2)."""
     kinks = problem.axis_breakpoints if kink_features else tuple(() for _ in problem.box)
     circles = interface_circles(problem) if kink_features else []
-    return TrialFunction(problem.box, kinks, circles, width, depth, activation)
+    return TrialFunction(problem.box, kinks, circles, width, depth, activation, envelope_decay)
 
 
 def network_for(solver: Any, problem: Problem, device: torch.device, dtype: torch.dtype) -> TrialFunction:
     """A fresh trial function for ``problem`` from the solver's options ``width``, ``depth``,
     ``activation`` and ``kink_features``, on ``device`` in ``dtype`` (the trainers look it up here
     at each call, so a test may replace it, e.g. to start a network at psi = 0)."""
-    network = make_network(problem, solver.width, solver.depth, solver.activation, solver.kink_features)
+    network = make_network(
+        problem,
+        solver.width,
+        solver.depth,
+        solver.activation,
+        solver.kink_features,
+        solver.envelope_decay,
+    )
     return network.to(device=device, dtype=dtype)
 
 
 def uses_manual_gradient(network: TrialFunction) -> bool:
     """The hand-written residual gradient covers the plain 1D tanh network (the reference paper's)."""
-    return network.dim == 1 and network.activation is ACTIVATIONS["tanh"] and network.n_inputs == 1
+    return (
+        network.dim == 1
+        and network.activation is ACTIVATIONS["tanh"]
+        and network.n_inputs == 1
+        and not network.envelope_decay
+    )
 
 
 @torch.no_grad()
