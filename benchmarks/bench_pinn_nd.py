@@ -50,8 +50,6 @@ import os
 import statistics
 import time
 
-import numpy as np
-
 import qbench
 
 SOLVERS = ("pinn", "nn-galerkin", "pinn-fixed", "pinn-trainable")
@@ -157,7 +155,11 @@ HIGH_CANDIDATES: dict[str, dict[str, dict]] = {
     },
     "nn-galerkin": {
         "adaptive1k-w32-env8": dict(
-            adam_steps=UNTIL_THE_BUDGET, learning_rate=1e-2, n_points=1024, width=32, envelope_decay=BOX_ENVELOPE
+            adam_steps=UNTIL_THE_BUDGET,
+            learning_rate=1e-2,
+            n_points=1024,
+            width=32,
+            envelope_decay=BOX_ENVELOPE,
         ),
         "sampled1k-w32": dict(
             adam_steps=UNTIL_THE_BUDGET, learning_rate=1e-2, n_points=1024, width=32, sampling="gauss"
