@@ -1,10 +1,11 @@
 """``pinn`` and ``nn-galerkin`` above d = 4: Monte Carlo training points, the sampled fine rule, the floor.
 
-Above ``MAX_DIM`` (4) both train on fresh draws of the problem's ``sampled_rule`` and measure on
-its grading rule (a sampled rule there); a problem without one is refused. Up to d = 4 nothing
-changed: the energies of small fixed cases are compared bit for bit with values measured on the
-code before d > 4 existed. Budgets here are tiny (a second or two per solve); what the solvers
-reach is benchmarks/bench_pinn_nd.py's business.
+Above ``MAX_DIM`` (4) both train on drawn points (by default the adaptive rule; with
+``sampling="gauss"`` draws of the problem's ``sampled_rule``) and measure on its grading rule (a
+sampled rule there); a problem without one is refused. Up to d = 4, with ``sampling="gauss"``
+nothing changed: the energies of small fixed cases are compared bit for bit with values measured
+on the code before d > 4 existed. Budgets here are tiny (a second or two per solve); what the
+solvers reach is benchmarks/bench_pinn_nd.py's business.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ HIGH = ("pinn", "nn-galerkin")
 #: Budgets of a second or so in 6D (the lower states' re-orthonormalization and the L-BFGS
 #: restarts on each draw are exercised with two states).
 TINY = {
-    "pinn": dict(n_points=256, width=8, warm_steps=20, warm_lbfgs_iterations=25, lbfgs_iterations=25),
-    "nn-galerkin": dict(n_points=256, width=8, adam_steps=40),
+    "pinn": dict(
+        n_points=256, width=8, warm_steps=20, warm_lbfgs_iterations=25, lbfgs_iterations=25, sampling="gauss"
+    ),
+    "nn-galerkin": dict(n_points=256, width=8, adam_steps=40, sampling="gauss"),
 }
 
 
@@ -149,18 +152,22 @@ def test_box_levels_by_heap_equal_the_full_table_bit_for_bit():
 
 # Energies measured on the code before d > 4 existed (commit 7ac0f2e, this machine's torch, one
 # thread), as float.hex: up to d = 4 the change must not move a bit.
+# (``sampling="gauss"``, the default before the adaptive rule, keeps the rules they were measured on.)
 BEFORE = [
-    ("nn-galerkin", 2, dict(adam_steps=30, n_points=256, width=8), "0x1.d9cd1e69428afp+2"),
-    ("pinn", 2, dict(n_points=256, width=8, warm_steps=20, warm_lbfgs_iterations=10, lbfgs_iterations=10),
+    ("nn-galerkin", 2, dict(adam_steps=30, n_points=256, width=8, sampling="gauss"), "0x1.d9cd1e69428afp+2"),
+    ("pinn", 2, dict(n_points=256, width=8, warm_steps=20, warm_lbfgs_iterations=10, lbfgs_iterations=10,
+                     sampling="gauss"),
      "0x1.4f9f3366f5f41p+3"),
 ]  # fmt: skip
 BEFORE_SLOW = [
-    ("nn-galerkin", 3, dict(adam_steps=30, n_points=256, width=8), "0x1.e70f280f9f93ep+3"),
+    ("nn-galerkin", 3, dict(adam_steps=30, n_points=256, width=8, sampling="gauss"), "0x1.e70f280f9f93ep+3"),
     ("nn-galerkin", 3, dict(adam_steps=30, n_points=256, width=8, sampling="random", resample_every=1),
      "0x1.e85ae8d22126bp+3"),
-    ("pinn", 3, dict(n_points=256, width=8, warm_steps=20, warm_lbfgs_iterations=10, lbfgs_iterations=10),
+    ("pinn", 3, dict(n_points=256, width=8, warm_steps=20, warm_lbfgs_iterations=10, lbfgs_iterations=10,
+                     sampling="gauss"),
      "0x1.8ce66a34d1a81p+3"),
-    ("pinn", 4, dict(n_points=256, width=8, warm_steps=10, warm_lbfgs_iterations=5, lbfgs_iterations=5),
+    ("pinn", 4, dict(n_points=256, width=8, warm_steps=10, warm_lbfgs_iterations=5, lbfgs_iterations=5,
+                     sampling="gauss"),
      "0x1.ea38021def945p+4"),
 ]  # fmt: skip
 

@@ -93,7 +93,11 @@ def test_states_are_orthonormal_ascending_and_shaped_in_2d(name):
     info = solution.info
     assert len(solution.state_status) == 3 and info["subspace_rotation"] is (name != "nn-galerkin")
     assert info["dimension"] == 2 and info["fine_points"] == len(weights)
-    assert info["collocation"] in ("gauss-tensor", "uniform-grid")
+    if name in ("pinn", "nn-galerkin"):
+        # The default points in d >= 2 follow the trained states, drawn afresh as training goes.
+        assert info["collocation"].startswith("adaptive: ") and info["training_point_sets"] > 1
+    else:
+        assert info["collocation"] == "uniform-grid"  # the reference paper's preset: its fixed grid
     assert info["node_check"].startswith("skipped")
     assert info["rayleigh_energy"] == pytest.approx(list(solution.energies), rel=1e-12)
 
@@ -190,6 +194,10 @@ def test_info_records_training_and_resources():
         (("nn-galerkin", "pinn-fixed", "pinn-trainable"), {"energy": "magic"}, "energy must be one of"),
         (("nn-galerkin", "pinn-fixed", "pinn-trainable"), {"sampling": "sobol"}, "sampling must be one of"),
         (("pinn-fixed",), {"overlap_weight": -1.0}, "overlap_weight"),
+        (("pinn",), {"sampling": "random"}, "sampling must be one of"),
+        (NEURAL, {"envelope_decay": -1.0}, "envelope_decay must be >= 0"),
+        (NEURAL, {"learning_rate_decay": 1.5}, r"learning_rate_decay must be in \(0, 1\]"),
+        (NEURAL, {"learning_rate_decay": 0.0}, "learning_rate_decay must be > 0"),
     ],
 )
 def test_bad_options_raise_naming_the_option(names, options, match):

@@ -10,13 +10,15 @@ from qbench.solvers.neural import functionals, trial
 from qbench.solvers.neural.trial import TrialFunction
 
 
-def _network(d: int, activation: str = "tanh") -> tuple[TrialFunction, torch.Tensor]:
+def _network(
+    d: int, activation: str = "tanh", envelope_decay: float = 0.0
+) -> tuple[TrialFunction, torch.Tensor]:
     """A network on a box of unequal sides with axis kinks (and, for d >= 2, a circle), and points."""
     torch.manual_seed(d)
     box = [(-1.0, 2.0)] + [(0.0, 1.5)] * (d - 1)
     kinks = [(0.3,)] + [()] * (d - 2) + [(0.5, 1.0)] if d > 1 else [(0.3, 1.1)]
     circles = [((0.2,) * d, 0.7)] if d > 1 else []
-    network = TrialFunction(box, kinks, circles, 6, 3, activation).double()
+    network = TrialFunction(box, kinks, circles, 6, 3, activation, envelope_decay).double()
     assert network.n_inputs == d + sum(len(cuts) for cuts in kinks) + len(circles)
     lo = torch.tensor([b[0] for b in box], dtype=torch.float64)
     x = lo + torch.rand(40, d, dtype=torch.float64) * torch.tensor([b[1] - b[0] for b in box])
@@ -24,10 +26,13 @@ def _network(d: int, activation: str = "tanh") -> tuple[TrialFunction, torch.Ten
 
 
 @pytest.mark.parametrize("d", [1, 2, 3, 4])
-@pytest.mark.parametrize("activation", ["tanh", "sin", "silu"])
-def test_forward_mode_derivatives_and_galerkin_basis_match_autograd(d, activation):
-    """psi, grad psi, the Laplacian (and the Galerkin basis's) equal nested autograd."""
-    network, x = _network(d, activation)
+@pytest.mark.parametrize(
+    ("activation", "envelope_decay"), [("tanh", 0.0), ("sin", 0.0), ("silu", 0.0), ("tanh", 8.0)]
+)
+def test_forward_mode_derivatives_and_galerkin_basis_match_autograd(d, activation, envelope_decay):
+    """psi, grad psi, the Laplacian (and the Galerkin basis's) equal nested autograd, with and
+    without the Gaussian envelope."""
+    network, x = _network(d, activation, envelope_decay)
     xr = x.clone().requires_grad_(True)
     functions = torch.cat([network(xr)[:, None], network.galerkin_basis(xr, 0)[0]], dim=1)
     ours = [
@@ -120,6 +125,20 @@ def test_the_fast_path_is_only_for_the_plain_1d_tanh_network():
     assert not trial.uses_manual_gradient(TrialFunction(box, [(0.5,)], [], 4, 2, "tanh"))
     assert not trial.uses_manual_gradient(TrialFunction(box, [()], [], 4, 2, "sin"))
     assert not trial.uses_manual_gradient(TrialFunction(box * 2, [(), ()], [], 4, 2, "tanh"))
+    assert not trial.uses_manual_gradient(TrialFunction(box, [()], [], 4, 2, "tanh", envelope_decay=8.0))
+    assert trial.uses_manual_gradient(TrialFunction(box, [()], [], 4, 2, "tanh"))
+
+
+def test_the_envelope_is_the_box_scaled_gaussian_times_the_walls():
+    box = [(-8.0, 8.0), (-2.0, 6.0)]
+    plain = TrialFunction(box, [(), ()], [], 4, 2, "tanh").double()
+    enveloped = TrialFunction(box, [(), ()], [], 4, 2, "tanh", envelope_decay=8.0).double()
+    enveloped.load_state_dict(plain.state_dict())
+    x = torch.tensor([[0.0, 2.0], [4.0, 2.0], [4.0, 6.0], [-2.0, 0.0]], dtype=torch.float64)
+    t = torch.stack([x[:, 0] / 8.0, (x[:, 1] - 2.0) / 4.0], dim=1)
+    torch.testing.assert_close(
+        enveloped(x), plain(x) * torch.exp(-8.0 * (t * t).sum(1)), rtol=1e-15, atol=0.0
+    )
 
 
 def test_a_float32_network_rounds_its_constants_once():

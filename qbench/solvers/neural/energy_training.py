@@ -96,6 +96,8 @@ def _rule_info(training_set: TrainingSet) -> dict[str, Any]:
     }
     if training_set.kind in ("sampled", "adaptive"):
         rule["points_per_draw"] = len(training_set.w)
+    if training_set.adaptive is not None:
+        rule["adaptive_proposal"] = training_set.adaptive.summary()
     return rule
 
 

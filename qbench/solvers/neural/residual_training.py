@@ -211,6 +211,7 @@ def solve(solver: NeuralSolver, problem: Problem, n_states: int) -> Solution:
             "n_training_points": len(points.w),
             **({"points_per_draw": len(points.w), "training_point_sets": points.draw + 1}
                if points.resamples else {}),
+            **({"adaptive_proposal": points.adaptive.summary()} if points.adaptive is not None else {}),
             "energy_lower_bound": floor,
             "energy_lower_bound_from": f"min V ({floor_from}) + the empty box's ground level",
             "warm_start": bool(solver.warm_steps + solver.warm_lbfgs_iterations),

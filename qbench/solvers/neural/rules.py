@@ -71,6 +71,11 @@ class AdaptiveRule:
             density.cpu().numpy(),
         )
 
+    def summary(self) -> dict[str, list[float]]:
+        """``info["adaptive_proposal"]``: the last proposal's mean and standard deviations (along
+        its axes), which say where the training ended up drawing its points."""
+        return {"mean": self.proposal.mean.tolist(), "scales": self.proposal.scales.tolist()}
+
     @staticmethod
     def description(period: int = 1) -> str:
         """``info["collocation"]`` for a training that draws every ``period`` Adam steps."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -19,6 +19,9 @@ LBFGS_EVALS_PER_ITERATION = 4  # strong-Wolfe line searches take a few evaluatio
 #: energies from 0.7 to 8 at one stage of training (3D separable finite well, E0 = 4.918), which
 #: says nothing alone.
 FLOOR_WINDOW = 50
+#: On drawn points the floor test is statistical: the window's mean must lie this many of its
+#: standard errors below the bound (one-sided, about 1e-3 by chance with a normal spread).
+FLOOR_Z = 3.0
 
 
 def exploit_message(energy: float, bound: float) -> str:
@@ -85,15 +88,18 @@ def train(
     quotient or Ritz value on the training rule, which the true one can never go below)
     stops it with status ``failed``: the network has found where the rule does not look
     (:func:`exploit_message`). On points drawn afresh each Adam step one draw's energy is a
-    noisy estimate, so there the mean of the last ``floor_window`` Adam steps' energies is
-    compared (L-BFGS, on one fixed set, compares each value). None raises: the caller still
+    noisy but unbiased estimate (the parameters have not yet been fitted to that draw), so
+    there the test is statistical: training fails when the mean of the last ``floor_window``
+    such energies lies more than :data:`FLOOR_Z` standard errors (the window's own spread)
+    below the floor. L-BFGS on one fixed set compares each value. None raises: the caller still
     gets the record and the parameters as they are.
 
     ``before_chunk``, if given, is called before each chunk of :data:`LBFGS_CHUNK` L-BFGS
-    iterations (it draws new training points, above d = 4); L-BFGS then starts afresh (its
-    curvature pairs and step belong to the previous points' objective), and the chunk's energy
-    is compared with ``energy_floor`` on the points it was fitted to. Converging on one draw
-    does not end L-BFGS then (the next draw goes on); a chunk that takes no step does.
+    iterations (it draws new training points); L-BFGS then starts afresh (its curvature pairs
+    and step belong to the previous points' objective). The energy on each fresh draw, before
+    the chunk fits it, joins the same statistical window (the energy after the fit is biased
+    low: it is fitted to those very points). Converging on one draw does not end L-BFGS then
+    (the next draw goes on); a chunk that takes no step does.
 
     ``learning_rate_decay`` < 1 lowers every Adam learning rate exponentially, to that fraction
     of its start at the last of ``adam_steps``: on points drawn afresh each step the gradient
@@ -122,11 +128,13 @@ def train(
     ) -> tuple[Status, str] | None:
         if not torch.isfinite(loss):
             return Status.DIVERGED, f"loss became {float(loss)} at step {record.steps}"
-        if energy_floor is not None:
+        if energy_floor is not None and energy is not None:
             recent.append(float(energy))
-            value = sum(recent) / len(recent) if window else recent[-1]
-            if (not window or len(recent) == recent.maxlen) and value < energy_floor:
-                return Status.FAILED, exploit_message(value, energy_floor)
+            if not window:
+                if recent[-1] < energy_floor:
+                    return Status.FAILED, exploit_message(recent[-1], energy_floor)
+            elif len(recent) == recent.maxlen and below_floor(recent, energy_floor):
+                return Status.FAILED, exploit_message(sum(recent) / len(recent), energy_floor)
         if time_limit_s and time.perf_counter() - start > time_limit_s:
             return Status.TIMEOUT, f"time limit {time_limit_s} s reached at step {record.steps}"
         return None
@@ -182,6 +190,11 @@ def train(
             if before_chunk:
                 before_chunk()
                 state.clear()  # in place: L-BFGS reads this same dict at its next step
+                fresh_loss, fresh_energy = objective()  # on the new draw, not yet fitted to it
+                reason = stop_reason(fresh_loss.detach(), fresh_energy.detach(), window=True)
+                if reason:
+                    record.status, record.message = reason
+                    break
             chunk = min(LBFGS_CHUNK, lbfgs_iterations - done)
             optimizer.param_groups[0]["max_iter"] = chunk
             optimizer.param_groups[0]["max_eval"] = chunk * LBFGS_EVALS_PER_ITERATION
@@ -195,7 +208,8 @@ def train(
                 on_step(record.steps)
             loss, energy = objective()  # derivatives need autograd, so no no_grad() here
             log("lbfgs", loss, energy)
-            reason = stop_reason(loss, energy)
+            # On drawn points the fitted draw's energy is biased low; the next draw's is tested.
+            reason = stop_reason(loss, None if before_chunk else energy)
             if reason:
                 record.status, record.message = reason
                 break
@@ -210,6 +224,21 @@ def train(
     record.final_loss = float(loss.detach())
     if record.status is Status.OK and not torch.isfinite(loss):
         record.status, record.message = Status.DIVERGED, f"final loss is {float(loss)}"
-    elif record.status is Status.OK and energy_floor is not None and float(energy) < energy_floor:
+    elif (
+        record.status is Status.OK
+        and energy_floor is not None
+        # One value on a fixed set (or on the set L-BFGS ended on) is tested; a last noisy draw is not.
+        and (floor_window == 1 or (lbfgs_iterations and not before_chunk))
+        and float(energy) < energy_floor
+    ):
         record.status, record.message = Status.FAILED, exploit_message(float(energy), energy_floor)
     return record
+
+
+def below_floor(energies: Sequence[float], floor: float) -> bool:
+    """Whether the mean of ``energies`` (independent noisy estimates) lies significantly below
+    ``floor``: more than :data:`FLOOR_Z` standard errors of the mean, from their own spread."""
+    n = len(energies)
+    mean = sum(energies) / n
+    spread = math.sqrt(sum((e - mean) ** 2 for e in energies) / (n - 1)) if n > 1 else 0.0
+    return mean + FLOOR_Z * spread / math.sqrt(n) < floor
