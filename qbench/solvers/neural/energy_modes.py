@@ -103,14 +103,18 @@ class PINN(NeuralSolver):
     ``trainable`` the ``pinn-fixed`` and ``pinn-trainable`` presets; each preset
     accepts only its own modes.
 
-    Training points (``n_points`` in all, ``sampling``; :func:`~.rules.training_rule`):
-    ``"gauss"`` is Gauss-Legendre panels ending at the breakpoints in 1D, a tensor Gauss
-    rule in 2D (the problem's own rule for a curved interface) and scrambled Sobol points
-    for d >= 3; ``"uniform"`` an interior grid for d <= 2 and Sobol points for d >= 3;
-    ``"random"`` uniform random points. Above d = 4 (``nn-galerkin`` only) every ``sampling``
-    gives draws of the problem's ``sampled_rule`` (kind ``sampled``), ``n_points`` per draw, a
-    fresh draw every ``resample_every`` Adam steps (0: every step) and before every L-BFGS chunk;
-    a problem without a sampled rule is refused there.
+    Training points (``n_points`` in all, per draw where drawn; ``sampling``): ``"auto"``
+    (default) is ``"gauss"`` in 1D and ``"adaptive"`` in d >= 2; ``"adaptive"`` draws from
+    :class:`~.rules.AdaptiveRule` (a uniform share of the box plus a Gaussian refitted to the
+    trained states' own |psi|^2, unbiased importance weights), a fresh draw every
+    ``resample_every`` Adam steps (0: every step) and before every L-BFGS chunk;
+    ``"gauss"`` (:func:`~.rules.training_rule`) is Gauss-Legendre panels ending at the
+    breakpoints in 1D, a tensor Gauss rule in 2D (the problem's own rule for a curved
+    interface) and scrambled Sobol points for d >= 3, fresh every Adam step; ``"uniform"`` an
+    interior grid for d <= 2 and Sobol points for d >= 3; ``"random"`` uniform random points.
+    Above d = 4 (``nn-galerkin`` only) every ``sampling`` but ``"adaptive"`` gives draws of the
+    problem's ``sampled_rule`` (kind ``sampled``); a problem without one is refused there.
+    ``envelope_decay`` and ``learning_rate_decay``: as for ``pinn``.
 
     Start of E (``initial_energy``, trainable mode): ``"box"`` is min V plus the k-th
     level of the empty box (1D: ((k+1) pi / L)^2; in d dimensions the k-th smallest sum

@@ -48,22 +48,24 @@ class ResidualPinn(NeuralSolver):
       It is the E that minimizes the loss above for the current psi (the loss is
       then the energy variance <H psi, H psi>/<psi, psi> - E^2), so E needs no
       learning rate of its own and is accurate to second order in psi's error.
-    * **Gauss points** on panels that end at the breakpoints (1D ``domain_rule``, 2D a
-      tensor rule; the problem's own rule for a curved interface): the integrands are
-      smooth on each panel, so the quadrature is spectral. ``n_points`` is the total;
-      for d >= 3 they are scrambled Sobol points (seeded), as a tensor Gauss rule fine
-      enough costs too many (:func:`~.rules.training_rule`).
-    * **Above d = 4: Monte Carlo points.** No tensor rule fits and uniform points in the box
-      almost all miss the state, so the points are draws of the problem's ``sampled_rule``
-      (importance-weighted quasi-Monte Carlo points where its low states live; a problem
-      without one is refused), ``n_points`` per draw, a fresh draw before every Adam step and
-      every chunk of L-BFGS iterations (L-BFGS restarts on each), so no fixed set can be
-      fitted; the lower states are re-orthonormalized on each draw, and the energies are
-      measured on the problem's grading rule, a sampled one there (:func:`~.rules.fine_rule`).
-      As in every d, a training whose Rayleigh quotient on its points falls below min V plus
-      the empty box's ground level (a lower bound on E0) stops as ``failed`` ("quadrature
-      exploited"); with draws, the mean of the last 50 Adam steps' energies and each L-BFGS
-      chunk's energy are compared with it.
+    * **Training points** (``sampling``). ``"auto"`` (default): in 1D Gauss points on panels
+      that end at the breakpoints (the integrands are smooth on each panel, so the quadrature
+      is spectral); in d >= 2 the adaptive rule (:class:`~.rules.AdaptiveRule`): a uniform
+      share of the box plus a Gaussian refitted, before every draw, to the network in
+      training and the lower states (their own |psi|^2; nothing of the answer), with unbiased
+      importance weights, ``n_points`` per draw, a fresh draw before every Adam step and every
+      chunk of L-BFGS iterations (L-BFGS restarts on each), so no fixed set can be fitted; the
+      lower states are re-orthonormalized on each draw. ``"gauss"``: the fixed rules (1D
+      panels, a 2D tensor rule, the problem's own rule for a curved interface, one scrambled
+      Sobol set in 3D and 4D) and above d = 4 draws of the problem's ``sampled_rule``.
+      Above d = 4 the energies are measured on the problem's grading rule, a sampled one
+      there (:func:`~.rules.fine_rule`; a problem without one is refused). As in every d, a
+      training whose Rayleigh quotient on its points falls below min V plus the empty box's
+      ground level (a lower bound on E0) stops as ``failed`` ("quadrature exploited"); on
+      drawn points the test is statistical (:func:`~.training.below_floor`).
+    * **Envelope and schedule.** ``envelope_decay`` kappa multiplies psi by exp(-kappa |t|^2),
+      t the box-scaled coordinates (a width from the box alone); ``learning_rate_decay``
+      lowers Adam's rate exponentially to that fraction at its last step.
     * **Landing on state k.** The network output has the trained lower states
       projected out exactly (in the training rule's inner product), with the
       same coefficients for psi, its gradient and its Laplacian. A warm start minimizes the
