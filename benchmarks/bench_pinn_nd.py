@@ -142,38 +142,19 @@ for _name in ("pinn-fixed", "pinn-trainable"):
 #: solver -> {label: options} above d = 4 (the same for every d there): the defaults' adaptive
 #: points, fresh every Adam step and every L-BFGS chunk, or draws of the problem's own sampled rule
 #: (``sampling="gauss"`` there), which sits where its low states live.
+_HIGH_PINN = dict(
+    warm_steps=2000, learning_rate=1e-2, warm_lbfgs_iterations=400, lbfgs_iterations=UNTIL_THE_BUDGET,
+    n_points=1024, width=32,
+)  # fmt: skip
+_HIGH_GALERKIN = dict(adam_steps=UNTIL_THE_BUDGET, learning_rate=1e-2, n_points=1024, width=32)
 HIGH_CANDIDATES: dict[str, dict[str, dict]] = {
     "pinn": {
-        "adaptive1k-w32-env8": dict(
-            warm_steps=2000,
-            learning_rate=1e-2,
-            warm_lbfgs_iterations=400,
-            lbfgs_iterations=UNTIL_THE_BUDGET,
-            n_points=1024,
-            width=32,
-            envelope_decay=BOX_ENVELOPE,
-        ),
-        "sampled1k-w32": dict(
-            warm_steps=2000,
-            learning_rate=1e-2,
-            warm_lbfgs_iterations=400,
-            lbfgs_iterations=UNTIL_THE_BUDGET,
-            n_points=1024,
-            width=32,
-            sampling="gauss",
-        ),
+        "adaptive1k-w32-env8": dict(_HIGH_PINN, envelope_decay=BOX_ENVELOPE),
+        "sampled1k-w32": dict(_HIGH_PINN, sampling="gauss"),
     },
     "nn-galerkin": {
-        "adaptive1k-w32-env8": dict(
-            adam_steps=UNTIL_THE_BUDGET,
-            learning_rate=1e-2,
-            n_points=1024,
-            width=32,
-            envelope_decay=BOX_ENVELOPE,
-        ),
-        "sampled1k-w32": dict(
-            adam_steps=UNTIL_THE_BUDGET, learning_rate=1e-2, n_points=1024, width=32, sampling="gauss"
-        ),
+        "adaptive1k-w32-env8": dict(_HIGH_GALERKIN, envelope_decay=BOX_ENVELOPE),
+        "sampled1k-w32": dict(_HIGH_GALERKIN, sampling="gauss"),
     },
 }
 
