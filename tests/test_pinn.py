@@ -39,7 +39,14 @@ def test_registered_as_pinn_in_the_pinn_family():
             lambda: qbench.problems.get(
                 "separable", parts=["infinite_well", {"name": "infinite_well", "length": 1.5}]
             ),
-            dict(width=16, n_points=256, warm_steps=100, warm_lbfgs_iterations=50, lbfgs_iterations=50),
+            dict(
+                width=16,
+                n_points=256,
+                warm_steps=100,
+                warm_lbfgs_iterations=50,
+                lbfgs_iterations=50,
+                sampling="gauss",
+            ),
             1e-5,
         ),
     ],
