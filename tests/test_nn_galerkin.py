@@ -91,7 +91,9 @@ def test_ground_state_of_a_box_from_above_in_2d():
 @pytest.mark.slow  # about a second: the fast set stays under a minute
 def test_three_dimensions_train_on_sobol_points_and_stay_above():
     problem = qbench.problems.get("separable", parts=["infinite_well"] * 3)
-    solution = qbench.solvers.get("nn-galerkin", **dict(TINY_ND, n_points=200)).solve(problem, 1)
+    solution = qbench.solvers.get("nn-galerkin", **dict(TINY_ND, n_points=200, sampling="gauss")).solve(
+        problem, 1
+    )
     assert solution.info["collocation"] == "sobol" and solution.info["n_training_points"] == 200
     assert solution.energies[0] >= problem.level_energies(1)[0] * (1 - 1e-10)
 

@@ -149,7 +149,9 @@ def test_info_history_and_progress():
 @pytest.mark.slow  # about 5-10 s: the fine rule has 2^20 points
 def test_four_dimensions_run_with_a_capped_fine_rule():
     problem = qbench.problems.get("separable", parts=["infinite_well"] * 4)
-    options = dict(width=12, n_points=144, warm_steps=40, warm_lbfgs_iterations=20, lbfgs_iterations=20)
+    options = dict(
+        width=12, n_points=144, warm_steps=40, warm_lbfgs_iterations=20, lbfgs_iterations=20, sampling="gauss"
+    )
     solution = ResidualPinn(**options).solve(problem, 1)
     assert solution.info["collocation"] == "sobol" and solution.info["dimension"] == 4
     assert solution.info["fine_points"] <= rules.FINE_POINTS_MAX < len(problem.quadrature_rule()[1])
