@@ -129,6 +129,9 @@ class Case:
         cache their exact reference), so the reference is computed once per problem.
         """
         options = dict(self.solver_options)
+        method = solvers.METHODS.get(self.solver)
+        for key, value in getattr(method, "recorded_defaults", {}).items():
+            options.setdefault(key, value)  # a record from before the option existed
         if self.seed is not None:
             options["seed"] = self.seed
         return _shared_problem(self.problem, canonical_json(self.problem_params)), solvers.get(

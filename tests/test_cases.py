@@ -81,3 +81,15 @@ def test_tolerance_changes_the_verdict_not_the_identity():
 def test_a_tolerance_outside_0_1_is_refused_naming_it(bad):
     with pytest.raises(ValueError, match=r"tolerance must be .*\(0, 1\)"):
         Case.resolve("finite_well", "fd", tolerance=bad)
+
+
+def test_a_record_from_before_an_option_existed_rebuilds_what_it_ran():
+    # pinn's ``sampling`` (default "auto": adaptive points in d >= 2) came after runs were recorded;
+    # a stored case without it trained on the fixed rules, and rebuilds so (reproduce re-runs it).
+    new = Case.resolve("harmonic_oscillator", "pinn", {"dim": 2}, seed=0, n_states=1)
+    assert new.solver_options["sampling"] == "auto" and new.build()[1].sampling == "auto"
+    recorded = new.to_dict()
+    del recorded["solver_options"]["sampling"]
+    old = Case.from_dict(recorded)
+    assert old.build()[1].sampling == "gauss"
+    assert old.case_id != new.case_id  # a different computation, a different id

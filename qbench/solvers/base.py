@@ -193,6 +193,10 @@ class Solver(ABC):
     max_states: ClassVar[int | None] = None
     #: False for a solver whose 1D ``evaluate`` takes flat positions (the pre-d contract).
     takes_points: ClassVar[bool] = True
+    #: Options added after runs were recorded, whose default computes something else than
+    #: before: the value that reproduces a record without them (``Case.build`` fills it in; a
+    #: new case records every option, so it is never affected).
+    recorded_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

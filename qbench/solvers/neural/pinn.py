@@ -102,6 +102,8 @@ class ResidualPinn(NeuralSolver):
     """
 
     runtime = "residual_training"
+    # Runs recorded before ``sampling`` existed trained on the fixed Gauss/Sobol rules.
+    recorded_defaults = {"sampling": "gauss"}
 
     name = "pinn"
     family = "pinn"
