@@ -147,11 +147,15 @@ def test_a_nan_residual_is_diverged_not_an_exception(monkeypatch):
 
 
 def test_info_records_training_and_resources():
-    threads = torch.get_num_threads()
-    options = dict(TINY["nn-galerkin"], width=16, log_every=5)
-    solution = qbench.solvers.get("nn-galerkin", **options).solve(qbench.problems.InfiniteWell(), 1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # not the solver's 1 (tests/conftest.py gives the session 1)
+    try:
+        options = dict(TINY["nn-galerkin"], width=16, log_every=5)
+        solution = qbench.solvers.get("nn-galerkin", **options).solve(qbench.problems.InfiniteWell(), 1)
+        assert torch.get_num_threads() == 2  # restored after training
+    finally:
+        torch.set_num_threads(before)
     info = solution.info
-    assert torch.get_num_threads() == threads  # restored after training
     assert {"step", "loss", "energy", "time_s", "state", "phase"} <= set(info["history"][0])
     assert [row["step"] for row in info["history"][:3]] == [0, 5, 10]
     assert info["steps"] == [30] and info["n_parameters"] == (1 * 16 + 16) + (16 * 16 + 16) + (16 + 1)
