@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from threadpoolctl import threadpool_limits
 
@@ -11,6 +13,22 @@ import qbench
 # as it does in a run, and on a small busy machine OpenBLAS's second thread costs more than it gives on
 # matrices of this size (2 loaded cores: the 1D spectral solves took 3x the wall time with two threads).
 BLAS_LIMIT = threadpool_limits(limits=1, user_api="blas")
+
+#: Set once torch's session thread count is 1 (pytest_runtest_setup below).
+_TORCH_ONE_THREAD = pytest.StashKey[bool]()
+
+
+def pytest_runtest_setup(item):
+    """One torch thread too, once a test module has imported torch: a neural solver trains and
+    evaluates on its own ``threads`` (1 by default) and puts the caller's count back, so only what
+    a test runs outside a solve sees this. On 2 loaded cores each of torch's parallel regions there
+    waited milliseconds for the second thread once a solve had set the count back to 2 (the
+    forward-mode derivative checks of test_neural_trial took 5-9 s instead of under 1)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and not item.config.stash.get(_TORCH_ONE_THREAD, False):
+        torch.set_num_threads(1)
+        item.config.stash[_TORCH_ONE_THREAD] = True
+
 
 #: Faults injected by tests/test_faults.py: (what, finished cases lost), summed up at the end.
 _FAULTS = pytest.StashKey[list]()

@@ -55,6 +55,7 @@ def test_running_names_every_shipped_suite():
         assert f"| `{name}`" in text
 
 
+@pytest.mark.slow  # 3-4 s: bootstraps the stored dimensions run and expands every shipped suite
 def test_measured_page_and_suite_table_are_what_the_data_give(capsys, monkeypatch):
     """docs/measured.md and the suite table of docs/running.md are generated from the committed
     results and the built-in suites; regenerate them with `python benchmarks/measured_page.py`."""
@@ -129,6 +130,7 @@ def test_mkdocs_builds_the_site_strictly(tmp_path):  # about 0.3 s: in the fast 
     assert (tmp_path / "site" / "plugins" / "index.html").exists()
 
 
+@pytest.mark.slow  # about a second: reads every stored run of results/baseline and results/dimensions
 def test_readme_verdict_table_is_what_the_stored_runs_give(capsys):
     """README.md's verdict table is generated from results/baseline and results/dimensions;
     regenerate it with `python benchmarks/readme_tables.py`."""

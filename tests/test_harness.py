@@ -126,10 +126,10 @@ def test_a_solver_that_raises_gives_failed_rows_with_the_message(exploding_solve
 
 def test_a_case_past_its_timeout_is_recorded_as_timeout(slow_solver):
     start = time.perf_counter()
-    record = run_case(Case.resolve("finite_well", "test-sleeps", n_states=1, timeout_s=0.3))
+    record = run_case(Case.resolve("finite_well", "test-sleeps", n_states=1, timeout_s=0.1))
     assert time.perf_counter() - start < 5
     row = record["rows"][0]
-    assert row["status"] == "timeout" and "0.3 s" in row["message"]
+    assert row["status"] == "timeout" and "0.1 s" in row["message"]
     assert row["case_status"] == "timeout"
 
 

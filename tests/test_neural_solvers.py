@@ -1,6 +1,7 @@
 """What every neural solver does alike, in 1D and 2D, on budgets of a second or less.
 
-The class modules and option tables import without torch; a seed gives bit-identical results;
+The class modules import without torch (checked in test_imports.py, in the fresh interpreter of
+its start-up checks); the option tables name the activations; a seed gives bit-identical results;
 the time limit, a NaN, a collapsed state and the options are handled the same way in every d.
 Accuracy targets live in benchmarks/bench_pinn.py, bench_pinn_residual.py, bench_paper_pinn.py
 and bench_pinn_nd.py.
@@ -9,8 +10,6 @@ and bench_pinn_nd.py.
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -20,7 +19,6 @@ import qbench
 from qbench.solvers.neural import base, functionals, trial
 
 NEURAL = ("nn-galerkin", "pinn", "pinn-fixed", "pinn-trainable")
-MODULES = ("nn_galerkin", "pinn", "pinn_fixed", "pinn_trainable", "deepxde", "energy_modes", "base")
 # A few dozen optimizer steps on a small network and a few hundred points: < 1 s per state.
 TINY = {
     "pinn": dict(width=12, n_points=144, warm_steps=30, warm_lbfgs_iterations=10, lbfgs_iterations=10),
@@ -44,16 +42,6 @@ def square():
     return qbench.problems.get("separable", parts=["infinite_well", "infinite_well"])
 
 
-def test_the_class_modules_import_without_torch():
-    modules = "; ".join(f"import qbench.solvers.neural.{m}" for m in MODULES)
-    check = (
-        "import sys; assert 'torch' not in sys.modules and 'deepxde' not in sys.modules, sorted(sys.modules)"
-    )
-    subprocess.run(
-        [sys.executable, "-c", f"import qbench; {modules}; qbench.solvers.get('pinn'); {check}"], check=True
-    )
-
-
 def test_the_option_tables_name_the_activations_the_networks_have():
     assert base.ACTIVATION_NAMES == tuple(trial.ACTIVATIONS)
 
@@ -65,8 +53,16 @@ def test_every_neural_family_takes_one_to_four_dimensions_and_pinn_and_galerkin_
     assert qbench.solvers.METHODS["deepxde"].dimensions == (1,)
 
 
-@pytest.mark.parametrize("d", [1, 2])
-@pytest.mark.parametrize("name", NEURAL)
+@pytest.mark.parametrize(
+    ("name", "d"),
+    # 2D repeats 1D's seeding (one code path for every d; test_neural_high_dim seeds pinn and
+    # nn-galerkin in d >= 5): slow, but for pinn-fixed, whose energy only a 2D run can check.
+    [
+        pytest.param(name, d, marks=[pytest.mark.slow] if d == 2 and name != "pinn-fixed" else [])
+        for name in NEURAL
+        for d in (1, 2)
+    ],
+)
 def test_same_seed_is_bit_identical_and_other_seeds_differ(name, d):
     problem = problem_of(d)
     points = problem.quadrature_rule(400)[0]
@@ -106,7 +102,8 @@ def test_states_are_orthonormal_ascending_and_shaped_in_2d(name):
 def test_a_collapsed_state_fails_alone(monkeypatch, second_network_zeroed, d):
     """pinn-fixed: state 1 started at psi = 0 stays there (zero gradient): failed; state 0 is ok."""
     options = (
-        dict(adam_steps=300, learning_rate=1e-2, n_points=64, width=16) if d == 1 else TINY["pinn-fixed"]
+        # 1D, 100 steps: state 0's L2 error 0.005-0.015 on seeds 0-2 (300 steps: 0.003-0.010)
+        dict(adam_steps=100, learning_rate=1e-2, n_points=64, width=16) if d == 1 else TINY["pinn-fixed"]
     )
     solver = qbench.solvers.get("pinn-fixed", **options)
     monkeypatch.setattr(trial, "network_for", second_network_zeroed(trial.network_for))
@@ -154,11 +151,15 @@ def test_a_nan_residual_is_diverged_not_an_exception(monkeypatch):
 
 
 def test_info_records_training_and_resources():
-    threads = torch.get_num_threads()
-    options = dict(TINY["nn-galerkin"], width=16, log_every=5)
-    solution = qbench.solvers.get("nn-galerkin", **options).solve(qbench.problems.InfiniteWell(), 1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # not the solver's 1 (tests/conftest.py gives the session 1)
+    try:
+        options = dict(TINY["nn-galerkin"], width=16, log_every=5)
+        solution = qbench.solvers.get("nn-galerkin", **options).solve(qbench.problems.InfiniteWell(), 1)
+        assert torch.get_num_threads() == 2  # restored after training
+    finally:
+        torch.set_num_threads(before)
     info = solution.info
-    assert torch.get_num_threads() == threads  # restored after training
     assert {"step", "loss", "energy", "time_s", "state", "phase"} <= set(info["history"][0])
     assert [row["step"] for row in info["history"][:3]] == [0, 5, 10]
     assert info["steps"] == [30] and info["n_parameters"] == (1 * 16 + 16) + (16 * 16 + 16) + (16 + 1)

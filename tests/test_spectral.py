@@ -3,7 +3,9 @@ exact separable sums, degenerate groups, orthonormal continuous states, the size
 
 from __future__ import annotations
 
+import functools
 import itertools
+import json
 import math
 
 import numpy as np
@@ -89,6 +91,19 @@ def overlaps(solution, problem, n_states):
     return (solution.wavefunctions(x) * w) @ problem.reference(n_states).wavefunctions(x).T
 
 
+@functools.cache
+def _solved_with_overlaps(parts_json: str, n_points: int, n_states: int):
+    """``(problem, solution, overlaps)`` of a spectral solve of ``separable(*parts)``, made once per
+    module for the tests that ask for the same one (the finite-well cube: 0.4 s, solve and overlaps)."""
+    problem = separable(*json.loads(parts_json))
+    solution = spectral(n_points).solve(problem, n_states)
+    return problem, solution, overlaps(solution, problem, n_states)
+
+
+def solved_with_overlaps(parts, n_points, n_states):
+    return _solved_with_overlaps(json.dumps(parts), n_points, n_states)
+
+
 # -- accuracy -----------------------------------------------------------------------------------------
 
 
@@ -123,13 +138,11 @@ SEPARABLE_CASES = {
 def test_separable_problems_reach_the_sum_of_1d_energies(case):
     """Exact references (sums of 1D energies) to 1e-10 at modest points per axis (measured: <= 2e-12)."""
     parts, n_points, n_states = SEPARABLE_CASES[case]
-    problem = separable(*parts)
-    solution = spectral(n_points).solve(problem, n_states)
+    problem, solution, cross = solved_with_overlaps(parts, n_points, n_states)
     assert solution.status == "ok", solution.message
     exact = problem.reference(n_states).energies
     assert np.all(rel_energy_error(solution.energies, exact) <= 1e-10), solution.energies - exact
     # The states span the exact ones: every exact state of the computed set is fully captured.
-    cross = overlaps(solution, problem, n_states)
     np.testing.assert_allclose(np.linalg.svd(cross, compute_uv=False), 1.0, atol=1e-8)
 
 
@@ -191,13 +204,12 @@ def test_the_circular_well_converges_only_algebraically_and_from_above():
 )
 def test_degenerate_groups_are_returned_whole(parts, n_points, group):
     """Every state of a degenerate level comes back, with the level's energy, and spans the level."""
-    problem = separable(*parts)
     n_states = group[-1] + 1
+    problem, solution, cross = solved_with_overlaps(parts, n_points, n_states)
     assert tuple(group) in problem.degenerate_groups(n_states)
-    solution = spectral(n_points).solve(problem, n_states)
     exact = problem.reference(n_states).energies
     assert np.all(rel_energy_error(solution.energies[list(group)], exact[list(group)]) <= 1e-10)
-    block = overlaps(solution, problem, n_states)[np.ix_(group, group)]
+    block = cross[np.ix_(group, group)]
     # Any basis of the level: its principal angles are all zero.
     np.testing.assert_allclose(np.linalg.svd(block, compute_uv=False), 1.0, atol=1e-8)
 
