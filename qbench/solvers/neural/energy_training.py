@@ -86,21 +86,6 @@ def solve(solver: NeuralSolver, problem: Problem, n_states: int) -> Solution:
     )  # fmt: skip
 
 
-def _rule_info(training_set: TrainingSet) -> dict[str, Any]:
-    """What ``info`` says of the training points: the rule, points per set, sets drawn (the last
-    network's); above d = 4 also ``points_per_draw``."""
-    rule = {
-        "collocation": training_set.describe(),
-        "n_training_points": len(training_set.w),
-        "training_point_sets": training_set.draw + 1,
-    }
-    if training_set.kind in ("sampled", "adaptive"):
-        rule["points_per_draw"] = len(training_set.w)
-    if training_set.adaptive is not None:
-        rule["adaptive_proposal"] = training_set.adaptive.summary()
-    return rule
-
-
 def _train(
     solver: NeuralSolver,
     parameters: list,
@@ -176,7 +161,7 @@ def _train_galerkin(solver: NeuralSolver, setting: dict, fine: FineRule, info: d
     )
     for row in record.history:
         row["state"] = "all"
-    info.update(_rule_info(training_set))
+    info.update(training_set.info())
     size = network.output.in_features + 1
     if setting["as_trained"]:
         # The output layer as trained: the Ritz vectors of the basis on the training rule.
@@ -283,7 +268,7 @@ def _train_deflated(solver: NeuralSolver, setting: dict, info: dict):
             energies.append(float(objective()[1]))
         networks.append(network)
         records.append(record)
-    info.update(_rule_info(training_set))
+    info.update(training_set.info())
     if starts:
         info.update(initial_energy=starts, energy_learning_rate=solver.energy_learning_rate)
     if held:

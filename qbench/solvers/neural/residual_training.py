@@ -9,6 +9,7 @@ scale-free residual (Adam, then L-BFGS). The end of the solve (rotation, checks,
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,14 +20,7 @@ from ...problems.base import MAX_DIM
 from ..base import Solution, Status
 from . import functionals, trial
 from .base import NeuralSolver, resolve_sampling, torch_setup
-from .rules import (
-    AdaptiveRule,
-    ground_state_floor,
-    potential,
-    sampled_seed,
-    sampled_training_rule,
-    training_rule,
-)
+from .rules import AdaptiveRule, ground_state_floor, next_training_rule, rule_info, rule_tensors
 from .states import FineRule, StateSet, finish
 from .training import FLOOR_WINDOW, TrainingRecord, train
 from .trial import TrialFunction, Values
@@ -80,13 +74,8 @@ class TrainingPoints:
         #: The network being trained (set by :func:`solve`): the adaptive rule follows it and the
         #: trained states.
         self.current: TrialFunction | None = None
-        if self.resamples:
-            self._build()
-        else:
-            points, weights, self.kind = training_rule(
-                problem, "gauss", solver.n_points, True, solver.seed, np.random.default_rng(solver.seed)
-            )
-            self._set(points, weights)
+        self._sampling = "adaptive" if self.adaptive is not None else "gauss"
+        self._build()
         self.lower = self._no_lower_states()
 
     def _no_lower_states(self) -> LowerStates:
@@ -95,32 +84,16 @@ class TrainingPoints:
             [x.new_zeros((0, len(x))), x.new_zeros((0, len(x), self.problem.dim)), x.new_zeros((0, len(x)))]
         )
 
-    def _set(self, points: np.ndarray, weights: np.ndarray) -> None:
-        as_tensor = lambda a: torch.as_tensor(a, dtype=self.dtype, device=self.device)  # noqa: E731
-        self.x, self.w = as_tensor(points), as_tensor(weights)
-        self.v = as_tensor(potential(self.problem, points))
-
     def _build(self) -> None:
-        if self.adaptive is not None:
-            points, weights, self.kind = self.adaptive.draw(
-                self.solver.n_points, sampled_seed(self.solver.seed, 0, self.draw)
-            )
-        else:
-            points, weights, self.kind = sampled_training_rule(
-                self.problem, self.solver.n_points, self.solver.seed, 0, self.draw
-            )
-        self._set(points, weights)
+        points, weights, self.kind = next_training_rule(
+            self.problem, self._sampling, self.adaptive, self.solver.n_points, True, self.solver.seed,
+            np.random.default_rng(self.solver.seed), 0, self.draw,
+        )  # fmt: skip
+        self.x, self.w, self.v = rule_tensors(self.problem, points, weights, self.device, self.dtype)
 
-    def describe(self) -> str:
-        """``info["collocation"]``: the rule's kind, and for drawn rules how they are drawn."""
-        if not self.resamples:
-            return self.kind
-        if self.adaptive is not None:
-            return self.adaptive.description()
-        return (
-            f"sampled: {self.problem.name}.sampled_rule, importance weights, a fresh draw every "
-            "Adam step and every L-BFGS chunk"
-        )
+    def info(self) -> dict[str, Any]:
+        """What ``info`` says of the training points (:func:`~.rules.rule_info`)."""
+        return rule_info(self.problem, self.kind, len(self.w), self.draw + 1, self.adaptive)
 
     def maybe_resample(self, step: int) -> None:
         """A new draw before Adam step ``step`` (not step 0, which keeps the current one)."""
@@ -207,11 +180,7 @@ def solve(solver: NeuralSolver, problem: Problem, n_states: int) -> Solution:
     return finish(
         solver, problem, states, records, networks, fine, start,
         {
-            "collocation": points.describe(),
-            "n_training_points": len(points.w),
-            **({"points_per_draw": len(points.w), "training_point_sets": points.draw + 1}
-               if points.resamples else {}),
-            **({"adaptive_proposal": points.adaptive.summary()} if points.adaptive is not None else {}),
+            **points.info(),
             "energy_lower_bound": floor,
             "energy_lower_bound_from": f"min V ({floor_from}) + the empty box's ground level",
             "warm_start": bool(solver.warm_steps + solver.warm_lbfgs_iterations),

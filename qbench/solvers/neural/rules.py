@@ -132,6 +132,7 @@ def training_rule(
     seed: int,
     rng: np.random.Generator | None,
     draw: int = 0,
+    stream: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """Training points ``(n, d)``, weights ``(n,)`` and the kind of rule.
 
@@ -156,11 +157,12 @@ def training_rule(
     * ``"random"``: independent uniform points (from ``rng``), weights volume / n, sorted
       along the first axis.
 
-    Above ``MAX_DIM`` every ``sampling`` gives draw ``draw`` of the problem's sampled rule
-    (:func:`sampled_training_rule`, kind ``"sampled"``), which the trainings redraw as they go.
+    Above ``MAX_DIM`` every ``sampling`` gives draw ``draw`` of stream ``stream`` (the network)
+    of the problem's sampled rule (:func:`sampled_training_rule`, kind ``"sampled"``), which the
+    trainings redraw as they go.
     """
     if problem.dim > MAX_DIM:
-        return sampled_training_rule(problem, n_points, seed, 0, draw)
+        return sampled_training_rule(problem, n_points, seed, stream, draw)
     box = np.array(problem.box, dtype=float)
     d = len(box)
     volume = float(np.prod(box[:, 1] - box[:, 0]))
@@ -193,6 +195,62 @@ def training_rule(
         unit = sobol.random(n_points)
     points = box[:, 0] + unit * (box[:, 1] - box[:, 0])
     return points, np.full(n_points, volume / n_points), "sobol"
+
+
+def next_training_rule(
+    problem: Problem,
+    sampling: str,
+    adaptive: AdaptiveRule | None,
+    n_points: int,
+    breakpoint_panels: bool,
+    seed: int,
+    rng: np.random.Generator | None,
+    stream: int,
+    draw: int,
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Draw ``draw`` of network ``stream``'s training points: the adaptive rule's where there is
+    one, else :func:`training_rule`'s (``sampling`` resolved, not ``"auto"``)."""
+    if adaptive is not None:
+        return adaptive.draw(n_points, sampled_seed(seed, stream, draw))
+    return training_rule(problem, sampling, n_points, breakpoint_panels, seed, rng, draw, stream)
+
+
+def rule_tensors(
+    problem: Problem, points: np.ndarray, weights: np.ndarray, device: torch.device, dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A rule's points, weights and V at the points, as tensors on ``device`` in ``dtype``."""
+    as_tensor = lambda a: torch.as_tensor(a, dtype=dtype, device=device)  # noqa: E731
+    return as_tensor(points), as_tensor(weights), as_tensor(potential(problem, points))
+
+
+def describe_rule(problem: Problem, kind: str, period: int = 1) -> str:
+    """``info["collocation"]``: the kind of a fixed rule; for drawn rules (redrawn every
+    ``period`` Adam steps and every L-BFGS chunk) where the points come from."""
+    if kind == "adaptive":
+        return AdaptiveRule.description(period)
+    if kind == "sampled":
+        return (
+            f"sampled: {problem.name}.sampled_rule, importance weights, a fresh draw every "
+            f"{period} Adam step(s) and every L-BFGS chunk"
+        )
+    return kind
+
+
+def rule_info(
+    problem: Problem, kind: str, n_points: int, draws: int, adaptive: AdaptiveRule | None, period: int = 1
+) -> dict[str, Any]:
+    """What ``info`` says of the training points: the rule (:func:`describe_rule`), points per
+    set, sets drawn; for drawn rules ``points_per_draw``, for the adaptive rule its last proposal."""
+    info: dict[str, Any] = {
+        "collocation": describe_rule(problem, kind, period),
+        "n_training_points": n_points,
+        "training_point_sets": draws,
+    }
+    if kind in ("sampled", "adaptive"):
+        info["points_per_draw"] = n_points
+    if adaptive is not None:
+        info["adaptive_proposal"] = adaptive.summary()
+    return info
 
 
 def fine_rule(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
@@ -322,27 +380,11 @@ class TrainingSet:
 
     def _build(self) -> None:
         solver = self.solver
-        if self.adaptive is not None:
-            points, weights, self.kind = self.adaptive.draw(
-                solver.n_points, sampled_seed(solver.seed, self.stream, self.draw)
-            )
-        elif self.problem.dim > MAX_DIM:
-            points, weights, self.kind = sampled_training_rule(
-                self.problem, solver.n_points, solver.seed, self.stream, self.draw
-            )
-        else:
-            points, weights, self.kind = training_rule(
-                self.problem,
-                self.sampling,
-                solver.n_points,
-                solver.breakpoint_panels,
-                solver.seed,
-                self.rng,
-                self.draw,
-            )
-        as_tensor = lambda a: torch.as_tensor(a, dtype=self.dtype, device=self.device)  # noqa: E731
-        self.x, self.w = as_tensor(points), as_tensor(weights)
-        self.v = as_tensor(potential(self.problem, points))
+        points, weights, self.kind = next_training_rule(
+            self.problem, self.sampling, self.adaptive, solver.n_points, solver.breakpoint_panels,
+            solver.seed, self.rng, self.stream, self.draw,
+        )  # fmt: skip
+        self.x, self.w, self.v = rule_tensors(self.problem, points, weights, self.device, self.dtype)
         with torch.no_grad():
             self.previous = [net(self.x).detach() for net in self.previous_networks]
 
@@ -386,17 +428,9 @@ class TrainingSet:
         self.draw += 1
         self._build()
 
-    def describe(self) -> str:
-        """The rule's kind for ``info["collocation"]``: the kind itself for a fixed rule; for
-        drawn rules, where the points come from and how often they are redrawn."""
-        if self.kind == "adaptive":
-            return AdaptiveRule.description(self.period)
-        if self.kind != "sampled":
-            return self.kind
-        return (
-            f"sampled: {self.problem.name}.sampled_rule, importance weights, a fresh draw every "
-            f"{self.period} Adam step(s) and every L-BFGS chunk"
-        )
+    def info(self) -> dict[str, Any]:
+        """What ``info`` says of these points (:func:`rule_info`; the draws are this network's)."""
+        return rule_info(self.problem, self.kind, len(self.w), self.draw + 1, self.adaptive, self.period)
 
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[torch.Tensor]]:
         """Points ``(n, d)``, weights, potential and the earlier states' values."""
